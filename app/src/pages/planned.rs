@@ -1,0 +1,59 @@
+//! Sections whose features are not built yet. Each says plainly what it will hold, so the
+//! navigation is honest about the product's shape from the first release.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// A section of the navigation whose page is still to come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlannedPage {
+    Deployments,
+    Releases,
+    Incidents,
+    Metrics,
+    Admin,
+}
+
+impl PlannedPage {
+    fn title(self) -> &'static str {
+        match self {
+            Self::Deployments => "Deployments",
+            Self::Releases => "Releases",
+            Self::Incidents => "Incidents",
+            Self::Metrics => "Metrics",
+            Self::Admin => "Admin",
+        }
+    }
+
+    fn purpose(self) -> &'static str {
+        match self {
+            Self::Deployments => {
+                "Every deployment of every service: who shipped which version where, how and with what outcome."
+            }
+            Self::Releases => {
+                "Release checklists signed off item by item, and the buttons that deploy, switch blue and green, and roll back."
+            }
+            Self::Incidents => {
+                "Incidents from detection to resolution, their timelines and their post-mortems."
+            }
+            Self::Metrics => {
+                "Deployment frequency, lead time, change failure rate and recovery time, over any window."
+            }
+            Self::Admin => "Users, API tokens, environments, checklist templates and freeze windows.",
+        }
+    }
+}
+
+/// The page of a section that is not built yet.
+#[component]
+pub fn Planned(page: PlannedPage) -> impl IntoView {
+    view! {
+        <Title text=page.title() />
+        <h1>{page.title()}</h1>
+        <p class="lead">{page.purpose()}</p>
+        <section class="card empty-state">
+            <h2>"Not available yet"</h2>
+            <p>"This section is part of the next Switchyard releases. Nothing is recorded here yet."</p>
+        </section>
+    }
+}

@@ -1,0 +1,70 @@
+// Starts a real switchyard process on a free port with a fresh SQLite database, and a real
+// Chromium driven by playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const screenshotDir = join(here, '..', 'screenshots');
+
+/** Starts switchyard; resolves with its base URL and a stop() that sends SIGTERM. */
+export async function startServer() {
+  const bin = process.env.SWITCHYARD_BIN;
+  const siteRoot = process.env.SWITCHYARD_SITE_ROOT;
+  if (!bin || !siteRoot) {
+    throw new Error('set SWITCHYARD_BIN and SWITCHYARD_SITE_ROOT (scripts/test.sh does)');
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
+  const child = spawn(bin, ['serve'], {
+    env: {
+      PATH: process.env.PATH,
+      SWITCHYARD_ADDR: '127.0.0.1:0',
+      SWITCHYARD_DATABASE_URL: `sqlite://${join(dataDir, 'switchyard.db')}`,
+      SWITCHYARD_SITE_ROOT: siteRoot,
+    },
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  const log = [];
+  const baseUrl = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log.join('\n')}`)), 60_000);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log.join('\n')}`)));
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      log.push(line);
+      try {
+        const addr = JSON.parse(line)?.fields?.addr;
+        if (addr) {
+          clearTimeout(timer);
+          resolve(`http://${addr}`);
+        }
+      } catch {
+        // Not JSON: keep it for the error message.
+      }
+    });
+  });
+  const stop = () =>
+    new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    });
+  return { baseUrl, stop, log };
+}
+
+/** Launches Debian's Chromium headless with the flags this sandbox needs. */
+export function launchBrowser() {
+  mkdirSync(screenshotDir, { recursive: true });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}

@@ -1,0 +1,140 @@
+# Shared by scripts/run.sh and scripts/test.sh: puts every tool Switchyard builds with in
+# place, installing only what is missing, so both commands work on a fresh Debian machine and
+# cost seconds on a prepared one. Sourced, not run.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CARGO_LEPTOS_VERSION="0.3.11"
+# cargo-leptos 0.3.11 needs this rustc to compile (its own dependencies' MSRV).
+CARGO_LEPTOS_MIN_RUSTC="1.96"
+DEBIAN_RUST_PACKAGES="rustc-web cargo-web rust-web-src lld-22 rust-web-clippy rustfmt-web"
+
+# One target directory for every clone and for CI: dependencies compile once per machine.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchyard/target}"
+export PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# Extra arguments for `cargo leptos build`; the Debian toolchain adds -Zbuild-std.
+LEPTOS_BUILD_ARGS=()
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    die "need root to run: $*"; fi
+}
+
+APT_UPDATED=""
+# Installs the Debian packages given that are not installed yet.
+apt_install() {
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing Debian packages: ${missing[*]}"
+  if [ -z "$APT_UPDATED" ]; then as_root apt-get update -q >/dev/null; APT_UPDATED=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+}
+
+version_at_least() { # version_at_least HAVE NEED
+  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
+}
+
+rustc_version() { rustc --version | awk '{print $2}'; }
+
+use_debian_toolchain() {
+  apt_install $DEBIAN_RUST_PACKAGES
+  rustup toolchain list | grep -q '^debian' || rustup toolchain link debian /usr
+  export RUSTUP_TOOLCHAIN=debian
+}
+
+# Prefers rustup's toolchain with the wasm32 target; where rustup cannot add the target
+# (no access to its servers), falls back to Debian's rustc-web, which builds the WASM
+# standard library from source. SWITCHYARD_TOOLCHAIN=rustup|debian forces a choice.
+choose_toolchain() {
+  command -v rustup >/dev/null || die "rustup is required: see https://rustup.rs"
+  local choice="${SWITCHYARD_TOOLCHAIN:-auto}"
+  if [ "$choice" = auto ]; then
+    if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
+      || timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+      choice=rustup
+    else
+      choice=debian
+    fi
+  fi
+  case "$choice" in
+    rustup)
+      say "toolchain: rustup's $(rustc --version) with wasm32-unknown-unknown"
+      ;;
+    debian)
+      use_debian_toolchain
+      export RUSTC_BOOTSTRAP=1
+      LEPTOS_BUILD_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort)
+      say "toolchain: Debian's $(rustc --version) (rustup cannot add wasm32 here); WASM std built from source"
+      ;;
+    *) die "SWITCHYARD_TOOLCHAIN must be rustup or debian, not $choice" ;;
+  esac
+}
+
+# cargo install, outside the shared target directory, with the given toolchain.
+cargo_install() {
+  local toolchain="$1"; shift
+  env -u CARGO_TARGET_DIR RUSTUP_TOOLCHAIN="$toolchain" cargo install "$@"
+}
+
+ensure_wasm_bindgen() {
+  local want
+  want="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' "$ROOT/Cargo.lock")"
+  [ -n "$want" ] || die "cannot find wasm-bindgen in Cargo.lock"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    say "installing wasm-bindgen-cli $want (it must match the wasm-bindgen crate exactly)"
+    cargo_install "${RUSTUP_TOOLCHAIN:-}" wasm-bindgen-cli --version "$want"
+  fi
+}
+
+ensure_cargo_leptos() {
+  if [ "$(cargo-leptos --version 2>/dev/null | awk '{print $2}')" = "$CARGO_LEPTOS_VERSION" ]; then
+    return 0
+  fi
+  local toolchain="${RUSTUP_TOOLCHAIN:-}"
+  if ! version_at_least "$(rustc_version)" "$CARGO_LEPTOS_MIN_RUSTC"; then
+    say "cargo-leptos needs rustc >= $CARGO_LEPTOS_MIN_RUSTC; compiling it with Debian's rustc-web"
+    apt_install $DEBIAN_RUST_PACKAGES
+    rustup toolchain list | grep -q '^debian' || rustup toolchain link debian /usr
+    toolchain=debian
+  fi
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (once; about 20 minutes on 2 cores)"
+  # Its release profile asks for fat LTO with one codegen unit; a build tool does not need it.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo_install "$toolchain" cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+}
+
+# npm's binaryen: Debian's wasm-opt 108 produces WASM that fails to hydrate.
+ensure_node_packages() {
+  command -v npm >/dev/null || apt_install nodejs npm
+  local stamp="$ROOT/end2end/node_modules/.installed"
+  if [ ! -f "$stamp" ] || [ "$ROOT/end2end/package-lock.json" -nt "$stamp" ]; then
+    say "installing end-to-end test packages (npm ci)"
+    (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error) && touch "$stamp"
+  fi
+  case "$(command -v wasm-opt)" in
+    "$ROOT/end2end/node_modules/.bin/wasm-opt") ;;
+    *) die "wasm-opt should come from end2end/node_modules (npm binaryen), not $(command -v wasm-opt)" ;;
+  esac
+}
+
+# Everything needed to build the site.
+setup_build() {
+  apt_install build-essential pkg-config curl
+  choose_toolchain
+  ensure_node_packages
+  ensure_wasm_bindgen
+  ensure_cargo_leptos
+}
+
+build_site() {
+  say "building the server and the WASM front end (release)"
+  (cd "$ROOT" && cargo leptos build --release "${LEPTOS_BUILD_ARGS[@]}")
+}

@@ -1,0 +1,75 @@
+//! The command line: `switchyard [--config FILE] [serve|migrate]`.
+
+use std::{collections::HashMap, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+use crate::{
+    config::{self, Config},
+    startup::{shutdown_signal, Application},
+    telemetry,
+};
+
+/// Switchyard: deployments, releases, blue-green switches, incidents and delivery metrics.
+#[derive(Debug, Parser)]
+#[command(name = "switchyard", version)]
+pub struct Cli {
+    /// A TOML configuration file; `SWITCHYARD_*` environment variables override its values.
+    #[arg(long, global = true, env = config::CONFIG_FILE_VAR, value_name = "FILE")]
+    pub config: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do; `serve` when none is given.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database and serve the web app and API (the default).
+    Serve,
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+}
+
+/// Runs a parsed command line to completion.
+pub async fn run(cli: Cli) -> ExitCode {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let config = match Config::from_file_and_env(cli.config.as_deref(), &env) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("switchyard: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config);
+    for var in config::unknown_env_keys(&env) {
+        tracing::warn!(variable = %var, "ignoring an environment variable that names no setting");
+    }
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config).await,
+        Command::Migrate => migrate(&config).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "switchyard stopped with an error");
+            eprintln!("switchyard: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    let application = Application::build(config).await?;
+    application.run_until(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn migrate(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    let db = app::backend::Database::connect(&config.database_url).await?;
+    let result = db.migrate().await;
+    let version = db.schema_version().await;
+    db.close().await;
+    result?;
+    println!("database is at migration {}", version?.unwrap_or(0));
+    Ok(())
+}

@@ -1,0 +1,250 @@
+//! Configuration: defaults, then a TOML file, then `SWITCHYARD_*` environment variables (the
+//! environment wins). Every value is parsed here, once; a bad one stops startup with a message
+//! naming the key it came from.
+
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
+
+use app::backend::Engine;
+use tracing_subscriber::EnvFilter;
+
+/// The settings Switchyard runs with.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the HTTP server listens.
+    pub addr: SocketAddr,
+    /// `sqlite://PATH` (default `./data/switchyard.db`) or `postgres://…`.
+    pub database_url: String,
+    /// The folder cargo-leptos writes the compiled site into (`pkg/` with WASM, JS and CSS).
+    pub site_root: PathBuf,
+    /// `json` for machines (default) or `pretty` for people at a terminal.
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `info,sqlx=warn`.
+    pub log_level: String,
+    /// The largest request body accepted, in bytes.
+    pub request_body_limit: usize,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {key}: {message}")]
+    Invalid { key: String, message: String },
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the configuration file {path} is not valid TOML: {message}")]
+    Syntax { path: String, message: String },
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: "sqlite://data/switchyard.db".to_owned(),
+            site_root: PathBuf::from("target/site"),
+            log_format: LogFormat::Json,
+            log_level: "info".to_owned(),
+            request_body_limit: 1024 * 1024,
+        }
+    }
+}
+
+/// One setting: its name in the TOML file and in the environment, and how to apply a value.
+struct Key {
+    name: &'static str,
+    apply: fn(&mut Config, &str) -> Result<(), String>,
+}
+
+/// Every setting there is. A new setting is one row here and one field above.
+const KEYS: &[Key] = &[
+    Key {
+        name: "addr",
+        apply: |c, v| parse_addr(v).map(|a| c.addr = a),
+    },
+    Key {
+        name: "database_url",
+        apply: |c, v| parse_database_url(v).map(|u| c.database_url = u),
+    },
+    Key {
+        name: "site_root",
+        apply: |c, v| parse_nonempty(v).map(|p| c.site_root = p.into()),
+    },
+    Key {
+        name: "log_format",
+        apply: |c, v| parse_log_format(v).map(|f| c.log_format = f),
+    },
+    Key {
+        name: "log_level",
+        apply: |c, v| parse_log_level(v).map(|l| c.log_level = l),
+    },
+    Key {
+        name: "request_body_limit",
+        apply: |c, v| parse_byte_size(v).map(|n| c.request_body_limit = n),
+    },
+];
+
+/// The environment variable that sets a key: `SWITCHYARD_` and the key in capitals.
+pub fn env_name(key: &str) -> String {
+    format!("SWITCHYARD_{}", key.to_ascii_uppercase())
+}
+
+/// `SWITCHYARD_*` variables that name no setting: most likely typos, worth a warning.
+pub fn unknown_env_keys(env: &HashMap<String, String>) -> Vec<String> {
+    let mut unknown: Vec<String> = env
+        .keys()
+        .filter(|var| var.starts_with("SWITCHYARD_") && var.as_str() != CONFIG_FILE_VAR)
+        .filter(|var| !KEYS.iter().any(|k| env_name(k.name) == **var))
+        .cloned()
+        .collect();
+    unknown.sort();
+    unknown
+}
+
+/// The environment variable naming the configuration file (like `--config`).
+pub const CONFIG_FILE_VAR: &str = "SWITCHYARD_CONFIG";
+
+impl Config {
+    /// Loads the configuration from an optional TOML file's text (with the path it came from,
+    /// for messages) and the process environment given as a map, so tests need not touch the
+    /// real environment.
+    pub fn load(
+        file: Option<(&str, &str)>,
+        env: &HashMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = Self::default();
+        if let Some((path, text)) = file {
+            config.apply_file(path, text)?;
+        }
+        for key in KEYS {
+            let var = env_name(key.name);
+            if let Some(value) = env.get(&var) {
+                (key.apply)(&mut config, value).map_err(|message| ConfigError::Invalid {
+                    key: var.clone(),
+                    message,
+                })?;
+            }
+        }
+        Ok(config)
+    }
+
+    /// Reads the file named by `--config` or `SWITCHYARD_CONFIG`, then applies the environment.
+    pub fn from_file_and_env(
+        path: Option<&str>,
+        env: &HashMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let Some(path) = path else {
+            return Self::load(None, env);
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::load(Some((path, &text)), env)
+    }
+
+    fn apply_file(&mut self, path: &str, text: &str) -> Result<(), ConfigError> {
+        let table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: path.to_owned(),
+                    message: e.message().to_owned(),
+                })?;
+        for (name, value) in &table {
+            let invalid = |message: String| ConfigError::Invalid {
+                key: format!("{name} (in {path})"),
+                message,
+            };
+            let key = KEYS.iter().find(|k| k.name == name).ok_or_else(|| {
+                let known: Vec<_> = KEYS.iter().map(|k| k.name).collect();
+                invalid(format!("unknown key; known keys are {}", known.join(", ")))
+            })?;
+            let text = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(n) => n.to_string(),
+                other => {
+                    return Err(invalid(format!(
+                        "expected a string or a number, found {}",
+                        other.type_str()
+                    )))
+                }
+            };
+            (key.apply)(self, &text).map_err(invalid)?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_addr(value: &str) -> Result<SocketAddr, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{value:?} is not an address and port such as 127.0.0.1:3000"))
+}
+
+fn parse_database_url(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    Engine::from_url(value)
+        .map(|_| value.to_owned())
+        .ok_or_else(|| "expected sqlite://PATH or postgres://USER@HOST:PORT/DATABASE".to_owned())
+}
+
+fn parse_nonempty(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        Err("must not be empty".to_owned())
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+fn parse_log_format(value: &str) -> Result<LogFormat, String> {
+    match value.trim() {
+        "json" => Ok(LogFormat::Json),
+        "pretty" => Ok(LogFormat::Pretty),
+        other => Err(format!("{other:?} is not a log format; use json or pretty")),
+    }
+}
+
+fn parse_log_level(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    EnvFilter::try_new(value)
+        .map(|_| value.to_owned())
+        .map_err(|e| format!("{value:?} is not a log filter such as info or info,sqlx=warn ({e})"))
+}
+
+/// Bytes, with an optional unit: `1048576`, `512KiB`, `2MiB`.
+fn parse_byte_size(value: &str) -> Result<usize, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let multiplier = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1024,
+        "MiB" => 1024 * 1024,
+        _ => {
+            return Err(format!(
+                "{value:?} is not a size such as 1048576, 512KiB or 2MiB"
+            ))
+        }
+    };
+    number
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(multiplier))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{value:?} is not a size such as 1048576, 512KiB or 2MiB"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,103 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn invalid_key(result: Result<Config, ConfigError>) -> String {
+    match result {
+        Err(ConfigError::Invalid { key, .. }) => key,
+        other => panic!("expected an invalid-key error, got {other:?}"),
+    }
+}
+
+#[test]
+fn defaults_listen_locally_on_sqlite() {
+    let config = Config::load(None, &env(&[])).expect("defaults are valid");
+    assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+    assert_eq!(config.database_url, "sqlite://data/switchyard.db");
+    assert_eq!(config.log_format, LogFormat::Json);
+    assert_eq!(config.request_body_limit, 1024 * 1024);
+}
+
+#[test]
+fn file_values_apply_and_environment_wins() {
+    let file = "addr = \"0.0.0.0:8080\"\nlog_format = \"pretty\"\nrequest_body_limit = 2048\n";
+    let config = Config::load(
+        Some(("switchyard.toml", file)),
+        &env(&[("SWITCHYARD_ADDR", "127.0.0.1:9000")]),
+    )
+    .expect("valid configuration");
+    assert_eq!(config.addr.to_string(), "127.0.0.1:9000");
+    assert_eq!(config.log_format, LogFormat::Pretty);
+    assert_eq!(config.request_body_limit, 2048);
+}
+
+#[test]
+fn bad_environment_value_names_the_variable() {
+    let key = invalid_key(Config::load(
+        None,
+        &env(&[("SWITCHYARD_ADDR", "localhost")]),
+    ));
+    assert_eq!(key, "SWITCHYARD_ADDR");
+    let key = invalid_key(Config::load(
+        None,
+        &env(&[("SWITCHYARD_DATABASE_URL", "mysql://root@db/x")]),
+    ));
+    assert_eq!(key, "SWITCHYARD_DATABASE_URL");
+    let key = invalid_key(Config::load(
+        None,
+        &env(&[("SWITCHYARD_LOG_FORMAT", "xml")]),
+    ));
+    assert_eq!(key, "SWITCHYARD_LOG_FORMAT");
+    let key = invalid_key(Config::load(
+        None,
+        &env(&[("SWITCHYARD_LOG_LEVEL", "info,[")]),
+    ));
+    assert_eq!(key, "SWITCHYARD_LOG_LEVEL");
+    let key = invalid_key(Config::load(None, &env(&[("SWITCHYARD_SITE_ROOT", " ")])));
+    assert_eq!(key, "SWITCHYARD_SITE_ROOT");
+}
+
+#[test]
+fn bad_file_value_names_the_key_and_file() {
+    let key = invalid_key(Config::load(Some(("s.toml", "addr = 3000")), &env(&[])));
+    assert_eq!(key, "addr (in s.toml)");
+    let key = invalid_key(Config::load(Some(("s.toml", "adr = \"x\"")), &env(&[])));
+    assert_eq!(key, "adr (in s.toml)");
+    let key = invalid_key(Config::load(Some(("s.toml", "log_level = [1]")), &env(&[])));
+    assert_eq!(key, "log_level (in s.toml)");
+}
+
+#[test]
+fn broken_toml_is_a_syntax_error() {
+    let result = Config::load(Some(("s.toml", "addr = ")), &env(&[]));
+    assert!(
+        matches!(result, Err(ConfigError::Syntax { .. })),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn byte_sizes_accept_units_and_refuse_nonsense() {
+    assert_eq!(parse_byte_size("1048576"), Ok(1_048_576));
+    assert_eq!(parse_byte_size("512KiB"), Ok(512 * 1024));
+    assert_eq!(parse_byte_size("2 MiB"), Ok(2 * 1024 * 1024));
+    for bad in ["", "0", "-1", "1GB", "MiB", "99999999999999999999"] {
+        assert!(parse_byte_size(bad).is_err(), "{bad:?} should be refused");
+    }
+}
+
+#[test]
+fn unknown_switchyard_variables_are_reported() {
+    let env = env(&[
+        ("SWITCHYARD_ADRR", "x"),
+        ("SWITCHYARD_ADDR", "127.0.0.1:1"),
+        ("SWITCHYARD_CONFIG", "s.toml"),
+        ("PATH", "/bin"),
+    ]);
+    assert_eq!(unknown_env_keys(&env), vec!["SWITCHYARD_ADRR".to_owned()]);
+}

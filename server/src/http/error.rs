@@ -1,0 +1,141 @@
+//! The REST API's one error type and its one JSON shape:
+//! `{"error": {"code", "message", "field"?, "request_id"}}`.
+//!
+//! Handlers return [`ApiError`]; its response carries the error as an extension, and the
+//! request middleware (which knows the request id) writes the body and logs internal errors
+//! once. Internal details never reach the client.
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Serialize;
+
+/// An error a REST handler answers with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        field: Option<String>,
+    },
+    #[error("{message}")]
+    Unprocessable {
+        message: String,
+        field: Option<String>,
+    },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Something failed inside Switchyard; the text is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<app::backend::StorageError> for ApiError {
+    fn from(error: app::backend::StorageError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+/// The error as the middleware finds it on a response.
+#[derive(Clone, Debug)]
+pub struct ErrorReport {
+    pub status: StatusCode,
+    pub code: &'static str,
+    /// What the client is told.
+    pub message: String,
+    pub field: Option<String>,
+    /// What only the log is told (internal errors).
+    pub detail: Option<String>,
+}
+
+impl ErrorReport {
+    /// A report for a status that arrived without one (from axum or a tower layer).
+    pub fn for_status(status: StatusCode) -> Self {
+        let (code, message) = match status {
+            StatusCode::NOT_FOUND => ("not_found", "No such API endpoint; see /api/v1/openapi.json once it exists, or the README."),
+            StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This endpoint does not accept that HTTP method."),
+            StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is larger than this server accepts (request_body_limit)."),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "Send the body as JSON with Content-Type: application/json."),
+            s if s.is_server_error() => ("internal", "Something went wrong inside Switchyard. Try again; if it persists, give the request id to your administrator."),
+            _ => ("bad_request", "The request could not be handled."),
+        };
+        Self {
+            status,
+            code,
+            message: message.to_owned(),
+            field: None,
+            detail: None,
+        }
+    }
+
+    /// The JSON body sent to the client.
+    pub fn into_response(self, request_id: &str) -> Response {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: Inner<'a>,
+        }
+        #[derive(Serialize)]
+        struct Inner<'a> {
+            code: &'a str,
+            message: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            field: Option<&'a str>,
+            request_id: &'a str,
+        }
+        let body = Body {
+            error: Inner {
+                code: self.code,
+                message: &self.message,
+                field: self.field.as_deref(),
+                request_id,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let report = match self {
+            Self::NotFound(message) => ErrorReport {
+                code: "not_found",
+                message,
+                ..ErrorReport::for_status(StatusCode::NOT_FOUND)
+            },
+            Self::BadRequest { message, field } => ErrorReport {
+                code: "bad_request",
+                message,
+                field,
+                ..ErrorReport::for_status(StatusCode::BAD_REQUEST)
+            },
+            Self::Unprocessable { message, field } => ErrorReport {
+                code: "invalid",
+                message,
+                field,
+                ..ErrorReport::for_status(StatusCode::UNPROCESSABLE_ENTITY)
+            },
+            Self::UnsupportedMediaType(message) => ErrorReport {
+                message,
+                ..ErrorReport::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            },
+            Self::Internal(detail) => ErrorReport {
+                detail: Some(detail),
+                ..ErrorReport::for_status(StatusCode::INTERNAL_SERVER_ERROR)
+            },
+            Self::Unavailable(message) => ErrorReport {
+                code: "unavailable",
+                message,
+                ..ErrorReport::for_status(StatusCode::SERVICE_UNAVAILABLE)
+            },
+        };
+        let mut response = report.status.into_response();
+        response.extensions_mut().insert(report);
+        response
+    }
+}

@@ -1,0 +1,120 @@
+//! The middleware every request passes through, outermost: it gives the request an id, runs
+//! it inside a tracing span carrying that id (so every log line names it), turns a panic into
+//! a generic 500, writes API errors as JSON, logs each error once, and returns the id in
+//! `x-request-id`.
+
+use std::{panic::AssertUnwindSafe, time::Instant};
+
+use axum::{
+    extract::Request,
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{Html, IntoResponse, Response},
+};
+use futures_util::FutureExt;
+use tracing::Instrument;
+
+use super::error::ErrorReport;
+
+/// The header that carries the request id in and out.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The id of the request being handled, available to handlers as an extension.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// See the module documentation.
+pub async fn request_context(mut request: Request, next: Next) -> Response {
+    let id =
+        incoming_request_id(&request).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let is_api = request.uri().path().starts_with("/api/");
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+
+    async move {
+        let started = Instant::now();
+        let response = match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+            Ok(response) => response,
+            Err(panic) => {
+                tracing::error!(panic = panic_message(&*panic), "handler panicked");
+                let report = ErrorReport::for_status(StatusCode::INTERNAL_SERVER_ERROR);
+                if is_api {
+                    report.into_response(&id)
+                } else {
+                    server_error_page(&id)
+                }
+            }
+        };
+        let mut response = finish_api_error(response, is_api, &id);
+        let status = response.status();
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), elapsed_ms, "request failed");
+        } else {
+            tracing::info!(status = status.as_u16(), elapsed_ms, "request handled");
+        }
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// Accepts a caller's id only if it is short and plain, so it cannot flood or forge log lines.
+fn incoming_request_id(request: &Request) -> Option<String> {
+    let value = request.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':');
+    (!value.is_empty() && value.len() <= 64 && value.chars().all(plain)).then(|| value.to_owned())
+}
+
+/// Writes the JSON body for an error report, or for an API error status that came without
+/// one (404 from the router, 405, 413 from the body limit), and logs internal details.
+fn finish_api_error(response: Response, is_api: bool, id: &str) -> Response {
+    if let Some(report) = response.extensions().get::<ErrorReport>().cloned() {
+        if let Some(detail) = &report.detail {
+            tracing::error!(error = %detail, "internal error");
+        }
+        return report.into_response(id);
+    }
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_api && (status.is_client_error() || status.is_server_error()) && !is_json {
+        return ErrorReport::for_status(status).into_response(id);
+    }
+    response
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
+/// The page shown when a page request fails inside Switchyard: generic, with the request id
+/// to quote, never the internal error. Plain HTML, so it renders even if the app cannot.
+fn server_error_page(request_id: &str) -> Response {
+    let page = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Something went wrong · Switchyard</title><link rel="stylesheet" href="/pkg/switchyard.css"></head>
+<body><main id="content" class="content"><section class="error-page">
+<p class="error-code">500</p><h1>Something went wrong</h1>
+<p>Switchyard could not show this page. Try again in a moment; if it keeps happening, give your administrator this request id:</p>
+<p><code class="request-id">{request_id}</code></p>
+<p><a href="/">Go to the Overview</a></p>
+</section></main></body></html>"#
+    );
+    (StatusCode::INTERNAL_SERVER_ERROR, Html(page)).into_response()
+}

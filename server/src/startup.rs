@@ -1,0 +1,137 @@
+//! Building and running the application: what `main` calls and what tests call.
+
+use std::{future::Future, net::SocketAddr, time::Instant};
+
+use app::backend::{storage::redact_url, AppState, Database, StorageError};
+use axum::Router;
+use leptos::prelude::LeptosOptions;
+use tokio::net::TcpListener;
+
+use crate::{config::Config, http};
+
+/// Why Switchyard could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A built application: database open and migrated, socket bound, not yet serving.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens and migrates the database, then binds the address (port 0 picks a free one).
+    /// A failing migration stops here, before anything is served.
+    pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        let db = Database::connect(&config.database_url).await?;
+        if let Err(error) = db.migrate().await {
+            db.close().await;
+            return Err(error.into());
+        }
+        tracing::info!(
+            database = %redact_url(&config.database_url),
+            schema_version = ?db.schema_version().await?,
+            "database ready"
+        );
+        let listener =
+            TcpListener::bind(config.addr)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: config.addr,
+                    source,
+                })?;
+        let state = AppState {
+            leptos_options: leptos_options(config),
+            db,
+            started_at: Instant::now(),
+        };
+        let router = http::router(state.clone(), config.request_body_limit);
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has a local address")
+    }
+
+    /// The router, for driving requests in-process.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// The shared state (database and all).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, lets requests in flight finish, then closes the
+    /// database.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let addr = self.local_addr();
+        tracing::info!(%addr, "listening on http://{addr}");
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.state.db.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Leptos' settings, from ours: the names must match `[[workspace.metadata.leptos]]`.
+fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("switchyard")
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .build()
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}

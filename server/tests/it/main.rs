@@ -1,0 +1,11 @@
+//! Integration tests: the real router, in-process, on a fresh SQLite file and a fresh
+//! PostgreSQL database per test; and the real binary as a process. One test binary keeps link
+//! times down.
+
+mod helpers;
+
+mod errors;
+mod health;
+mod pages;
+mod process;
+mod storage;
