@@ -25,7 +25,8 @@ psql -q "$SWITCHYARD_TEST_POSTGRES_URL" -At -c \
   | psql -q "$SWITCHYARD_TEST_POSTGRES_URL" >/dev/null
 
 say "cargo fmt --check"
-cargo fmt --all --check
+# rustfmt from rustup's default toolchain: formatting does not depend on the compiler.
+env -u RUSTUP_TOOLCHAIN cargo fmt --all --check
 
 say "unit and integration tests (SQLite and PostgreSQL)"
 cargo test -p app -p server --features app/ssr
