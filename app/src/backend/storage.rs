@@ -9,7 +9,7 @@ use std::{str::FromStr, time::Duration};
 
 use serde::Serialize;
 use sqlx::{
-    migrate::{MigrateError, Migrator},
+    migrate::{MigrateDatabase, MigrateError, Migrator},
     postgres::{PgPool, PgPoolOptions},
     sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -102,7 +102,8 @@ pub enum Database {
 }
 
 impl Database {
-    /// Opens the database a URL names (creating a SQLite file and its folder if missing).
+    /// Opens the database a URL names, creating it if missing (a SQLite file and its folder,
+    /// or a PostgreSQL database when the user may create one).
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
         match Engine::from_url(url) {
             Some(Engine::Sqlite) => connect_sqlite(url).await,
@@ -223,16 +224,38 @@ async fn connect_sqlite(url: &str) -> Result<Database, StorageError> {
 }
 
 async fn connect_postgres(url: &str) -> Result<Database, StorageError> {
-    let pool = PgPoolOptions::new()
-        .max_connections(POSTGRES_CONNECTIONS)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect(url)
-        .await
+    let connect = || {
+        PgPoolOptions::new()
+            .max_connections(POSTGRES_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+    };
+    let pool = match connect().await {
+        // A fresh server has no database yet: create it, as SQLite creates its file.
+        Err(error) if is_missing_database(&error) => {
+            sqlx::Postgres::create_database(url)
+                .await
+                .map_err(|source| StorageError::Connect {
+                    url: redact_url(url),
+                    source,
+                })?;
+            connect().await
+        }
+        result => result,
+    };
+    pool.map(Database::Postgres)
         .map_err(|source| StorageError::Connect {
             url: redact_url(url),
             source,
-        })?;
-    Ok(Database::Postgres(pool))
+        })
+}
+
+/// PostgreSQL's `invalid_catalog_name`: the database in the URL does not exist.
+fn is_missing_database(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "3D000")
 }
 
 /// A database URL with any password replaced, safe for logs and error messages.

@@ -58,7 +58,7 @@ impl ErrorReport {
     /// A report for a status that arrived without one (from axum or a tower layer).
     pub fn for_status(status: StatusCode) -> Self {
         let (code, message) = match status {
-            StatusCode::NOT_FOUND => ("not_found", "No such API endpoint; see /api/v1/openapi.json once it exists, or the README."),
+            StatusCode::NOT_FOUND => ("not_found", "There is no API endpoint at this address. The API lives under /api/v1/; see the README for its routes."),
             StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This endpoint does not accept that HTTP method."),
             StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is larger than this server accepts (request_body_limit)."),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "Send the body as JSON with Content-Type: application/json."),

@@ -6,7 +6,7 @@ pub mod json;
 pub mod request_context;
 
 use app::{backend::AppState, shell, App};
-use axum::{middleware, routing::get, Router};
+use axum::{extract::OriginalUri, middleware, routing::get, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -22,7 +22,8 @@ fn api_router() -> Router<AppState> {
         .fallback(api_not_found)
 }
 
-async fn api_not_found(uri: axum::http::Uri) -> ApiError {
+// `OriginalUri`: inside `nest` the plain URI has lost its `/api` prefix.
+async fn api_not_found(OriginalUri(uri): OriginalUri) -> ApiError {
     ApiError::NotFound(format!(
         "There is no API endpoint at {}. The API lives under /api/v1/; see the README for its routes.",
         uri.path()

@@ -37,9 +37,20 @@ fn assert_json_error(response: &crate::helpers::TestResponse, status: u16, code:
 
 async fn unknown_api_route_is_json_404(engine: Engine) {
     let app = TestApp::new(engine).await;
-    for path in ["/api/v1/nothing-here", "/api/v2/health", "/api/"] {
+    let named = app.get("/api/v1/nothing-here").await;
+    let message = named.json()["error"]["message"].to_string();
+    assert!(
+        message.contains("at /api/v1/nothing-here."),
+        "names the path: {message}"
+    );
+    for path in ["/api/v1/nothing-here", "/api/v2/health", "/api/", "/api"] {
         let response = app.get(path).await;
         assert_json_error(&response, 404, "not_found");
+        let message = response.json()["error"]["message"].to_string();
+        assert!(
+            message.contains("The API lives under /api/v1/"),
+            "{message}"
+        );
     }
 }
 

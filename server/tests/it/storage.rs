@@ -8,7 +8,7 @@ use app::{
 use server::Application;
 
 use crate::{
-    helpers::{postgres_admin_url, test_config, Engine, TestDb},
+    helpers::{admin_execute, postgres_admin_url, test_config, Engine, TestDb},
     on_both_engines,
 };
 
@@ -123,6 +123,24 @@ async fn concurrent_read_then_write_transactions_all_commit_on_sqlite() {
     })
     .expect("count");
     assert_eq!(rows, 32);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn missing_postgres_database_is_created() {
+    let test_db = TestDb::new(Engine::Postgres).await;
+    let name = test_db.postgres_name().expect("postgres").to_owned();
+    admin_execute(&format!("DROP DATABASE {name}")).await;
+
+    let db = Database::connect(&test_db.url)
+        .await
+        .expect("creates the database");
+    db.migrate().await.expect("migrates");
+
+    assert_eq!(
+        db.schema_version().await.expect("version"),
+        Some(20_261_127_000_001)
+    );
     db.close().await;
 }
 
