@@ -55,8 +55,9 @@ use_debian_toolchain() {
 # standard library from source. SWITCHYARD_TOOLCHAIN=rustup|debian forces a choice.
 choose_toolchain() {
   command -v rustup >/dev/null || die "rustup is required: see https://rustup.rs"
-  local choice="${SWITCHYARD_TOOLCHAIN:-auto}"
+  local choice="${SWITCHYARD_TOOLCHAIN:-auto}" why="SWITCHYARD_TOOLCHAIN=${SWITCHYARD_TOOLCHAIN:-}"
   if [ "$choice" = auto ]; then
+    why="rustup cannot add wasm32-unknown-unknown here"
     if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
       || timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
       choice=rustup
@@ -72,7 +73,7 @@ choose_toolchain() {
       use_debian_toolchain
       export RUSTC_BOOTSTRAP=1
       LEPTOS_BUILD_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort)
-      say "toolchain: Debian's $(rustc --version) (rustup cannot add wasm32 here); WASM std built from source"
+      say "toolchain: Debian's $(rustc --version) ($why); WASM std built from source"
       ;;
     *) die "SWITCHYARD_TOOLCHAIN must be rustup or debian, not $choice" ;;
   esac

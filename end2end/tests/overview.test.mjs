@@ -92,6 +92,20 @@ describe('hydrated', () => {
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
   });
 
+  test('printed, the page drops the navigation and prints dark text on white', async () => {
+    await page.goto(`${server.baseUrl}/`);
+    await page.getByRole('button', { name: 'Dark theme' }).waitFor({ state: 'visible' });
+    await page.emulateMedia({ media: 'print', colorScheme: 'dark' });
+    assert.equal(await page.getByRole('navigation', { name: 'Main' }).isVisible(), false);
+    assert.equal(await page.getByRole('button', { name: 'Dark theme' }).isVisible(), false);
+    const colours = await page.evaluate(() => {
+      const style = getComputedStyle(document.body);
+      return { text: style.color, background: style.backgroundColor };
+    });
+    assert.deepEqual(colours, { text: 'rgb(0, 0, 0)', background: 'rgb(255, 255, 255)' });
+    await page.emulateMedia({ media: 'screen', colorScheme: 'light' });
+  });
+
   test('on a phone the layout fits the screen', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
     const phonePage = await phone.newPage();

@@ -44,6 +44,9 @@ async fn overview_renders_layout_and_hydration_scripts(engine: Engine) {
         html.contains("<title>Overview · Switchyard</title>"),
         "title"
     );
+    assert_eq!(response.header("x-content-type-options"), "nosniff");
+    assert_eq!(response.header("x-frame-options"), "DENY");
+    assert_eq!(response.header("referrer-policy"), "same-origin");
 }
 
 async fn unknown_page_is_a_404_page(engine: Engine) {
