@@ -27,8 +27,8 @@ pub enum ApiError {
         message: String,
         field: Option<String>,
     },
-    #[error("{0}")]
-    UnsupportedMediaType(String),
+    #[error("the body is not JSON")]
+    UnsupportedMediaType,
     /// Something failed inside Switchyard; the text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -63,7 +63,8 @@ impl ErrorReport {
             StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is larger than this server accepts (request_body_limit)."),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "Send the body as JSON with Content-Type: application/json."),
             s if s.is_server_error() => ("internal", "Something went wrong inside Switchyard. Try again; if it persists, give the request id to your administrator."),
-            _ => ("bad_request", "The request could not be handled."),
+            StatusCode::BAD_REQUEST => ("bad_request", "The request could not be understood."),
+            _ => ("request_failed", status.canonical_reason().unwrap_or("The request failed.")),
         };
         Self {
             status,
@@ -120,10 +121,9 @@ impl IntoResponse for ApiError {
                 field,
                 ..ErrorReport::for_status(StatusCode::UNPROCESSABLE_ENTITY)
             },
-            Self::UnsupportedMediaType(message) => ErrorReport {
-                message,
-                ..ErrorReport::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
-            },
+            Self::UnsupportedMediaType => {
+                ErrorReport::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            }
             Self::Internal(detail) => ErrorReport {
                 detail: Some(detail),
                 ..ErrorReport::for_status(StatusCode::INTERNAL_SERVER_ERROR)

@@ -46,9 +46,7 @@ fn rejection_to_error(rejection: JsonRejection) -> ApiError {
             message: format!("The body is not valid JSON: {}", e.body_text()),
             field: None,
         },
-        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
-            "Send the body as JSON with Content-Type: application/json.".to_owned(),
-        ),
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
         other => ApiError::BadRequest {
             message: other.body_text(),
             field: None,
