@@ -186,10 +186,7 @@ async fn connect_sqlite(url: &str) -> Result<Database, StorageError> {
     if url.contains(":memory:") || url.contains("mode=memory") {
         return Err(StorageError::InMemorySqlite);
     }
-    let connect_error = |source| StorageError::Connect {
-        url: redact_url(url),
-        source,
-    };
+    let connect_error = connect_error(url);
     let options = SqliteConnectOptions::from_str(url)
         .map_err(connect_error)?
         .create_if_missing(true)
@@ -235,19 +232,20 @@ async fn connect_postgres(url: &str) -> Result<Database, StorageError> {
         Err(error) if is_missing_database(&error) => {
             sqlx::Postgres::create_database(url)
                 .await
-                .map_err(|source| StorageError::Connect {
-                    url: redact_url(url),
-                    source,
-                })?;
+                .map_err(connect_error(url))?;
             connect().await
         }
         result => result,
     };
-    pool.map(Database::Postgres)
-        .map_err(|source| StorageError::Connect {
-            url: redact_url(url),
-            source,
-        })
+    pool.map(Database::Postgres).map_err(connect_error(url))
+}
+
+/// Wraps a driver error from opening `url`, with the password redacted.
+fn connect_error(url: &str) -> impl Fn(sqlx::Error) -> StorageError + Copy + '_ {
+    move |source| StorageError::Connect {
+        url: redact_url(url),
+        source,
+    }
 }
 
 /// PostgreSQL's `invalid_catalog_name`: the database in the URL does not exist.

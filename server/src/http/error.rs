@@ -12,6 +12,9 @@ use axum::{
 };
 use serde::Serialize;
 
+/// Where to look when an API address is wrong; ends every API 404 message.
+pub const API_ROUTES_HINT: &str = "The API lives under /api/v1/; see the README for its routes.";
+
 /// An error a REST handler answers with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -58,7 +61,7 @@ impl ErrorReport {
     /// A report for a status that arrived without one (from axum or a tower layer).
     pub fn for_status(status: StatusCode) -> Self {
         let (code, message) = match status {
-            StatusCode::NOT_FOUND => ("not_found", "There is no API endpoint at this address. The API lives under /api/v1/; see the README for its routes."),
+            StatusCode::NOT_FOUND => ("not_found", "There is no API endpoint at this address."),
             StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This endpoint does not accept that HTTP method."),
             StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is larger than this server accepts (request_body_limit)."),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "Send the body as JSON with Content-Type: application/json."),
@@ -66,10 +69,15 @@ impl ErrorReport {
             StatusCode::BAD_REQUEST => ("bad_request", "The request could not be understood."),
             _ => ("request_failed", status.canonical_reason().unwrap_or("The request failed.")),
         };
+        let message = if status == StatusCode::NOT_FOUND {
+            format!("{message} {API_ROUTES_HINT}")
+        } else {
+            message.to_owned()
+        };
         Self {
             status,
             code,
-            message: message.to_owned(),
+            message,
             field: None,
             detail: None,
         }

@@ -11,7 +11,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
 
-use self::error::ApiError;
+use self::error::{ApiError, API_ROUTES_HINT};
 
 /// The REST API, mounted at `/api`. Its fallback answers unknown API paths with JSON, never
 /// with the HTML 404 page.
@@ -25,7 +25,7 @@ fn api_router() -> Router<AppState> {
 // `OriginalUri`: inside `nest` the plain URI has lost its `/api` prefix.
 async fn api_not_found(OriginalUri(uri): OriginalUri) -> ApiError {
     ApiError::NotFound(format!(
-        "There is no API endpoint at {}. The API lives under /api/v1/; see the README for its routes.",
+        "There is no API endpoint at {}. {API_ROUTES_HINT}",
         uri.path()
     ))
 }
