@@ -5,8 +5,13 @@
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod build_info;
+mod components;
+pub mod domain;
+pub mod error;
 mod layout;
+pub mod model;
 mod pages;
+pub mod session;
 mod theme;
 
 use leptos::prelude::*;
@@ -17,9 +22,23 @@ use leptos_router::{
 };
 
 use crate::{
+    domain::Action,
     layout::Layout,
-    pages::{NotFound, Overview, Planned, PlannedPage},
+    pages::{
+        AccountPage, AuditPage, LoginPage, NotFound, Overview, Planned, PlannedPage, SetupPage,
+        TokensPage, UsersPage,
+    },
+    session::{provide_current_user, Protected},
 };
+
+/// A section every logged-in role may read, behind the login.
+fn planned(page: PlannedPage) -> impl IntoView {
+    view! {
+        <Protected action=Action::Read>
+            <Planned page />
+        </Protected>
+    }
+}
 
 /// The HTML document around every page. Rendered only on the server; the browser hydrates
 /// `<body>` from the same `App`.
@@ -48,6 +67,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_current_user();
 
     view! {
         <Stylesheet id="switchyard" href="/pkg/switchyard.css" />
@@ -55,12 +75,17 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=Overview />
-                    <Route path=path!("/deployments") view=|| view! { <Planned page=PlannedPage::Deployments /> } />
-                    <Route path=path!("/releases") view=|| view! { <Planned page=PlannedPage::Releases /> } />
-                    <Route path=path!("/incidents") view=|| view! { <Planned page=PlannedPage::Incidents /> } />
-                    <Route path=path!("/metrics") view=|| view! { <Planned page=PlannedPage::Metrics /> } />
-                    <Route path=path!("/admin") view=|| view! { <Planned page=PlannedPage::Admin /> } />
+                    <Route path=path!("/") view=|| view! { <Protected action=Action::Read><Overview /></Protected> } />
+                    <Route path=path!("/deployments") view=|| planned(PlannedPage::Deployments) />
+                    <Route path=path!("/releases") view=|| planned(PlannedPage::Releases) />
+                    <Route path=path!("/incidents") view=|| planned(PlannedPage::Incidents) />
+                    <Route path=path!("/metrics") view=|| planned(PlannedPage::Metrics) />
+                    <Route path=path!("/admin") view=UsersPage />
+                    <Route path=path!("/admin/tokens") view=TokensPage />
+                    <Route path=path!("/admin/audit") view=AuditPage />
+                    <Route path=path!("/account") view=AccountPage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/setup") view=SetupPage />
                 </Routes>
             </Layout>
         </Router>

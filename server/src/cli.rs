@@ -5,6 +5,7 @@ use std::{collections::HashMap, process::ExitCode};
 use clap::{Parser, Subcommand};
 
 use crate::{
+    admin_cli,
     config::{self, Config},
     startup::{shutdown_signal, Application},
     telemetry,
@@ -28,6 +29,50 @@ pub enum Command {
     Serve,
     /// Bring the database schema up to date, then exit.
     Migrate,
+    /// Manage users (the first admin, for instance).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens for CI pipelines and scripts.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `switchyard user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is asked for at the terminal, or read from the first line
+    /// of standard input when that is not a terminal.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// viewer, engineer, releaser or admin.
+        #[arg(long)]
+        role: String,
+        /// Shown in the header and the audit log; the username if omitted.
+        #[arg(long, default_value = "")]
+        display_name: String,
+    },
+}
+
+/// `switchyard token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (once: only its digest is stored).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// viewer, engineer, releaser or admin.
+        #[arg(long)]
+        role: String,
+        /// A lifetime such as 90d or 12h; no expiry if omitted.
+        #[arg(long, default_value = "")]
+        expires: String,
+    },
+    /// Revoke the active token with this name.
+    Revoke {
+        #[arg(long)]
+        name: String,
+    },
 }
 
 /// Runs a parsed command line to completion.
@@ -47,6 +92,8 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&config).await,
         Command::Migrate => migrate(&config).await,
+        Command::User(command) => admin_cli::user(&config, command).await,
+        Command::Token(command) => admin_cli::token(&config, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -60,6 +107,7 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let application = Application::build(config).await?;
+    application.announce_setup_link().await?;
     application.run_until(shutdown_signal()).await?;
     Ok(())
 }

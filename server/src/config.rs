@@ -2,9 +2,9 @@
 //! environment wins). Every value is parsed here, once; a bad one stops startup with a message
 //! naming the key it came from.
 
-use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
 
-use app::backend::Engine;
+use app::backend::{AuthSettings, Engine};
 use tracing_subscriber::EnvFilter;
 
 /// The settings Switchyard runs with.
@@ -22,6 +22,11 @@ pub struct Config {
     pub log_level: String,
     /// The largest request body accepted, in bytes.
     pub request_body_limit: usize,
+    /// Session idle timeout and absolute lifetime.
+    pub auth: AuthSettings,
+    /// Whether the session cookie is marked `Secure` (sent over https only). Turn on whenever
+    /// Switchyard is reached over https, as behind a TLS-terminating proxy.
+    pub secure_cookies: bool,
 }
 
 /// How log lines are written.
@@ -54,6 +59,8 @@ impl Default for Config {
             log_format: LogFormat::Json,
             log_level: "info".to_owned(),
             request_body_limit: 1024 * 1024,
+            auth: AuthSettings::default(),
+            secure_cookies: false,
         }
     }
 }
@@ -89,6 +96,18 @@ const KEYS: &[Key] = &[
     Key {
         name: "request_body_limit",
         apply: |c, v| parse_byte_size(v).map(|n| c.request_body_limit = n),
+    },
+    Key {
+        name: "session_idle_timeout",
+        apply: |c, v| parse_duration(v).map(|d| c.auth.session_idle_timeout = d),
+    },
+    Key {
+        name: "session_lifetime",
+        apply: |c, v| parse_duration(v).map(|d| c.auth.session_lifetime = d),
+    },
+    Key {
+        name: "secure_cookies",
+        apply: |c, v| parse_bool(v).map(|b| c.secure_cookies = b),
     },
 ];
 
@@ -170,9 +189,10 @@ impl Config {
             let text = match value {
                 toml::Value::String(s) => s.clone(),
                 toml::Value::Integer(n) => n.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
                 other => {
                     return Err(invalid(format!(
-                        "expected a string or a number, found {}",
+                        "expected a string, a number or a boolean, found {}",
                         other.type_str()
                     )))
                 }
@@ -244,6 +264,38 @@ fn parse_byte_size(value: &str) -> Result<usize, String> {
         .and_then(|n| n.checked_mul(multiplier))
         .filter(|&n| n > 0)
         .ok_or_else(|| format!("{value:?} is not a size such as 1048576, 512KiB or 2MiB"))
+}
+
+/// A duration with a unit: `90s`, `30m`, `8h`, `7d`.
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    let invalid = || format!("{value:?} is not a duration such as 30m, 8h or 7d");
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(invalid)?;
+    let (number, unit) = value.split_at(split);
+    let seconds = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(invalid()),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(seconds))
+        .filter(|&n| n > 0)
+        .map(Duration::from_secs)
+        .ok_or_else(invalid)
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(format!("{other:?} is not true or false")),
+    }
 }
 
 #[cfg(test)]

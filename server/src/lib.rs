@@ -2,6 +2,7 @@
 //! `main.rs` only parses the command line and calls into here, so tests can build the same
 //! application in-process.
 
+mod admin_cli;
 pub mod cli;
 pub mod config;
 pub mod http;

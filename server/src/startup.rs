@@ -1,8 +1,15 @@
 //! Building and running the application: what `main` calls and what tests call.
 
-use std::{future::Future, net::SocketAddr, time::Instant};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
 
-use app::backend::{storage::redact_url, AppState, Database, StorageError};
+use app::{
+    backend::{accounts, sessions, storage::redact_url, AppState, Database, StorageError},
+    domain::Timestamp,
+};
 use axum::Router;
 use leptos::prelude::LeptosOptions;
 use tokio::net::TcpListener;
@@ -54,8 +61,9 @@ impl Application {
             leptos_options: leptos_options(config),
             db,
             started_at: Instant::now(),
+            auth: config.auth,
         };
-        let router = http::router(state.clone(), config.request_body_limit);
+        let router = http::router(state.clone(), config);
         Ok(Self {
             listener,
             router,
@@ -80,20 +88,55 @@ impl Application {
         &self.state
     }
 
+    /// On a database without users, prints a one-time link to create the first admin (a new
+    /// one at each start until someone has used one).
+    pub async fn announce_setup_link(&self) -> Result<(), StorageError> {
+        if let Some(secret) = accounts::open_setup(&self.state.db).await? {
+            let setup_url = format!("http://{}/setup?token={secret}", self.local_addr());
+            tracing::warn!(
+                %setup_url,
+                valid_minutes = accounts::SETUP_LINK_LIFETIME.as_secs() / 60,
+                "no users yet: open the setup link to create the first admin"
+            );
+        }
+        Ok(())
+    }
+
     /// Serves until `shutdown` completes, lets requests in flight finish, then closes the
-    /// database.
+    /// database. Expired sessions are deleted every few minutes meanwhile.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let addr = self.local_addr();
         tracing::info!(%addr, "listening on http://{addr}");
-        let result = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let cleanup = tokio::spawn(delete_expired_sessions(self.state.db.clone()));
+        let result = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        cleanup.abort();
         self.state.db.close().await;
         tracing::info!("stopped");
         result
+    }
+}
+
+/// How often expired sessions are swept from the database.
+const SESSION_SWEEP_INTERVAL: Duration = Duration::from_secs(5 * 60);
+
+async fn delete_expired_sessions(db: Database) {
+    let mut interval = tokio::time::interval(SESSION_SWEEP_INTERVAL);
+    loop {
+        interval.tick().await;
+        match sessions::delete_expired(&db, Timestamp::now()).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "deleted expired sessions"),
+            Err(error) => tracing::warn!(%error, "cannot delete expired sessions"),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The one piece of state every handler and server function reaches.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
@@ -16,6 +16,26 @@ pub struct AppState {
     pub db: Database,
     /// When this process started serving, for uptime.
     pub started_at: Instant,
+    /// How long sessions last.
+    pub auth: AuthSettings,
+}
+
+/// Session lifetimes, from the configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthSettings {
+    /// A session unused this long ends.
+    pub session_idle_timeout: Duration,
+    /// A session ends this long after its login, however busy.
+    pub session_lifetime: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            session_idle_timeout: Duration::from_secs(8 * 60 * 60),
+            session_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
+        }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -14,6 +14,7 @@ use sqlx::{
     sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
     },
+    Postgres, Sqlite, Transaction,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -68,6 +69,14 @@ pub enum StorageError {
     Timeout(Duration),
     #[error(transparent)]
     Query(#[from] sqlx::Error),
+    #[error("the operating system gave no random bytes: {0}")]
+    Random(String),
+    #[error("the database holds a value Switchyard cannot read: {0}")]
+    Corrupt(String),
+    #[error("session store failed: {0}")]
+    Session(String),
+    #[error("password hashing failed: {0}")]
+    PasswordHash(String),
 }
 
 /// A connection pool for one engine, borrowed for a query. See [`on_pool!`].
@@ -87,6 +96,51 @@ macro_rules! on_pool {
             $crate::backend::storage::Pool::Postgres($conn) => $body,
         }
     };
+}
+
+/// An open write transaction on either engine. Storage functions that take one add their
+/// statements to it; the caller commits once, so a change and its audit entry land together
+/// or not at all. Dropping it uncommitted rolls back.
+#[derive(Debug)]
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// Makes every statement in the transaction permanent.
+    pub async fn commit(self) -> Result<(), StorageError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Runs the same sqlx code on the connection inside a [`Tx`] (`&mut Tx`), once per engine,
+/// like [`on_pool!`].
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::backend::storage::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::backend::storage::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+/// Whether an error is a unique constraint refusing a duplicate, on either engine.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }
 
 /// The application's database.
@@ -144,6 +198,14 @@ impl Database {
             Self::Sqlite { writer, .. } => Pool::Sqlite(writer),
             Self::Postgres(pool) => Pool::Postgres(pool),
         }
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx, StorageError> {
+        Ok(match self {
+            Self::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     /// Checks that the database answers a query, within `limit`.

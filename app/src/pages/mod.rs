@@ -1,9 +1,19 @@
 //! One module per page.
 
+mod account;
+mod admin;
+mod forbidden;
+mod login;
 mod not_found;
 mod overview;
 mod planned;
+mod setup;
 
+pub use account::AccountPage;
+pub use admin::{AuditPage, TokensPage, UsersPage};
+pub use forbidden::Forbidden;
+pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use overview::Overview;
 pub use planned::{Planned, PlannedPage};
+pub use setup::SetupPage;

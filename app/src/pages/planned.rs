@@ -11,7 +11,6 @@ pub enum PlannedPage {
     Releases,
     Incidents,
     Metrics,
-    Admin,
 }
 
 impl PlannedPage {
@@ -21,7 +20,6 @@ impl PlannedPage {
             Self::Releases => "Releases",
             Self::Incidents => "Incidents",
             Self::Metrics => "Metrics",
-            Self::Admin => "Admin",
         }
     }
 
@@ -39,7 +37,6 @@ impl PlannedPage {
             Self::Metrics => {
                 "Deployment frequency, lead time, change failure rate and recovery time, over any window."
             }
-            Self::Admin => "Users, API tokens, environments, checklist templates and freeze windows.",
         }
     }
 }

@@ -101,3 +101,33 @@ fn unknown_switchyard_variables_are_reported() {
     ]);
     assert_eq!(unknown_env_keys(&env), vec!["SWITCHYARD_ADRR".to_owned()]);
 }
+
+#[test]
+fn session_settings_read_durations_and_booleans() {
+    let config = Config::load(
+        Some((
+            "switchyard.toml",
+            "session_idle_timeout = \"30m\"\nsecure_cookies = true\n",
+        )),
+        &env(&[("SWITCHYARD_SESSION_LIFETIME", "2d")]),
+    )
+    .expect("valid");
+    assert_eq!(
+        config.auth.session_idle_timeout,
+        Duration::from_secs(30 * 60)
+    );
+    assert_eq!(
+        config.auth.session_lifetime,
+        Duration::from_secs(2 * 86_400)
+    );
+    assert!(config.secure_cookies);
+    for bad in ["", "0h", "8", "8 hours", "-1d"] {
+        let result = Config::load(None, &env(&[("SWITCHYARD_SESSION_IDLE_TIMEOUT", bad)]));
+        assert!(
+            invalid_key(result).starts_with("SWITCHYARD_SESSION_IDLE_TIMEOUT"),
+            "{bad:?} must be refused"
+        );
+    }
+    let result = Config::load(None, &env(&[("SWITCHYARD_SECURE_COOKIES", "yes")]));
+    assert!(invalid_key(result).starts_with("SWITCHYARD_SECURE_COOKIES"));
+}

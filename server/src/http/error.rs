@@ -5,6 +5,7 @@
 //! request middleware (which knows the request id) writes the body and logs internal errors
 //! once. Internal details never reach the client.
 
+use app::error::AppError;
 use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
@@ -37,6 +38,10 @@ pub enum ApiError {
     Internal(String),
     #[error("{0}")]
     Unavailable(String),
+    /// An error from the shared operations (identity, accounts, admin); its status is the one
+    /// server functions answer with too.
+    #[error(transparent)]
+    App(#[from] AppError),
 }
 
 impl From<app::backend::StorageError> for ApiError {
@@ -55,6 +60,8 @@ pub struct ErrorReport {
     pub field: Option<String>,
     /// What only the log is told (internal errors).
     pub detail: Option<String>,
+    /// Seconds to wait before retrying (429), sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl ErrorReport {
@@ -80,6 +87,7 @@ impl ErrorReport {
             message,
             field: None,
             detail: None,
+            retry_after: None,
         }
     }
 
@@ -105,7 +113,13 @@ impl ErrorReport {
                 request_id,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -141,9 +155,37 @@ impl IntoResponse for ApiError {
                 message,
                 ..ErrorReport::for_status(StatusCode::SERVICE_UNAVAILABLE)
             },
+            Self::App(error) => app_error_report(error),
         };
         let mut response = report.status.into_response();
         response.extensions_mut().insert(report);
         response
+    }
+}
+
+/// The report for a shared-operation error. Internal ones were logged where they happened,
+/// with the request id; the client gets the generic message.
+fn app_error_report(error: AppError) -> ErrorReport {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let code = match &error {
+        AppError::Unauthenticated => "unauthenticated",
+        AppError::WrongCredentials => "wrong_credentials",
+        AppError::Forbidden { .. } => "forbidden",
+        AppError::Invalid(_) => "invalid",
+        AppError::Conflict(_) => "conflict",
+        AppError::TooManyAttempts { .. } => "too_many_attempts",
+        AppError::NotFound(_) => "not_found",
+        AppError::Internal { .. } => return ErrorReport::for_status(status),
+        AppError::Transport(_) => "bad_request",
+    };
+    ErrorReport {
+        code,
+        message: error.to_string(),
+        field: error.field().map(str::to_owned),
+        retry_after: match error {
+            AppError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        },
+        ..ErrorReport::for_status(status)
     }
 }

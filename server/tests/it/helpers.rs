@@ -2,13 +2,22 @@
 
 use std::path::PathBuf;
 
+use app::{
+    backend::{
+        accounts::{self, NewUserInput},
+        admin::{self, NewTokenInput},
+        Caller,
+    },
+    domain::Role,
+    model::User,
+};
 use axum::{
     body::Body,
-    http::{HeaderMap, Request, StatusCode},
+    http::{header, HeaderMap, Request, StatusCode},
     Router,
 };
 use http_body_util::BodyExt;
-use server::{Application, Config};
+use server::{http::SESSION_COOKIE, Application, Config};
 use tempfile::TempDir;
 use tower::ServiceExt;
 
@@ -164,6 +173,10 @@ impl TestApp {
     pub async fn new(engine: Engine) -> Self {
         let db = TestDb::new(engine).await;
         let config = test_config(&db);
+        Self::build(db, config).await
+    }
+
+    async fn build(db: TestDb, config: Config) -> Self {
         let pkg = config.site_root.join("pkg");
         std::fs::create_dir_all(&pkg).expect("site folder");
         std::fs::write(pkg.join("switchyard.css"), "body { color: black; }").expect("css");
@@ -208,4 +221,166 @@ pub async fn send(router: &Router, request: Request<Body>) -> TestResponse {
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
+}
+
+/// A password every test user gets: long enough, and distinctive, so a test can search the
+/// logs for it.
+pub const TEST_PASSWORD: &str = "correct-horse-battery-staple";
+
+/// What a request carries to say who sends it.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    Anonymous,
+    /// `name=value` of the session cookie.
+    Cookie(String),
+    Bearer(String),
+}
+
+impl Credential {
+    pub fn apply(&self, mut request: Request<Body>) -> Request<Body> {
+        let headers = request.headers_mut();
+        match self {
+            Credential::Anonymous => {}
+            Credential::Cookie(cookie) => {
+                headers.insert(header::COOKIE, cookie.parse().expect("cookie header"));
+            }
+            Credential::Bearer(token) => {
+                headers.insert(
+                    header::AUTHORIZATION,
+                    format!("Bearer {token}")
+                        .parse()
+                        .expect("authorization header"),
+                );
+            }
+        }
+        request
+    }
+}
+
+/// A JSON request.
+pub fn json_request(method: &str, path: &str, body: &serde_json::Value) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+/// A server-function call, as a form post from the app's own pages.
+pub fn rpc_request(name: &str, form: &str) -> Request<Body> {
+    Request::post(format!("/rpc/{name}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(form.to_owned()))
+        .expect("request")
+}
+
+impl TestApp {
+    /// Builds the application with a changed configuration.
+    pub async fn with_config(engine: Engine, change: impl FnOnce(&mut Config)) -> Self {
+        let db = TestDb::new(engine).await;
+        let mut config = test_config(&db);
+        change(&mut config);
+        Self::build(db, config).await
+    }
+
+    /// Creates a user with [`TEST_PASSWORD`], as the command line would.
+    pub async fn create_user(&self, username: &str, role: Role) -> User {
+        let input = NewUserInput {
+            username: username.to_owned(),
+            display_name: String::new(),
+            role: role.as_str().to_owned(),
+            password: TEST_PASSWORD.to_owned(),
+        };
+        accounts::create_user(&self.app.state().db, &Caller::command_line(), &input)
+            .await
+            .expect("user created")
+    }
+
+    /// Logs in through `POST /api/v1/session`; returns the session cookie.
+    pub async fn log_in(&self, username: &str, password: &str) -> Credential {
+        let response = self
+            .send(json_request(
+                "POST",
+                "/api/v1/session",
+                &serde_json::json!({ "username": username, "password": password }),
+            ))
+            .await;
+        assert_eq!(
+            response.status, 200,
+            "login as {username}: {}",
+            response.body
+        );
+        Credential::Cookie(session_cookie(&response).expect("a session cookie"))
+    }
+
+    /// A user of `role` named after it, logged in.
+    pub async fn logged_in(&self, role: Role) -> Credential {
+        self.create_user(role.as_str(), role).await;
+        self.log_in(role.as_str(), TEST_PASSWORD).await
+    }
+
+    /// A new API token with `role`; returns its secret.
+    pub async fn token(&self, name: &str, role: Role, expires: &str) -> String {
+        let input = NewTokenInput {
+            name: name.to_owned(),
+            role: role.as_str().to_owned(),
+            expires: expires.to_owned(),
+        };
+        admin::create_token(&self.app.state().db, &Caller::command_line(), &input)
+            .await
+            .expect("token created")
+            .secret
+    }
+
+    /// Sends a request as `who`.
+    pub async fn send_as(&self, who: &Credential, request: Request<Body>) -> TestResponse {
+        self.send(who.apply(request)).await
+    }
+
+    /// Runs one SQL statement on the test database and returns the first column of the first
+    /// row as an integer (for counting rows).
+    pub async fn count(&self, sql: &str) -> i64 {
+        app::on_pool!(self.app.state().db.reader(), |pool| {
+            sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await
+        })
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs one statement that changes the test database.
+    pub async fn execute(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        app::on_pool!(self.app.state().db.writer(), |pool| {
+            sqlx::query(sql)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
+    }
+}
+
+/// The `name=value` pair of the session cookie a response sets, if it sets one.
+pub fn session_cookie(response: &TestResponse) -> Option<String> {
+    response
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(SESSION_COOKIE))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+/// The newest migration's version, read from the migration files, so adding one does not
+/// break tests that check the schema is current.
+pub fn latest_migration() -> i64 {
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite");
+    std::fs::read_dir(folder)
+        .expect("migrations folder")
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.split('_').next()?.parse::<i64>().ok()
+        })
+        .max()
+        .expect("at least one migration")
 }

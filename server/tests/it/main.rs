@@ -4,8 +4,10 @@
 
 mod helpers;
 
+mod access;
 mod errors;
 mod health;
+mod identity;
 mod pages;
 mod process;
 mod storage;

@@ -1,5 +1,8 @@
 //! Server-rendered pages and the static site.
 
+use app::domain::Role;
+use axum::{body::Body, http::Request};
+
 use crate::{
     helpers::{Engine, TestApp},
     on_both_engines,
@@ -10,12 +13,20 @@ on_both_engines!(
     unknown_page_is_a_404_page,
     every_navigation_section_answers,
     static_files_come_from_the_site_root,
+    pages_send_nobody_to_the_login_page_and_back,
+    weaker_roles_see_no_admin_link_and_get_403,
 );
 
 async fn overview_renders_layout_and_hydration_scripts(engine: Engine) {
     let app = TestApp::new(engine).await;
+    let admin = app.logged_in(Role::Admin).await;
 
-    let response = app.get("/").await;
+    let response = app
+        .send_as(
+            &admin,
+            Request::get("/").body(Body::empty()).expect("request"),
+        )
+        .await;
 
     assert_eq!(response.status, 200);
     assert!(response.header("content-type").starts_with("text/html"));
@@ -66,6 +77,7 @@ async fn unknown_page_is_a_404_page(engine: Engine) {
 
 async fn every_navigation_section_answers(engine: Engine) {
     let app = TestApp::new(engine).await;
+    let admin = app.logged_in(Role::Admin).await;
     for path in [
         "/deployments",
         "/releases",
@@ -73,7 +85,12 @@ async fn every_navigation_section_answers(engine: Engine) {
         "/metrics",
         "/admin",
     ] {
-        let response = app.get(path).await;
+        let response = app
+            .send_as(
+                &admin,
+                Request::get(path).body(Body::empty()).expect("request"),
+            )
+            .await;
         assert_eq!(response.status, 200, "{path}");
         assert!(
             response.body.contains("aria-current=\"page\""),
@@ -91,4 +108,60 @@ async fn static_files_come_from_the_site_root(engine: Engine) {
     assert!(response.header("content-type").starts_with("text/css"));
     assert_eq!(response.body, "body { color: black; }");
     assert!(app.site_root.join("pkg").exists());
+}
+
+async fn pages_send_nobody_to_the_login_page_and_back(engine: Engine) {
+    let app = TestApp::new(engine).await;
+
+    // As a browser asks: a page, not data.
+    let response = app
+        .send(
+            Request::get("/admin/audit?actor=x")
+                .header("accept", "text/html")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+
+    assert_eq!(response.status, 302);
+    assert_eq!(
+        response.header("location"),
+        "/login?next=/admin/audit%3Factor%3Dx"
+    );
+    let login = app.get("/login").await;
+    assert_eq!(login.status, 200);
+    assert!(
+        login.body.contains("Log in to Switchyard"),
+        "{}",
+        login.body
+    );
+    assert!(login.body.contains("autocomplete=\"current-password\""));
+    assert!(
+        !login.body.contains(">Admin</a>"),
+        "no navigation before login"
+    );
+}
+
+async fn weaker_roles_see_no_admin_link_and_get_403(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let releaser = app.logged_in(Role::Releaser).await;
+    let get = |path: &str| Request::get(path).body(Body::empty()).expect("request");
+
+    let overview = app.send_as(&releaser, get("/")).await;
+    assert_eq!(overview.status, 200);
+    assert!(overview.body.contains(">Metrics</a>"));
+    assert!(!overview.body.contains(">Admin</a>"), "{}", overview.body);
+    assert!(overview.body.contains("releaser"), "the role is shown");
+
+    let admin = app.send_as(&releaser, get("/admin")).await;
+    assert_eq!(admin.status, 403);
+    assert!(
+        admin.body.contains("That needs the admin role"),
+        "{}",
+        admin.body
+    );
+    assert!(
+        !admin.body.contains("New user"),
+        "the admin form is not rendered"
+    );
 }

@@ -52,7 +52,8 @@ async fn unreadable_configuration_file_stops_startup() {
 
 on_both_engines!(
     migrate_command_brings_the_schema_up_to_date,
-    serve_logs_json_with_request_ids_and_stops_on_sigterm
+    serve_logs_json_with_request_ids_and_stops_on_sigterm,
+    command_line_provisions_users_and_tokens_and_passwords_stay_out_of_logs,
 );
 
 async fn migrate_command_brings_the_schema_up_to_date(engine: Engine) {
@@ -72,7 +73,10 @@ async fn migrate_command_brings_the_schema_up_to_date(engine: Engine) {
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("database is at migration 20261127000001"),
+        stdout.contains(&format!(
+            "database is at migration {}",
+            crate::helpers::latest_migration()
+        )),
         "{stdout}"
     );
 }
@@ -85,36 +89,14 @@ async fn serve_logs_json_with_request_ids_and_stops_on_sigterm(engine: Engine) {
         "postgres://postgres:topsecretpw@",
         1,
     );
-    let mut child = switchyard()
-        .env("SWITCHYARD_ADDR", "127.0.0.1:0")
-        .env("SWITCHYARD_DATABASE_URL", &url)
-        .env("SWITCHYARD_SITE_ROOT", db.dir.path().join("site"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let (lines_tx, mut lines) = mpsc::unbounded_channel();
-    let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = stderr.next_line().await {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-
-    let mut log = Vec::new();
-    let addr = loop {
-        let line = tokio::time::timeout(Duration::from_secs(60), lines.recv())
-            .await
-            .expect("the server starts within a minute")
-            .unwrap_or_else(|| panic!("server exited early: {log:#?}"));
-        let entry: serde_json::Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {line}"));
-        log.push(line);
-        if let Some(addr) = entry["fields"]["addr"].as_str() {
-            break addr.to_owned();
-        }
-    };
+    let server = Server::start(&db, &url).await;
+    let setup = server
+        .log
+        .iter()
+        .find(|line| line.contains("setup_url"))
+        .unwrap_or_else(|| panic!("a fresh database prints a setup link: {:#?}", server.log));
+    assert!(setup.contains("/setup?token=setup_"), "{setup}");
+    let addr = server.addr.clone();
 
     let response = http_get(&addr, "/api/v1/health", "it-probe-1").await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
@@ -123,22 +105,7 @@ async fn serve_logs_json_with_request_ids_and_stops_on_sigterm(engine: Engine) {
         "{response}"
     );
 
-    let pid = child.id().expect("running").to_string();
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .expect("kill runs");
-    assert!(killed.success());
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
-        .await
-        .expect("stops within 30 s of SIGTERM")
-        .expect("exit status");
-    assert!(status.success(), "graceful shutdown exits 0, got {status}");
-    while let Some(line) = lines.recv().await {
-        log.push(line);
-    }
-
+    let log = server.stop().await;
     let handled = log
         .iter()
         .find(|line| line.contains("request handled"))
@@ -153,11 +120,230 @@ async fn serve_logs_json_with_request_ids_and_stops_on_sigterm(engine: Engine) {
     assert!(log.iter().any(|line| line.contains("stopped")), "{log:#?}");
 }
 
+/// A running `switchyard serve` with its log captured.
+struct Server {
+    child: tokio::process::Child,
+    addr: String,
+    log: Vec<String>,
+    lines: mpsc::UnboundedReceiver<String>,
+}
+
+impl Server {
+    async fn start(db: &TestDb, url: &str) -> Self {
+        let mut child = switchyard()
+            .env("SWITCHYARD_ADDR", "127.0.0.1:0")
+            .env("SWITCHYARD_DATABASE_URL", url)
+            .env("SWITCHYARD_SITE_ROOT", db.dir.path().join("site"))
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        let (lines_tx, mut lines) = mpsc::unbounded_channel();
+        let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = stderr.next_line().await {
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+
+        let mut log = Vec::new();
+        let addr = loop {
+            let line = tokio::time::timeout(Duration::from_secs(60), lines.recv())
+                .await
+                .expect("the server starts within a minute")
+                .unwrap_or_else(|| panic!("server exited early: {log:#?}"));
+            let entry: serde_json::Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {line}"));
+            log.push(line);
+            if let Some(addr) = entry["fields"]["addr"].as_str() {
+                break addr.to_owned();
+            }
+        };
+        Self {
+            child,
+            addr,
+            log,
+            lines,
+        }
+    }
+
+    /// Sends SIGTERM, checks the exit is graceful, and returns the whole log.
+    async fn stop(mut self) -> Vec<String> {
+        let pid = self.child.id().expect("running").to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .expect("kill runs");
+        assert!(killed.success());
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("stops within 30 s of SIGTERM")
+            .expect("exit status");
+        assert!(status.success(), "graceful shutdown exits 0, got {status}");
+        while let Some(line) = self.lines.recv().await {
+            self.log.push(line);
+        }
+        self.log
+    }
+}
+
+/// Runs `switchyard ARGS` on a database with `stdin` as input.
+async fn run_cli(db: &TestDb, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = switchyard()
+        .args(args)
+        .env("SWITCHYARD_DATABASE_URL", &db.url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin.as_bytes()).await.expect("writes");
+    drop(input);
+    child.wait_with_output().await.expect("finishes")
+}
+
+async fn command_line_provisions_users_and_tokens_and_passwords_stay_out_of_logs(engine: Engine) {
+    const PASSWORD: &str = "Sup3r-Secret-Passphrase";
+    const WRONG: &str = "Wr0ng-Secret-Passphrase";
+    let db = TestDb::new(engine).await;
+
+    let bad = run_cli(
+        &db,
+        &["user", "create", "--username", "root", "--role", "root"],
+        "x\n",
+    )
+    .await;
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a role"));
+    let created = run_cli(
+        &db,
+        &["user", "create", "--username", "Root", "--role", "admin"],
+        &format!("{PASSWORD}\n"),
+    )
+    .await;
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&created.stdout),
+        "created root (admin)\n"
+    );
+    let token = run_cli(
+        &db,
+        &[
+            "token",
+            "create",
+            "--name",
+            "ci",
+            "--role",
+            "engineer",
+            "--expires",
+            "90d",
+        ],
+        "",
+    )
+    .await;
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    let secret = String::from_utf8_lossy(&token.stdout).trim().to_owned();
+    assert!(secret.starts_with("sy_") && secret.len() == 67, "{secret}");
+
+    let server = Server::start(&db, &db.url).await;
+    assert!(
+        server.log.iter().all(|l| !l.contains("setup_url")),
+        "users exist: no setup link"
+    );
+    let addr = server.addr.clone();
+    let login = |password: &str| format!("{{\"username\":\"root\",\"password\":\"{password}\"}}");
+    let wrong = http(
+        &addr,
+        "POST",
+        "/api/v1/session",
+        &[("content-type", "application/json")],
+        &login(WRONG),
+    )
+    .await;
+    assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
+    let right = http(
+        &addr,
+        "POST",
+        "/api/v1/session",
+        &[("content-type", "application/json")],
+        &login(PASSWORD),
+    )
+    .await;
+    assert!(right.starts_with("HTTP/1.1 200"), "{right}");
+    let bearer = format!("Bearer {secret}");
+    let me = http(
+        &addr,
+        "GET",
+        "/api/v1/me",
+        &[("authorization", &bearer)],
+        "",
+    )
+    .await;
+    assert!(me.contains("\"role\":\"engineer\""), "{me}");
+
+    let revoked = run_cli(&db, &["token", "revoke", "--name", "ci"], "").await;
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    let me = http(
+        &addr,
+        "GET",
+        "/api/v1/me",
+        &[("authorization", &bearer)],
+        "",
+    )
+    .await;
+    assert!(me.starts_with("HTTP/1.1 401"), "{me}");
+    let again = run_cli(&db, &["token", "revoke", "--name", "ci"], "").await;
+    assert_eq!(again.status.code(), Some(1), "nothing left to revoke");
+
+    let log = server.stop().await;
+    for secret in [PASSWORD, WRONG, &secret] {
+        assert!(
+            log.iter().all(|line| !line.contains(secret)),
+            "{secret} reached the log: {log:#?}"
+        );
+    }
+    assert!(
+        log.iter().any(|l| l.contains("/api/v1/session")),
+        "the requests were logged"
+    );
+}
+
 /// One HTTP/1.1 GET over a fresh TCP connection; returns the raw response.
 async fn http_get(addr: &str, path: &str, request_id: &str) -> String {
+    http(addr, "GET", path, &[("x-request-id", request_id)], "").await
+}
+
+/// One HTTP/1.1 request over a fresh TCP connection; returns the raw response.
+async fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> String {
     let mut stream = TcpStream::connect(addr).await.expect("connects");
+    let headers: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nx-request-id: {request_id}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     );
     stream.write_all(request.as_bytes()).await.expect("writes");
     let mut response = String::new();

@@ -1,0 +1,103 @@
+//! Form fields that show the server's message beside the field it is about, and a banner for
+//! messages about the whole form. Both read a server action's last result.
+
+use leptos::{prelude::*, server_fn::ServerFn};
+
+use crate::error::AppError;
+
+/// The last error of an action, if any.
+pub fn action_error<F>(action: ServerAction<F>) -> Signal<Option<AppError>>
+where
+    F: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    F::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || match action.value().get() {
+        Some(Err(error)) => Some(error),
+        _ => None,
+    })
+}
+
+/// A labelled input. Its error, from `error` when it names this field, is announced and
+/// linked to the input for screen readers.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] autofocus: bool,
+    /// Distinguishes the field's id when one page shows the same form several times.
+    #[prop(optional, into)]
+    id_suffix: String,
+) -> impl IntoView {
+    let id = format!("field-{name}{id_suffix}");
+    let message_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let message = move || error.get().and_then(|e| e.message_for(name));
+    let described_by = {
+        let (message_id, hint_id) = (message_id.clone(), hint_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if message().is_some() {
+                ids.push(message_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> })}
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                required=required
+                autofocus=autofocus
+                aria-invalid=move || message().map(|_| "true")
+                aria-describedby=described_by
+            />
+            <p class="field-error" id=message_id role="alert">
+                {message}
+            </p>
+        </div>
+    }
+}
+
+/// A message about the whole form: an error without a field.
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let message = move || {
+        error
+            .get()
+            .filter(|e| e.field().is_none())
+            .map(|e| e.to_string())
+    };
+    view! {
+        <p class="form-error" role="alert">
+            {message}
+        </p>
+    }
+}
+
+/// A submit button that says when the request is on its way.
+#[component]
+pub fn Submit(
+    label: &'static str,
+    busy_label: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    #[prop(optional)] class: &'static str,
+) -> impl IntoView {
+    view! {
+        <button type="submit" class=class aria-busy=move || pending.get().then_some("true") disabled=move || pending.get()>
+            {move || if pending.get() { busy_label } else { label }}
+        </button>
+    }
+}

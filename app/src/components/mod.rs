@@ -1,0 +1,3 @@
+//! Pieces several pages use.
+
+pub mod form;

@@ -1,0 +1,97 @@
+//! Points in time as whole milliseconds since the Unix epoch, UTC: the one representation
+//! both database engines store (`BIGINT`), compare and order the same way.
+
+use std::{fmt, time::Duration};
+
+use serde::{Deserialize, Serialize};
+
+/// A moment, in milliseconds since 1970-01-01T00:00:00Z.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// The current time (server side: the browser's clock is not trusted with records).
+    #[cfg(feature = "ssr")]
+    pub fn now() -> Self {
+        Self(chrono::Utc::now().timestamp_millis())
+    }
+
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// This moment moved forward by `duration`, saturating rather than overflowing.
+    pub fn plus(self, duration: Duration) -> Self {
+        let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+        Self(self.0.saturating_add(millis))
+    }
+
+    /// This moment moved back by `duration`.
+    pub fn minus(self, duration: Duration) -> Self {
+        let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+        Self(self.0.saturating_sub(millis))
+    }
+
+    /// How long from `earlier` to this moment; zero if `earlier` is later.
+    pub fn since(self, earlier: Timestamp) -> Duration {
+        Duration::from_millis(u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// `2026-11-27 10:45 UTC`: one unambiguous form for tables, logs and print.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match chrono::DateTime::from_timestamp_millis(self.0) {
+            Some(moment) => write!(f, "{}", moment.format("%Y-%m-%d %H:%M UTC")),
+            None => write!(f, "{} ms", self.0),
+        }
+    }
+}
+
+/// A wait in words: "45 seconds", "1 minute", "14 minutes", rounding up so nobody retries
+/// too early.
+pub fn describe_wait(wait: Duration) -> String {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    if seconds < 60 {
+        let seconds = seconds.max(1);
+        return format!("{seconds} second{}", if seconds == 1 { "" } else { "s" });
+    }
+    let minutes = seconds.div_ceil(60);
+    format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_display_in_utc_minutes() {
+        assert_eq!(
+            Timestamp(1_795_776_300_000).to_string(),
+            "2026-11-27 10:45 UTC"
+        );
+    }
+
+    #[test]
+    fn arithmetic_saturates_and_never_goes_negative() {
+        let t = Timestamp(10_000);
+        assert_eq!(t.plus(Duration::from_secs(5)), Timestamp(15_000));
+        assert_eq!(t.minus(Duration::from_secs(5)), Timestamp(5_000));
+        assert_eq!(t.since(Timestamp(4_000)), Duration::from_secs(6));
+        assert_eq!(Timestamp(4_000).since(t), Duration::ZERO);
+        assert_eq!(Timestamp(i64::MAX).plus(Duration::MAX), Timestamp(i64::MAX));
+    }
+
+    #[test]
+    fn waits_round_up() {
+        assert_eq!(describe_wait(Duration::from_millis(200)), "1 second");
+        assert_eq!(describe_wait(Duration::from_secs(45)), "45 seconds");
+        assert_eq!(describe_wait(Duration::from_secs(60)), "1 minute");
+        assert_eq!(describe_wait(Duration::from_secs(61)), "2 minutes");
+        assert_eq!(
+            describe_wait(Duration::from_secs(14 * 60 + 59)),
+            "15 minutes"
+        );
+    }
+}

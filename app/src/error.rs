@@ -1,0 +1,111 @@
+//! The one error type server functions return, shared with the browser so a page can put each
+//! message where it belongs: beside a field, above a form, or as a "log in" prompt. REST
+//! handlers convert it to their JSON shape; both map it to the same HTTP status.
+
+use std::time::Duration;
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{time::describe_wait, FieldError, Role};
+
+/// Why a request did not do what it asked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// No valid session or token.
+    #[error("Log in to continue.")]
+    Unauthenticated,
+    /// Logged in, but the role does not allow it.
+    #[error("Your role ({role}) may not {action}. Ask an administrator if you need to.")]
+    Forbidden { role: Role, action: String },
+    /// Input that cannot be accepted; `field` says which.
+    #[error("{0}")]
+    Invalid(FieldError),
+    /// Input that clashes with a record that exists (a duplicate name, say).
+    #[error("{0}")]
+    Conflict(FieldError),
+    /// The username and password do not match an active account.
+    #[error("The username or password is wrong.")]
+    WrongCredentials,
+    /// Too many failed logins recently.
+    #[error("Too many failed logins. Try again in {}.", describe_wait(Duration::from_secs(*retry_after_secs)))]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// The record asked for does not exist (any more).
+    #[error("{0}")]
+    NotFound(String),
+    /// Something failed inside Switchyard; details are in the server log under this id.
+    #[error("Something went wrong on the server. Try again; if it keeps failing, give your administrator this request id: {request_id}.")]
+    Internal { request_id: String },
+    /// The request did not reach the server function, or its answer did not come back.
+    #[error("The server could not be reached ({0}). Check your connection and try again.")]
+    Transport(String),
+}
+
+impl AppError {
+    /// The field this error is about, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid(error) | AppError::Conflict(error) => Some(&error.field),
+            _ => None,
+        }
+    }
+
+    /// The message for `field`, if this error is about it.
+    pub fn message_for(&self, field: &str) -> Option<String> {
+        (self.field() == Some(field)).then(|| self.to_string())
+    }
+
+    /// The HTTP status the error is answered with, on every route.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated | AppError::WrongCredentials => 401,
+            AppError::Forbidden { .. } => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::Invalid(_) => 422,
+            AppError::TooManyAttempts { .. } => 429,
+            AppError::Internal { .. } => 500,
+            AppError::Transport(_) => 400,
+        }
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> Self {
+        AppError::Invalid(error)
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_to_do_next() {
+        let throttled = AppError::TooManyAttempts {
+            retry_after_secs: 300,
+        };
+        assert_eq!(
+            throttled.to_string(),
+            "Too many failed logins. Try again in 5 minutes."
+        );
+        assert_eq!(throttled.status(), 429);
+        let invalid = AppError::from(FieldError::new("username", "Enter a username."));
+        assert_eq!(
+            invalid.message_for("username").as_deref(),
+            Some("Enter a username.")
+        );
+        assert_eq!(invalid.message_for("password"), None);
+    }
+}

@@ -1,0 +1,207 @@
+//! Admin: the audit log, newest first, filtered by actor, action, object and date.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::AdminNav;
+use crate::{
+    domain::Action,
+    error::AppError,
+    model::{AuditEntry, AuditFilter},
+    session::{urlencode, Protected},
+};
+
+/// A page of entries matching the filter.
+#[server(prefix = "/rpc", endpoint = "audit_entries")]
+pub async fn audit_entries(filter: AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
+    use crate::backend::{admin, rpc};
+    rpc::respond(
+        async {
+            let (state, caller) = rpc::context()?;
+            admin::audit_log(&state.db, &caller, &filter).await
+        }
+        .await,
+    )
+}
+
+/// The filter form's fields, as they appear in the page's query string.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Query {
+    actor: String,
+    action: String,
+    object: String,
+    from: String,
+    to: String,
+    before: String,
+}
+
+impl Query {
+    /// The filter these fields describe; dates are whole UTC days, `to` inclusive.
+    fn filter(&self) -> Result<AuditFilter, String> {
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let day = |s: &str, name: &str, offset_days: i64| -> Result<_, String> {
+            let Some(s) = text(s) else { return Ok(None) };
+            let date = chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map_err(|_| format!("\"{s}\" is not a date for {name}; use YYYY-MM-DD."))?;
+            let start = date
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc().timestamp_millis() + offset_days * 86_400_000);
+            Ok(start.map(crate::domain::Timestamp))
+        };
+        let before_id = match text(&self.before) {
+            Some(s) => Some(
+                s.parse()
+                    .map_err(|_| format!("\"{s}\" is not an entry id."))?,
+            ),
+            None => None,
+        };
+        Ok(AuditFilter {
+            actor: text(&self.actor),
+            action: text(&self.action),
+            object: text(&self.object),
+            from: day(&self.from, "From", 0)?,
+            to: day(&self.to, "To", 1)?,
+            before_id,
+        })
+    }
+
+    /// The query string of the next (older) page.
+    fn older_than(&self, id: i64) -> String {
+        let pairs = [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("object", &self.object),
+            ("from", &self.from),
+            ("to", &self.to),
+        ];
+        let mut query: Vec<String> = pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect();
+        query.push(format!("before={id}"));
+        format!("?{}", query.join("&"))
+    }
+}
+
+/// The audit log page, for admins.
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let params = use_query_map();
+    let query = Memo::new(move |_| {
+        let params = params.read();
+        let get = |key: &str| params.get(key).unwrap_or_default();
+        Query {
+            actor: get("actor"),
+            action: get("action"),
+            object: get("object"),
+            from: get("from"),
+            to: get("to"),
+            before: get("before"),
+        }
+    });
+    let entries = Resource::new(
+        move || query.get().filter(),
+        |filter| async move {
+            match filter {
+                Ok(filter) => audit_entries(filter).await.map_err(|e| e.to_string()),
+                Err(message) => Err(message),
+            }
+        },
+    );
+    view! {
+        <Title text="Audit log" />
+        <Protected action=Action::ReadAuditLog>
+            <h1>"Admin"</h1>
+            <AdminNav />
+            <section class="card" aria-labelledby="audit-title">
+                <h2 id="audit-title">"Audit log"</h2>
+                <form method="get" action="/admin/audit" class="filters">
+                    <FilterField label="Actor" name="actor" value=move || query.get().actor hint="user or token name" />
+                    <FilterField label="Action" name="action" value=move || query.get().action hint="e.g. user. or session.login_failed" />
+                    <FilterField label="Object" name="object" value=move || query.get().object hint="contains" />
+                    <FilterField label="From" name="from" kind="date" value=move || query.get().from hint="" />
+                    <FilterField label="To" name="to" kind="date" value=move || query.get().to hint="" />
+                    <button type="submit">"Filter"</button>
+                    <a href="/admin/audit">"Clear"</a>
+                </form>
+                <Transition fallback=|| view! { <p class="loading">"Loading entries…"</p> }>
+                    {move || Suspend::new(async move {
+                        match entries.await {
+                            Ok(rows) if rows.is_empty() => view! { <p>"No entries match."</p> }.into_any(),
+                            Ok(rows) => {
+                                let older = rows.last().map(|last| query.get_untracked().older_than(last.id));
+                                let full = rows.len() as i64 >= 50;
+                                view! {
+                                    <AuditTable rows />
+                                    {(full).then(|| view! { <p><a href=older.unwrap_or_default()>"Older entries →"</a></p> })}
+                                }.into_any()
+                            }
+                            Err(message) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </Protected>
+    }
+}
+
+#[component]
+fn FilterField(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    value: impl Fn() -> String + Send + Sync + 'static,
+    hint: &'static str,
+) -> impl IntoView {
+    let id = format!("filter-{name}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input id=id name=name type=kind prop:value=value placeholder=hint />
+        </div>
+    }
+}
+
+#[component]
+fn AuditTable(rows: Vec<AuditEntry>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="audit">
+                <thead><tr>
+                    <th scope="col">"Time"</th>
+                    <th scope="col">"Actor"</th>
+                    <th scope="col">"Action"</th>
+                    <th scope="col">"Object"</th>
+                    <th scope="col">"Change"</th>
+                    <th scope="col">"From"</th>
+                </tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|row| {
+                        let change = match (&row.before, &row.after) {
+                            (Some(before), Some(after)) => format!("{before} → {after}"),
+                            (None, Some(after)) => after.clone(),
+                            (Some(before), None) => format!("was {before}"),
+                            (None, None) => String::new(),
+                        };
+                        view! {
+                            <tr>
+                                <td>{row.at.to_string()}</td>
+                                <td>{format!("{} ({})", row.actor, row.actor_kind)}</td>
+                                <td><code>{row.action.clone()}</code></td>
+                                <td>{row.object.clone()}</td>
+                                <td class="change">{change}</td>
+                                <td>
+                                    {row.client_address.clone().unwrap_or_default()}
+                                    <br />
+                                    <small class="request-id">{row.request_id.clone().unwrap_or_default()}</small>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

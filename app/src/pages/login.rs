@@ -1,0 +1,46 @@
+//! The login page.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::Redirect, hooks::use_query_map};
+
+use crate::{
+    components::form::{action_error, Field, FormError, Submit},
+    session::{reload_at, safe_next, Login, Me},
+};
+
+/// Username and password; afterwards, the page the user came for. Someone already logged in
+/// goes straight there.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    let error = action_error(login);
+    let query = use_query_map();
+    let next = move || safe_next(query.read().get("next"));
+    Effect::new(move || {
+        if let Some(Ok(_)) = login.value().get() {
+            reload_at(&next());
+        }
+    });
+    let me = expect_context::<Me>().0;
+    view! {
+        <Title text="Log in" />
+        <Suspense>
+            {move || Suspend::new(async move {
+                matches!(me.await, Ok(Some(_))).then(|| view! { <Redirect path=next() /> })
+            })}
+        </Suspense>
+        <section class="card narrow" aria-labelledby="login-title">
+            <h1 id="login-title">"Log in to Switchyard"</h1>
+            <ActionForm action=login attr:class="stack" attr:novalidate=true>
+                <FormError error />
+                <Field label="Username" name="username" error autocomplete="username" required=true autofocus=true />
+                <Field label="Password" name="password" kind="password" error autocomplete="current-password" required=true />
+                <Submit label="Log in" busy_label="Logging in…" pending=login.pending() class="primary" />
+            </ActionForm>
+            <p class="hint">
+                "Forgot your password? An administrator can set a new one from the Admin page."
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,168 @@
+//! Who is logged in, as the pages see it: the current user (loaded once, before the page
+//! streams, so the server can still redirect or answer 403), logging in and out, and the guard
+//! that keeps pages from roles that may not use them.
+
+use leptos::prelude::*;
+use leptos_router::{components::Redirect, hooks::use_location};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    domain::{Action, Role},
+    error::AppError,
+    pages::Forbidden,
+};
+
+/// The logged-in user (or API token) as the header and the guards need it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    /// Username, or token name.
+    pub name: String,
+    pub display_name: String,
+    pub role: Role,
+    pub is_token: bool,
+}
+
+impl CurrentUser {
+    pub fn may(&self, action: Action) -> bool {
+        self.role.may(action)
+    }
+}
+
+/// Who is calling, or `None` for nobody.
+#[server(prefix = "/rpc", endpoint = "who_am_i")]
+pub async fn who_am_i() -> Result<Option<CurrentUser>, AppError> {
+    Ok(crate::backend::identity::caller()?.current_user())
+}
+
+/// Logs in with a username and password.
+#[server(prefix = "/rpc", endpoint = "login")]
+pub async fn login(username: String, password: String) -> Result<CurrentUser, AppError> {
+    use crate::backend::{accounts, rpc};
+    rpc::respond(
+        async {
+            let (state, caller) = rpc::context()?;
+            let credentials = accounts::Credentials { username, password };
+            let user = accounts::log_in(
+                &state,
+                &caller,
+                &rpc::session()?,
+                &credentials,
+                rpc::user_agent(),
+            )
+            .await?;
+            Ok(CurrentUser {
+                name: user.username,
+                display_name: user.display_name,
+                role: user.role,
+                is_token: false,
+            })
+        }
+        .await,
+    )
+}
+
+/// Ends the caller's session.
+#[server(prefix = "/rpc", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::backend::{accounts, rpc};
+    rpc::respond(
+        async {
+            let (state, caller) = rpc::context()?;
+            accounts::log_out(&state, &caller, &rpc::session()?).await
+        }
+        .await,
+    )
+}
+
+/// The current user, loaded once per page load and shared through context.
+#[derive(Clone, Copy, Debug)]
+pub struct Me(pub Resource<Result<Option<CurrentUser>, AppError>>);
+
+/// Loads the current user before the page streams (a blocking resource), so guards can set
+/// the status and redirect on the server.
+pub fn provide_current_user() {
+    provide_context(Me(Resource::new_blocking(|| (), |_| who_am_i())));
+}
+
+/// A local address to return to after logging in; anything else (another site, a
+/// protocol-relative `//host`) falls back to the Overview.
+pub fn safe_next(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+/// Loads `href` afresh: after logging in or out the whole page, header included, must
+/// reflect the new identity.
+pub fn reload_at(href: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Err(error) = window().location().set_href(href) {
+        leptos::logging::error!("cannot navigate to {href}: {error:?}");
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = href;
+}
+
+/// Shows `children` only to callers who may do `action`: nobody is sent to the login page
+/// (and back here afterwards), a weaker role gets the 403 page.
+#[component]
+pub fn Protected(action: Action, children: ChildrenFn) -> impl IntoView {
+    let me = expect_context::<Me>().0;
+    let location = use_location();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(user)) if user.may(action) => children.read_value()().into_any(),
+                    Ok(Some(user)) => view! { <Forbidden role=user.role action=action /> }.into_any(),
+                    Ok(None) => {
+                        let search = location.search.get_untracked();
+                        let here = if search.is_empty() {
+                            location.pathname.get_untracked()
+                        } else {
+                            format!("{}?{search}", location.pathname.get_untracked())
+                        };
+                        let href = format!("/login?next={}", urlencode(&here));
+                        view! { <Redirect path=href /> }.into_any()
+                    }
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
+pub fn urlencode(value: &str) -> String {
+    use std::fmt::Write;
+    value.bytes().fold(String::new(), |mut out, byte| {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/admin/users".into())), "/admin/users");
+        assert_eq!(safe_next(Some("//evil.example".into())), "/");
+        assert_eq!(safe_next(Some("/\\evil.example".into())), "/");
+        assert_eq!(safe_next(Some("https://evil.example".into())), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            urlencode("/audit?actor=a b&x"),
+            "/audit%3Factor%3Da%20b%26x"
+        );
+    }
+}

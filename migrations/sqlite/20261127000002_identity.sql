@@ -1,0 +1,73 @@
+-- Identity and access: users, their sessions, API tokens, the first-run setup link, and the
+-- append-only audit log. Times are milliseconds since the Unix epoch (UTC).
+
+CREATE TABLE users (
+    id             INTEGER PRIMARY KEY,
+    username       TEXT    NOT NULL UNIQUE,
+    display_name   TEXT    NOT NULL,
+    role           TEXT    NOT NULL CHECK (role IN ('viewer', 'engineer', 'releaser', 'admin')),
+    password_hash  TEXT    NOT NULL,
+    active         BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at     BIGINT  NOT NULL,
+    updated_at     BIGINT  NOT NULL
+);
+
+-- tower-sessions records. `id_hash` is a SHA-256 of the cookie's session id, so reading this
+-- table does not hand out live sessions; `user_id` and the rest are copied out of `data` so a
+-- user's sessions can be listed and ended.
+CREATE TABLE sessions (
+    id_hash         TEXT    PRIMARY KEY,
+    user_id         INTEGER REFERENCES users (id) ON DELETE CASCADE,
+    data            TEXT    NOT NULL,
+    created_at      BIGINT  NOT NULL,
+    last_seen_at    BIGINT  NOT NULL,
+    expires_at      BIGINT  NOT NULL,
+    client_address  TEXT,
+    user_agent      TEXT
+);
+CREATE INDEX sessions_user_id ON sessions (user_id);
+CREATE INDEX sessions_expires_at ON sessions (expires_at);
+
+CREATE TABLE api_tokens (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT    NOT NULL,
+    role          TEXT    NOT NULL CHECK (role IN ('viewer', 'engineer', 'releaser', 'admin')),
+    token_hash    TEXT    NOT NULL UNIQUE,
+    created_by    TEXT    NOT NULL,
+    created_at    BIGINT  NOT NULL,
+    expires_at    BIGINT,
+    last_used_at  BIGINT,
+    revoked_at    BIGINT
+);
+-- A name picks one token for `switchyard token revoke --name`.
+CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL;
+
+CREATE TABLE setup_tokens (
+    token_hash  TEXT   PRIMARY KEY,
+    expires_at  BIGINT NOT NULL
+);
+
+CREATE TABLE audit_log (
+    id              INTEGER PRIMARY KEY,
+    at              BIGINT NOT NULL,
+    actor_kind      TEXT   NOT NULL CHECK (actor_kind IN ('user', 'token', 'system', 'anonymous')),
+    actor           TEXT   NOT NULL,
+    action          TEXT   NOT NULL,
+    object          TEXT   NOT NULL,
+    before          TEXT,
+    after           TEXT,
+    client_address  TEXT,
+    request_id      TEXT
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_action_at ON audit_log (action, at);
+
+-- Append-only, enforced by the database too: no code path, and no mistake, rewrites history.
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;

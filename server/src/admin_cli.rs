@@ -1,0 +1,109 @@
+//! `switchyard user create` and `switchyard token create|revoke`: provisioning without the
+//! browser, through the same operations (and audit entries) as the admin pages.
+
+use std::io::{BufRead, IsTerminal};
+
+use app::{
+    backend::{
+        accounts::{self, NewUserInput},
+        admin::{self, NewTokenInput},
+        api_tokens::TokenRef,
+        Caller, Database,
+    },
+    error::AppError,
+};
+
+use crate::{
+    cli::{TokenCommand, UserCommand},
+    config::Config,
+};
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Opens and migrates the database, runs `work`, closes the database.
+async fn with_database<T>(
+    config: &Config,
+    work: impl AsyncFnOnce(&Database) -> Result<T, AppError>,
+) -> Result<T, Box<dyn std::error::Error>> {
+    let db = Database::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let result = work(&db).await;
+    db.close().await;
+    Ok(result?)
+}
+
+pub async fn user(config: &Config, command: UserCommand) -> CliResult {
+    let UserCommand::Create {
+        username,
+        role,
+        display_name,
+    } = command;
+    let password = read_password()?;
+    let input = NewUserInput {
+        username,
+        display_name,
+        role,
+        password,
+    };
+    let user = with_database(config, async |db| {
+        accounts::create_user(db, &Caller::command_line(), &input).await
+    })
+    .await?;
+    println!("created {} ({})", user.username, user.role);
+    Ok(())
+}
+
+pub async fn token(config: &Config, command: TokenCommand) -> CliResult {
+    let caller = Caller::command_line();
+    match command {
+        TokenCommand::Create {
+            name,
+            role,
+            expires,
+        } => {
+            let input = NewTokenInput {
+                name,
+                role,
+                expires,
+            };
+            let created = with_database(config, async |db| {
+                admin::create_token(db, &caller, &input).await
+            })
+            .await?;
+            let expiry = created
+                .token
+                .expires_at
+                .map_or_else(|| "never expires".to_owned(), |t| format!("expires {t}"));
+            eprintln!(
+                "token {} ({}, {expiry}); it is shown only now:",
+                created.token.name, created.token.role
+            );
+            // The secret alone on stdout, so `TOKEN=$(switchyard token create …)` works.
+            println!("{}", created.secret);
+        }
+        TokenCommand::Revoke { name } => {
+            let token = with_database(config, async |db| {
+                admin::revoke_token(db, &caller, TokenRef::Name(&name)).await
+            })
+            .await?;
+            println!("revoked token {}", token.name);
+        }
+    }
+    Ok(())
+}
+
+/// The new user's password: asked twice at a terminal (not echoed), or the first line of
+/// standard input for scripts.
+fn read_password() -> Result<String, Box<dyn std::error::Error>> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (at least 12 characters): ")?;
+        let second = rpassword::prompt_password("Password again: ")?;
+        if first != second {
+            return Err("the two passwords differ; nothing was created".into());
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}

@@ -1,0 +1,237 @@
+//! The role × action matrix: every protected REST endpoint, server function and page, called
+//! as every kind of caller. A row names the least role that may use it; the test fails on any
+//! success below that role and on any refusal at or above it. Later features add rows.
+
+use app::domain::Role;
+use axum::{body::Body, http::Request};
+
+use crate::{
+    helpers::{json_request, rpc_request, Credential, Engine, TestApp},
+    on_both_engines,
+};
+
+/// How an entry point is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Surface {
+    /// REST under `/api/v1`: sessions and bearer tokens.
+    Rest,
+    /// Server functions under `/rpc`: sessions only.
+    Rpc,
+    /// Pages: sessions only; nobody is redirected to the login page.
+    Page,
+}
+
+/// One protected entry point.
+struct Row {
+    surface: Surface,
+    method: &'static str,
+    path: &'static str,
+    /// JSON for REST, a form for server functions. Bodies may be invalid on purpose: an
+    /// allowed caller then gets 404 or 422, which still shows the door was open.
+    body: &'static str,
+    least: Role,
+}
+
+const fn rest(method: &'static str, path: &'static str, body: &'static str, least: Role) -> Row {
+    Row {
+        surface: Surface::Rest,
+        method,
+        path,
+        body,
+        least,
+    }
+}
+
+const fn rpc(path: &'static str, body: &'static str, least: Role) -> Row {
+    Row {
+        surface: Surface::Rpc,
+        method: "POST",
+        path,
+        body,
+        least,
+    }
+}
+
+const fn page(path: &'static str, least: Role) -> Row {
+    Row {
+        surface: Surface::Page,
+        method: "GET",
+        path,
+        body: "",
+        least,
+    }
+}
+
+const MATRIX: &[Row] = &[
+    rest("GET", "/api/v1/me", "", Role::Viewer),
+    rest("GET", "/api/v1/users", "", Role::Admin),
+    rest(
+        "POST",
+        "/api/v1/users",
+        r#"{"username":"","role":"viewer","password":"x"}"#,
+        Role::Admin,
+    ),
+    rest(
+        "PATCH",
+        "/api/v1/users/999999",
+        r#"{"role":"viewer","active":true}"#,
+        Role::Admin,
+    ),
+    rest(
+        "PUT",
+        "/api/v1/users/999999/password",
+        r#"{"password":"a-long-enough-password"}"#,
+        Role::Admin,
+    ),
+    rest("GET", "/api/v1/tokens", "", Role::Admin),
+    rest(
+        "POST",
+        "/api/v1/tokens",
+        r#"{"name":"","role":"viewer"}"#,
+        Role::Admin,
+    ),
+    rest("DELETE", "/api/v1/tokens/999999", "", Role::Admin),
+    rest("GET", "/api/v1/audit", "", Role::Admin),
+    rpc("list_users", "", Role::Admin),
+    rpc(
+        "create_user",
+        "username=&display_name=&role=viewer&password=x",
+        Role::Admin,
+    ),
+    rpc(
+        "update_user",
+        "id=999999&role=viewer&active=true",
+        Role::Admin,
+    ),
+    rpc(
+        "reset_password",
+        "id=999999&password=a-long-enough-password",
+        Role::Admin,
+    ),
+    rpc("list_tokens", "", Role::Admin),
+    rpc("create_token", "name=&role=viewer&expires=", Role::Admin),
+    rpc("revoke_token", "id=999999", Role::Admin),
+    rpc("audit_entries", "filter[actor]=nobody", Role::Admin),
+    rpc("my_sessions", "", Role::Viewer),
+    rpc("end_sessions", "handle=no-such-session", Role::Viewer),
+    rpc(
+        "change_password",
+        "current_password=x&new_password=short&new_password_confirmation=short",
+        Role::Viewer,
+    ),
+    page("/", Role::Viewer),
+    page("/deployments", Role::Viewer),
+    page("/account", Role::Viewer),
+    page("/admin", Role::Admin),
+    page("/admin/tokens", Role::Admin),
+    page("/admin/audit", Role::Admin),
+];
+
+/// A caller of the matrix: who, how, and what role (none for nobody or a dead token).
+struct Identity {
+    label: String,
+    credential: Credential,
+    role: Option<Role>,
+    is_token: bool,
+}
+
+fn request(row: &Row) -> Request<Body> {
+    match row.surface {
+        Surface::Rest if row.body.is_empty() => Request::builder()
+            .method(row.method)
+            .uri(row.path)
+            .body(Body::empty())
+            .expect("request"),
+        Surface::Rest => json_request(
+            row.method,
+            row.path,
+            &serde_json::from_str(row.body).expect("JSON body"),
+        ),
+        Surface::Rpc => rpc_request(row.path, row.body),
+        Surface::Page => Request::get(row.path)
+            .header("accept", "text/html")
+            .body(Body::empty())
+            .expect("request"),
+    }
+}
+
+on_both_engines!(every_entry_point_admits_exactly_the_roles_allowed);
+
+async fn every_entry_point_admits_exactly_the_roles_allowed(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let mut identities = vec![Identity {
+        label: "anonymous".into(),
+        credential: Credential::Anonymous,
+        role: None,
+        is_token: false,
+    }];
+    for role in Role::ALL {
+        identities.push(Identity {
+            label: format!("{role} session"),
+            credential: app.logged_in(role).await,
+            role: Some(role),
+            is_token: false,
+        });
+        identities.push(Identity {
+            label: format!("{role} token"),
+            credential: Credential::Bearer(app.token(&format!("t-{role}"), role, "90d").await),
+            role: Some(role),
+            is_token: true,
+        });
+    }
+    let revoked = app.token("revoked", Role::Admin, "").await;
+    app.execute("UPDATE api_tokens SET revoked_at = 1 WHERE name = 'revoked'")
+        .await
+        .expect("revoke");
+    let expired = app.token("expired", Role::Admin, "30d").await;
+    app.execute("UPDATE api_tokens SET expires_at = 1 WHERE name = 'expired'")
+        .await
+        .expect("expire");
+    for (label, secret) in [
+        ("revoked admin token", revoked),
+        ("expired admin token", expired),
+    ] {
+        identities.push(Identity {
+            label: label.into(),
+            credential: Credential::Bearer(secret),
+            role: None,
+            is_token: true,
+        });
+    }
+
+    let mut failures = Vec::new();
+    for row in MATRIX {
+        for who in &identities {
+            // Tokens only open the REST API; elsewhere they count as nobody.
+            let role = who
+                .role
+                .filter(|_| !who.is_token || row.surface == Surface::Rest);
+            let allowed = role.is_some_and(|role| role >= row.least);
+            let response = app.send_as(&who.credential, request(row)).await;
+            let status = response.status.as_u16();
+            let redirected_to_login = status == 302
+                && response
+                    .headers
+                    .get("location")
+                    .is_some_and(|l| l.to_str().unwrap_or("").starts_with("/login"));
+            let outcome_ok = match (allowed, role) {
+                (true, _) => !matches!(status, 401 | 403) && !redirected_to_login && status < 500,
+                // Nobody: 401 from the API and server functions, the login page for pages.
+                (false, None) if row.surface == Surface::Page => redirected_to_login,
+                (false, None) => status == 401,
+                (false, Some(_)) => status == 403,
+            };
+            if !outcome_ok {
+                failures.push(format!(
+                    "{} {} as {}: expected {}, got {status} {}",
+                    row.method,
+                    row.path,
+                    who.label,
+                    if allowed { "access" } else { "refusal" },
+                    response.body.chars().take(200).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

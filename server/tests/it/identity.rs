@@ -1,0 +1,606 @@
+//! Logging in and out, sessions, the login throttle, cross-origin refusal, user and token
+//! management with bad input, the first-run setup link and the audit log.
+
+use std::net::SocketAddr;
+
+use app::{backend::accounts, domain::Role};
+use axum::{
+    body::Body,
+    extract::ConnectInfo,
+    http::{header, Request},
+};
+use serde_json::json;
+
+use crate::{
+    helpers::{
+        json_request, rpc_request, session_cookie, Credential, Engine, TestApp, TEST_PASSWORD,
+    },
+    on_both_engines,
+};
+
+on_both_engines!(
+    login_sets_a_new_cookie_and_logout_ends_the_session_on_the_server,
+    session_cookie_is_http_only_and_same_site,
+    deactivated_users_lose_their_sessions_at_once,
+    expired_and_too_old_sessions_are_refused,
+    wrong_username_and_wrong_password_look_the_same,
+    five_failures_for_one_account_lock_it_with_retry_after,
+    five_failures_from_one_address_lock_that_address,
+    cross_origin_requests_that_change_data_are_refused,
+    bad_user_input_names_the_field_and_writes_nothing,
+    tokens_authenticate_until_revoked,
+    changing_the_password_ends_other_sessions,
+    setup_link_creates_the_first_admin_once,
+    audit_log_records_with_request_ids_and_refuses_edits,
+);
+
+async fn me(app: &TestApp, who: &Credential) -> u16 {
+    app.send_as(
+        who,
+        Request::get("/api/v1/me")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await
+    .status
+    .as_u16()
+}
+
+fn login_body(username: &str, password: &str) -> Request<Body> {
+    json_request(
+        "POST",
+        "/api/v1/session",
+        &json!({ "username": username, "password": password }),
+    )
+}
+
+async fn login_session_cookie_changes_and_logout(app: &TestApp) {
+    app.create_user("alice", Role::Engineer).await;
+    let first = app.log_in("alice", TEST_PASSWORD).await;
+    assert_eq!(me(app, &first).await, 200);
+
+    // Logging in again with the old cookie yields a new id, and the old one stops working.
+    let again = app
+        .send_as(&first, login_body("alice", TEST_PASSWORD))
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    let second = Credential::Cookie(session_cookie(&again).expect("new cookie"));
+    assert_ne!(format!("{first:?}"), format!("{second:?}"));
+    assert_eq!(me(app, &first).await, 401, "the pre-login session is gone");
+    assert_eq!(me(app, &second).await, 200);
+
+    let logout = app
+        .send_as(
+            &second,
+            Request::delete("/api/v1/session")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(logout.status, 204);
+    assert_eq!(
+        me(app, &second).await,
+        401,
+        "a logged-out cookie no longer works"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+async fn login_sets_a_new_cookie_and_logout_ends_the_session_on_the_server(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    login_session_cookie_changes_and_logout(&app).await;
+    let body = app
+        .send_as(
+            &Credential::Anonymous,
+            Request::get("/api/v1/me")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(body.json()["error"]["code"], "unauthenticated");
+}
+
+async fn session_cookie_is_http_only_and_same_site(engine: Engine) {
+    let app = TestApp::with_config(engine, |c| c.secure_cookies = true).await;
+    app.create_user("alice", Role::Viewer).await;
+    let response = app.send(login_body("alice", TEST_PASSWORD)).await;
+    let cookie = response.header("set-cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/", "Max-Age="] {
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing from {cookie}"
+        );
+    }
+    assert_eq!(response.json()["role"], "viewer");
+}
+
+async fn deactivated_users_lose_their_sessions_at_once(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let admin = app.logged_in(Role::Admin).await;
+    let user = app.create_user("bob", Role::Engineer).await;
+    let bob = app.log_in("bob", TEST_PASSWORD).await;
+    assert_eq!(me(&app, &bob).await, 200);
+
+    let response = app
+        .send_as(
+            &admin,
+            json_request(
+                "PATCH",
+                &format!("/api/v1/users/{}", user.id),
+                &json!({"role": "engineer", "active": false}),
+            ),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(me(&app, &bob).await, 401);
+    let again = app.send(login_body("bob", TEST_PASSWORD)).await;
+    assert_eq!(again.status, 401, "a deactivated user cannot log in");
+}
+
+async fn expired_and_too_old_sessions_are_refused(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let viewer = app.logged_in(Role::Viewer).await;
+    // Idle past its expiry: the store no longer loads it.
+    app.execute("UPDATE sessions SET expires_at = 1")
+        .await
+        .expect("expire");
+    assert_eq!(me(&app, &viewer).await, 401);
+
+    // Past the absolute lifetime, however recently used.
+    let app = TestApp::with_config(engine, |c| {
+        c.auth.session_lifetime = std::time::Duration::ZERO
+    })
+    .await;
+    app.create_user("carol", Role::Viewer).await;
+    let carol = app.log_in("carol", TEST_PASSWORD).await;
+    assert_eq!(me(&app, &carol).await, 401);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions").await,
+        0,
+        "the old session is deleted"
+    );
+}
+
+async fn wrong_username_and_wrong_password_look_the_same(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    app.create_user("alice", Role::Viewer).await;
+    let wrong_password = app.send(login_body("alice", "not-her-password")).await;
+    let wrong_user = app.send(login_body("nobody", "not-her-password")).await;
+    assert_eq!(wrong_password.status, 401);
+    assert_eq!(wrong_user.status, 401);
+    assert_eq!(
+        wrong_password.json()["error"]["message"],
+        wrong_user.json()["error"]["message"]
+    );
+    assert_eq!(
+        wrong_user.json()["error"]["message"],
+        "The username or password is wrong."
+    );
+    assert!(session_cookie(&wrong_user).is_none());
+    let empty = app.send(login_body(" ", "x")).await;
+    assert_eq!(empty.status, 422);
+    assert_eq!(empty.json()["error"]["field"], "username");
+}
+
+async fn five_failures_for_one_account_lock_it_with_retry_after(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    app.create_user("alice", Role::Viewer).await;
+    for attempt in 1..=5 {
+        let response = app.send(login_body("alice", "guess-number-x")).await;
+        assert_eq!(response.status, 401, "attempt {attempt}");
+    }
+    // Even the right password waits now.
+    let locked = app.send(login_body("Alice", TEST_PASSWORD)).await;
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    let retry_after: u64 = locked.header("retry-after").parse().expect("seconds");
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    assert!(locked.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("Too many failed logins. Try again in "));
+    // The same through the login server function the page uses.
+    let rpc = app
+        .send(rpc_request(
+            "login",
+            &format!("username=alice&password={TEST_PASSWORD}"),
+        ))
+        .await;
+    assert_eq!(rpc.status, 429);
+    assert!(rpc.body.contains("TooManyAttempts"), "{}", rpc.body);
+    // Another account is not affected.
+    app.create_user("bob", Role::Viewer).await;
+    assert_eq!(app.send(login_body("bob", TEST_PASSWORD)).await.status, 200);
+}
+
+async fn five_failures_from_one_address_lock_that_address(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    app.create_user("alice", Role::Viewer).await;
+    let from = |address: &str, username: &str, password: &str| {
+        let mut request = login_body(username, password);
+        let addr: SocketAddr = format!("{address}:40000").parse().expect("address");
+        request.extensions_mut().insert(ConnectInfo(addr));
+        request
+    };
+    for n in 0..5 {
+        let response = app
+            .send(from("192.0.2.7", &format!("guess{n}"), "whatever-pass"))
+            .await;
+        assert_eq!(response.status, 401);
+    }
+    let locked = app.send(from("192.0.2.7", "alice", TEST_PASSWORD)).await;
+    assert_eq!(locked.status, 429);
+    let elsewhere = app.send(from("192.0.2.8", "alice", TEST_PASSWORD)).await;
+    assert_eq!(elsewhere.status, 200, "another address may still log in");
+}
+
+async fn cross_origin_requests_that_change_data_are_refused(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let admin = app.logged_in(Role::Admin).await;
+    let with = |mut request: Request<Body>, pairs: &[(&'static str, &'static str)]| {
+        for (name, value) in pairs {
+            request
+                .headers_mut()
+                .insert(*name, value.parse().expect("header"));
+        }
+        request
+    };
+    let form = "username=mallory&display_name=&role=admin&password=a-long-enough-password";
+    let cross = app
+        .send_as(
+            &admin,
+            with(
+                rpc_request("create_user", form),
+                &[("sec-fetch-site", "cross-site")],
+            ),
+        )
+        .await;
+    assert_eq!(cross.status, 403);
+    assert_eq!(cross.json()["error"]["code"], "cross_origin");
+    let other_origin = app
+        .send_as(
+            &admin,
+            with(
+                rpc_request("create_user", form),
+                &[
+                    ("origin", "http://evil.example"),
+                    ("host", "127.0.0.1:3000"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(other_origin.status, 403);
+    let login = app
+        .send(with(
+            login_body("admin", TEST_PASSWORD),
+            &[("sec-fetch-site", "cross-site")],
+        ))
+        .await;
+    assert_eq!(login.status, 403, "login CSRF is refused too");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE username = 'mallory'")
+            .await,
+        0
+    );
+
+    let same = app
+        .send_as(
+            &admin,
+            with(
+                rpc_request("create_user", form),
+                &[("sec-fetch-site", "same-origin")],
+            ),
+        )
+        .await;
+    assert_eq!(same.status, 200, "{}", same.body);
+    // Reading stays open to links from elsewhere.
+    let read = app
+        .send_as(
+            &admin,
+            with(
+                Request::get("/api/v1/me")
+                    .body(Body::empty())
+                    .expect("request"),
+                &[("sec-fetch-site", "cross-site")],
+            ),
+        )
+        .await;
+    assert_eq!(read.status, 200);
+}
+
+async fn bad_user_input_names_the_field_and_writes_nothing(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let admin = app.logged_in(Role::Admin).await;
+    let users_before = app.count("SELECT COUNT(*) FROM users").await;
+    let audit_before = app.count("SELECT COUNT(*) FROM audit_log").await;
+    let long = "u".repeat(65);
+    let cases = [
+        (
+            json!({"username": "", "role": "viewer", "password": TEST_PASSWORD}),
+            422,
+            "username",
+            "Enter a username.",
+        ),
+        (
+            json!({"username": long, "role": "viewer", "password": TEST_PASSWORD}),
+            422,
+            "username",
+            "Use at most 64 characters for the username.",
+        ),
+        (
+            json!({"username": "dave", "role": "viewer", "password": "short-pw"}),
+            422,
+            "password",
+            "Use at least 12 characters for the password (8 given).",
+        ),
+        (
+            json!({"username": "dave", "role": "root", "password": TEST_PASSWORD}),
+            422,
+            "role",
+            "\"root\" is not a role; choose viewer, engineer, releaser or admin",
+        ),
+        (
+            json!({"username": "Admin", "role": "viewer", "password": TEST_PASSWORD}),
+            409,
+            "username",
+            "The username admin is taken; choose another.",
+        ),
+    ];
+    for (body, status, field, message) in cases {
+        let response = app
+            .send_as(&admin, json_request("POST", "/api/v1/users", &body))
+            .await;
+        assert_eq!(response.status, status, "{body}: {}", response.body);
+        let error = &response.json()["error"];
+        assert_eq!(error["field"], field, "{body}");
+        assert_eq!(error["message"], message, "{body}");
+    }
+    // The page's server function says the same at the same field.
+    let rpc = app
+        .send_as(
+            &admin,
+            rpc_request(
+                "create_user",
+                "username=&display_name=&role=viewer&password=x",
+            ),
+        )
+        .await;
+    assert_eq!(rpc.status, 422);
+    assert!(rpc.body.contains("Enter a username."), "{}", rpc.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, users_before);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log").await,
+        audit_before
+    );
+
+    // The last admin can be neither demoted nor deactivated.
+    let id = app
+        .count("SELECT id FROM users WHERE username = 'admin'")
+        .await;
+    let demote = app
+        .send_as(
+            &admin,
+            json_request(
+                "PATCH",
+                &format!("/api/v1/users/{id}"),
+                &json!({"role": "viewer", "active": true}),
+            ),
+        )
+        .await;
+    assert_eq!(demote.status, 422, "{}", demote.body);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE role = 'admin'")
+            .await,
+        1
+    );
+}
+
+async fn tokens_authenticate_until_revoked(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let admin = app.logged_in(Role::Admin).await;
+    let created = app
+        .send_as(
+            &admin,
+            json_request(
+                "POST",
+                "/api/v1/tokens",
+                &json!({"name": "ci", "role": "engineer", "expires": "90d"}),
+            ),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let body = created.json();
+    let secret = body["secret"].as_str().expect("secret").to_owned();
+    assert!(secret.starts_with("sy_"));
+    let token = Credential::Bearer(secret.clone());
+    let who = app
+        .send_as(
+            &token,
+            Request::get("/api/v1/me")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(who.json()["kind"], "token");
+    assert_eq!(who.json()["role"], "engineer");
+    // Only a digest is stored.
+    let stored = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM api_tokens WHERE token_hash = '{secret}'"
+        ))
+        .await;
+    assert_eq!(stored, 0);
+    let list = app
+        .send_as(
+            &admin,
+            Request::get("/api/v1/tokens")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert!(!list.body.contains(&secret));
+    assert!(list.json()[0]["last_used_at"].is_number(), "{}", list.body);
+    // Duplicate active names are refused at the field.
+    let duplicate = app
+        .send_as(
+            &admin,
+            json_request(
+                "POST",
+                "/api/v1/tokens",
+                &json!({"name": "ci", "role": "viewer"}),
+            ),
+        )
+        .await;
+    assert_eq!(duplicate.status, 409);
+    assert_eq!(duplicate.json()["error"]["field"], "name");
+    let bad_expiry = app
+        .send_as(
+            &admin,
+            json_request(
+                "POST",
+                "/api/v1/tokens",
+                &json!({"name": "x", "role": "viewer", "expires": "soon"}),
+            ),
+        )
+        .await;
+    assert_eq!(bad_expiry.json()["error"]["field"], "expires");
+
+    let id = body["token"]["id"].as_i64().expect("id");
+    let revoked = app
+        .send_as(
+            &admin,
+            Request::delete(format!("/api/v1/tokens/{id}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(revoked.status, 200);
+    assert_eq!(me(&app, &token).await, 401, "revocation works at once");
+    // A session cookie is not a token, and a token does not open server functions.
+    let rpc = app
+        .send_as(
+            &Credential::Bearer(app.token("t", Role::Admin, "").await),
+            rpc_request("list_users", ""),
+        )
+        .await;
+    assert_eq!(rpc.status, 401);
+}
+
+async fn changing_the_password_ends_other_sessions(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    app.create_user("erin", Role::Viewer).await;
+    let laptop = app.log_in("erin", TEST_PASSWORD).await;
+    let phone = app.log_in("erin", TEST_PASSWORD).await;
+    let new_password = "a-brand-new-passphrase";
+    let wrong = app
+        .send_as(&laptop, rpc_request("change_password", &format!("current_password=nope&new_password={new_password}&new_password_confirmation={new_password}")))
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("current_password"), "{}", wrong.body);
+    let changed = app
+        .send_as(&laptop, rpc_request("change_password", &format!("current_password={TEST_PASSWORD}&new_password={new_password}&new_password_confirmation={new_password}")))
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(me(&app, &laptop).await, 200, "this session stays");
+    assert_eq!(me(&app, &phone).await, 401, "the other session ended");
+    assert_eq!(
+        app.send(login_body("erin", TEST_PASSWORD)).await.status,
+        401
+    );
+    assert_eq!(app.send(login_body("erin", new_password)).await.status, 200);
+}
+
+async fn setup_link_creates_the_first_admin_once(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let db = &app.app.state().db;
+    let secret = accounts::open_setup(db)
+        .await
+        .expect("storage")
+        .expect("no users yet");
+    let form = |token: &str, username: &str| {
+        format!("token={token}&username={username}&display_name=Root&password={TEST_PASSWORD}&password_confirmation={TEST_PASSWORD}")
+    };
+    let wrong = app
+        .send(rpc_request("complete_setup", &form("setup_wrong", "root")))
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+
+    let done = app
+        .send(rpc_request("complete_setup", &form(&secret, "root")))
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let admin = Credential::Cookie(session_cookie(&done).expect("logged in"));
+    let who = app
+        .send_as(
+            &admin,
+            Request::get("/api/v1/me")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(who.json()["role"], "admin");
+
+    let reused = app
+        .send(rpc_request("complete_setup", &form(&secret, "second")))
+        .await;
+    assert_eq!(reused.status, 422, "single use");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    assert!(
+        accounts::open_setup(db).await.expect("storage").is_none(),
+        "no link once users exist"
+    );
+}
+
+async fn audit_log_records_with_request_ids_and_refuses_edits(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let admin = app.logged_in(Role::Admin).await;
+    let mut failed = login_body("admin", "wrong-password-1");
+    failed
+        .headers_mut()
+        .insert("x-request-id", "audit-probe-1".parse().expect("header"));
+    app.send(failed).await;
+    let entries = app
+        .send_as(
+            &admin,
+            Request::get("/api/v1/audit?action=session.")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    let list = entries.json();
+    let actions: Vec<&str> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["session.login_failed", "session.login"],
+        "{}",
+        entries.body
+    );
+    assert_eq!(list[0]["request_id"], "audit-probe-1");
+    assert_eq!(list[0]["object"], "user:admin");
+    let created = app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.created' AND actor_kind = 'system'").await;
+    assert_eq!(created, 1);
+
+    assert!(app
+        .execute("UPDATE audit_log SET actor = 'someone else'")
+        .await
+        .is_err());
+    assert!(app.execute("DELETE FROM audit_log").await.is_err());
+    assert!(app.count("SELECT COUNT(*) FROM audit_log").await >= 3);
+    // Nobody but admins reads it.
+    let viewer = app.logged_in(Role::Viewer).await;
+    let refused = app
+        .send_as(
+            &viewer,
+            Request::get("/api/v1/audit")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let _ = header::COOKIE;
+}
