@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use crate::{
     build_info,
     domain::Action,
-    session::{reload_at, CurrentUser, Logout, Me},
+    session::{me, reload_at, CurrentUser, Logout},
     theme::ThemeToggle,
 };
 
@@ -56,7 +56,7 @@ const NAVIGATION: [NavItem; 6] = [
 /// Header, navigation, content and footer around `children`.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    let me = expect_context::<Me>().0;
+    let user = me();
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <header class="site-header">
@@ -64,15 +64,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true">"⇄"</span>
                 "Switchyard"
             </A>
-            <Suspense>
-                {move || Suspend::new(async move {
-                    let user = me.await.ok().flatten();
-                    view! {
-                        <Navigation user=user.clone() />
-                        <UserMenu user />
-                    }
-                })}
-            </Suspense>
+            <Navigation user=user.clone() />
+            <UserMenu user />
             <ThemeToggle />
         </header>
         <main id="content" class="content" tabindex="-1">

@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::{
@@ -28,15 +28,30 @@ use crate::{
         AccountPage, AuditPage, LoginPage, NotFound, Overview, Planned, PlannedPage, SetupPage,
         TokensPage, UsersPage,
     },
-    session::{provide_current_user, Protected},
+    session::{Protected, WithCurrentUser},
 };
 
 /// A section every logged-in role may read, behind the login.
 fn planned(page: PlannedPage) -> impl IntoView {
     view! {
-        <Protected action=Action::Read>
-            <Planned page />
-        </Protected>
+        <Page>
+            <Protected action=Action::Read>
+                <Planned page />
+            </Protected>
+        </Page>
+    }
+}
+
+/// Every page: the current user loaded once (one Suspense boundary), then the layout around
+/// the content. Each route renders its own, so the route list stays visible to leptos_axum
+/// without loading anything.
+#[component]
+fn Page(children: ChildrenFn) -> impl IntoView {
+    let children = StoredValue::new(children);
+    view! {
+        <WithCurrentUser>
+            <Layout>{children.read_value()()}</Layout>
+        </WithCurrentUser>
     }
 }
 
@@ -67,27 +82,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_current_user();
 
     view! {
         <Stylesheet id="switchyard" href="/pkg/switchyard.css" />
         <Title formatter=|page: String| format!("{page} · Switchyard") />
+        // Async rendering: the server answers once the user is known and the page's data is
+        // loaded, so a guard can still redirect or answer 403, and pages are complete without
+        // JavaScript.
         <Router>
-            <Layout>
-                <Routes fallback=NotFound>
-                    <Route path=path!("/") view=|| view! { <Protected action=Action::Read><Overview /></Protected> } />
-                    <Route path=path!("/deployments") view=|| planned(PlannedPage::Deployments) />
-                    <Route path=path!("/releases") view=|| planned(PlannedPage::Releases) />
-                    <Route path=path!("/incidents") view=|| planned(PlannedPage::Incidents) />
-                    <Route path=path!("/metrics") view=|| planned(PlannedPage::Metrics) />
-                    <Route path=path!("/admin") view=UsersPage />
-                    <Route path=path!("/admin/tokens") view=TokensPage />
-                    <Route path=path!("/admin/audit") view=AuditPage />
-                    <Route path=path!("/account") view=AccountPage />
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/setup") view=SetupPage />
+                <Routes fallback=|| view! { <Page><NotFound /></Page> }>
+                    <Route path=path!("/") view=|| view! { <Page><Protected action=Action::Read><Overview /></Protected></Page> } ssr=SsrMode::Async />
+                    <Route path=path!("/deployments") view=|| planned(PlannedPage::Deployments) ssr=SsrMode::Async />
+                    <Route path=path!("/releases") view=|| planned(PlannedPage::Releases) ssr=SsrMode::Async />
+                    <Route path=path!("/incidents") view=|| planned(PlannedPage::Incidents) ssr=SsrMode::Async />
+                    <Route path=path!("/metrics") view=|| planned(PlannedPage::Metrics) ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=|| view! { <Page><UsersPage /></Page> } ssr=SsrMode::Async />
+                    <Route path=path!("/admin/tokens") view=|| view! { <Page><TokensPage /></Page> } ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=|| view! { <Page><AuditPage /></Page> } ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=|| view! { <Page><AccountPage /></Page> } ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=|| view! { <Page><LoginPage /></Page> } ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view=|| view! { <Page><SetupPage /></Page> } ssr=SsrMode::Async />
                 </Routes>
-            </Layout>
         </Router>
     }
 }

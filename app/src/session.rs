@@ -74,14 +74,37 @@ pub async fn logout() -> Result<(), AppError> {
     )
 }
 
-/// The current user, loaded once per page load and shared through context.
-#[derive(Clone, Copy, Debug)]
-pub struct Me(pub Resource<Result<Option<CurrentUser>, AppError>>);
+/// The current user (or `None` for nobody), known to every component below
+/// [`WithCurrentUser`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Me(pub Option<CurrentUser>);
 
-/// Loads the current user before the page streams (a blocking resource), so guards can set
-/// the status and redirect on the server.
-pub fn provide_current_user() {
-    provide_context(Me(Resource::new_blocking(|| (), |_| who_am_i())));
+/// The current user, as far as this page knows; nobody outside [`WithCurrentUser`].
+pub fn me() -> Option<CurrentUser> {
+    use_context::<Me>().and_then(|me| me.0)
+}
+
+/// Loads the current user once per page load, before anything below renders, and shares it
+/// through context. One boundary awaits it and everything else reads it synchronously, so the
+/// guards decide (and set the status or redirect) while the server still can; a resource read
+/// by several Suspense boundaries can also stall streaming SSR (leptos issue #4851).
+#[component]
+pub fn WithCurrentUser(children: ChildrenFn) -> impl IntoView {
+    let user = Resource::new_blocking(|| (), |_| who_am_i());
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(user) => {
+                        provide_context(Me(user));
+                        children.read_value()().into_any()
+                    }
+                    Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
 }
 
 /// A local address to return to after logging in; anything else (another site, a
@@ -106,29 +129,21 @@ pub fn reload_at(href: &str) {
 /// (and back here afterwards), a weaker role gets the 403 page.
 #[component]
 pub fn Protected(action: Action, children: ChildrenFn) -> impl IntoView {
-    let me = expect_context::<Me>().0;
-    let location = use_location();
-    let children = StoredValue::new(children);
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(user)) if user.may(action) => children.read_value()().into_any(),
-                    Ok(Some(user)) => view! { <Forbidden role=user.role action=action /> }.into_any(),
-                    Ok(None) => {
-                        let search = location.search.get_untracked();
-                        let here = if search.is_empty() {
-                            location.pathname.get_untracked()
-                        } else {
-                            format!("{}?{search}", location.pathname.get_untracked())
-                        };
-                        let href = format!("/login?next={}", urlencode(&here));
-                        view! { <Redirect path=href /> }.into_any()
-                    }
-                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+    match me() {
+        Some(user) if user.may(action) => children().into_any(),
+        Some(user) => view! { <Forbidden role=user.role action=action /> }.into_any(),
+        None => {
+            let location = use_location();
+            let search = location.search.get_untracked();
+            let path = location.pathname.get_untracked();
+            let here = if search.is_empty() {
+                path
+            } else {
+                format!("{path}?{search}")
+            };
+            let href = format!("/login?next={}", urlencode(&here));
+            view! { <Redirect path=href /> }.into_any()
+        }
     }
 }
 

@@ -19,23 +19,24 @@ export async function startServer() {
     throw new Error('set SWITCHYARD_BIN and SWITCHYARD_SITE_ROOT (scripts/test.sh does)');
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
-  const child = spawn(bin, ['serve'], {
-    env: {
-      PATH: process.env.PATH,
-      SWITCHYARD_ADDR: '127.0.0.1:0',
-      SWITCHYARD_DATABASE_URL: `sqlite://${join(dataDir, 'switchyard.db')}`,
-      SWITCHYARD_SITE_ROOT: siteRoot,
-    },
-    stdio: ['ignore', 'inherit', 'pipe'],
-  });
+  const env = {
+    PATH: process.env.PATH,
+    SWITCHYARD_ADDR: '127.0.0.1:0',
+    SWITCHYARD_DATABASE_URL: `sqlite://${join(dataDir, 'switchyard.db')}`,
+    SWITCHYARD_SITE_ROOT: siteRoot,
+  };
+  const child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'inherit', 'pipe'] });
   const log = [];
+  let setupUrl;
   const baseUrl = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${log.join('\n')}`)), 60_000);
     child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log.join('\n')}`)));
     createInterface({ input: child.stderr }).on('line', (line) => {
       log.push(line);
       try {
-        const addr = JSON.parse(line)?.fields?.addr;
+        const fields = JSON.parse(line)?.fields;
+        if (fields?.setup_url) setupUrl = fields.setup_url;
+        const addr = fields?.addr;
         if (addr) {
           clearTimeout(timer);
           resolve(`http://${addr}`);
@@ -50,7 +51,25 @@ export async function startServer() {
       child.once('exit', resolve);
       child.kill('SIGTERM');
     });
-  return { baseUrl, stop, log };
+  /** Creates a user through `switchyard user create`, the password on stdin. */
+  const createUser = (username, role, password) =>
+    new Promise((resolve, reject) => {
+      const cli = spawn(bin, ['user', 'create', '--username', username, '--role', role], {
+        env,
+        stdio: ['pipe', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      cli.stderr.on('data', (chunk) => (stderr += chunk));
+      cli.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`user create: ${stderr}`))));
+      cli.stdin.end(`${password}\n`);
+    });
+  return { baseUrl, stop, log, setupUrl, createUser };
+}
+
+/** Logs a browser context in through the JSON API; its pages then share the cookie. */
+export async function logIn(context, baseUrl, username, password) {
+  const response = await context.request.post(`${baseUrl}/api/v1/session`, { data: { username, password } });
+  if (!response.ok()) throw new Error(`login as ${username}: ${response.status()} ${await response.text()}`);
 }
 
 /** Launches Debian's Chromium headless with the flags this sandbox needs. */

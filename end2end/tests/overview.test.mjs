@@ -2,13 +2,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launchBrowser, screenshotDir, startServer } from '../lib/harness.mjs';
+import { launchBrowser, logIn, screenshotDir, startServer } from '../lib/harness.mjs';
 
 let server;
 let browser;
 
+const ADMIN_PASSWORD = 'overview-admin-passphrase';
+
 before(async () => {
   server = await startServer();
+  await server.createUser('admin', 'admin', ADMIN_PASSWORD);
   browser = await launchBrowser();
 });
 
@@ -26,6 +29,7 @@ describe('hydrated', () => {
 
   before(async () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await logIn(context, server.baseUrl, 'admin', ADMIN_PASSWORD);
     page = await context.newPage();
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
@@ -108,6 +112,7 @@ describe('hydrated', () => {
 
   test('on a phone the layout fits the screen', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await logIn(phone, server.baseUrl, 'admin', ADMIN_PASSWORD);
     const phonePage = await phone.newPage();
     await phonePage.goto(`${server.baseUrl}/`);
     await phonePage.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
@@ -124,6 +129,7 @@ describe('JavaScript disabled', () => {
 
   before(async () => {
     context = await browser.newContext({ javaScriptEnabled: false });
+    await logIn(context, server.baseUrl, 'admin', ADMIN_PASSWORD);
     page = await context.newPage();
   });
 

@@ -6,7 +6,7 @@ use leptos_router::{components::Redirect, hooks::use_query_map};
 
 use crate::{
     components::form::{action_error, Field, FormError, Submit},
-    session::{reload_at, safe_next, Login, Me},
+    session::{me, reload_at, safe_next, Login},
 };
 
 /// Username and password; afterwards, the page the user came for. Someone already logged in
@@ -22,14 +22,9 @@ pub fn LoginPage() -> impl IntoView {
             reload_at(&next());
         }
     });
-    let me = expect_context::<Me>().0;
     view! {
         <Title text="Log in" />
-        <Suspense>
-            {move || Suspend::new(async move {
-                matches!(me.await, Ok(Some(_))).then(|| view! { <Redirect path=next() /> })
-            })}
-        </Suspense>
+        {me().is_some().then(|| view! { <Redirect path=next() /> })}
         <section class="card narrow" aria-labelledby="login-title">
             <h1 id="login-title">"Log in to Switchyard"</h1>
             <ActionForm action=login attr:class="stack" attr:novalidate=true>

@@ -20,7 +20,7 @@ use axum::{
     Router,
 };
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::{
     cookie::{time, SameSite},
@@ -67,11 +67,20 @@ async fn api_not_found(OriginalUri(uri): OriginalUri) -> ApiError {
     ))
 }
 
+/// The app's page routes, found by rendering it once with resource loading suppressed. That
+/// suppression is process-wide in leptos, so a page rendering meanwhile (another test's
+/// application, in the test binary) could wait forever (leptos issue #4773); the list is a
+/// fixed fact of the code, so it is computed once per process, before anything renders.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole application: API, pages, server functions, static files, and the middleware
 /// around them.
 pub fn router(state: AppState, config: &Config) -> Router {
     let leptos_options = state.leptos_options.clone();
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let context_state = state.clone();
     let sessions = session_layer(&state, config);
     let routes = Router::new()

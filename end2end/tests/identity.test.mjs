@@ -1,0 +1,126 @@
+// Identity in a real browser: the first-run setup link, logging in and out, creating an
+// engineer as admin, what an engineer sees, and the messages for wrong input.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launchBrowser, screenshotDir, startServer } from '../lib/harness.mjs';
+
+let server;
+let browser;
+let context;
+let page;
+const errors = [];
+
+const ADMIN = { username: 'ada', password: 'first-admin-passphrase' };
+const ENGINEER = { username: 'eng', password: 'engineer-passphrase' };
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await context.newPage();
+  page.on('pageerror', (error) => errors.push(error.message));
+});
+
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Waits until the hydrated app has taken over the page (the theme toggle appears then). */
+const hydrated = () => page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
+
+async function logIn({ username, password }) {
+  await page.goto(`${server.baseUrl}/login`);
+  await hydrated();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+async function logOut() {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Log in to Switchyard' }).waitFor();
+}
+
+test('the first-run link creates the admin, who is logged in at once', async () => {
+  assert.ok(server.setupUrl, `the server printed a setup link:\n${server.log.join('\n')}`);
+  await page.goto(server.setupUrl);
+  await hydrated();
+  await page.getByLabel('Username').fill(ADMIN.username);
+  await page.getByLabel('Display name').fill('Ada Lovelace');
+  await page.getByLabel('Password', { exact: true }).fill('too short');
+  await page.getByLabel('Password again').fill('too short');
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await page.getByText('Use at least 12 characters for the password (9 given).').waitFor();
+  await page.screenshot({ path: join(screenshotDir, 'setup-error.png'), fullPage: true });
+
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+  await page.getByLabel('Password again').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+  await page.getByRole('link', { name: /Ada Lovelace/ }).waitFor();
+  assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).count(), 1);
+
+  // The link is single use.
+  await page.goto(server.setupUrl);
+  await page.getByText('This setup link has expired or was already used.').waitFor();
+});
+
+test('log out, then log in again and return to the page asked for', async () => {
+  await page.goto(`${server.baseUrl}/`);
+  await hydrated();
+  await logOut();
+  const response = await page.goto(`${server.baseUrl}/admin`);
+  assert.equal(new URL(page.url()).pathname, '/login', `redirected, status ${response.status()}`);
+  await hydrated();
+  await page.screenshot({ path: join(screenshotDir, 'login.png'), fullPage: true });
+  await page.getByLabel('Username').fill(ADMIN.username);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 2, name: 'New user' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/admin');
+});
+
+test('the admin creates an engineer and sees field errors for bad input', async () => {
+  await page.goto(`${server.baseUrl}/admin`);
+  await hydrated();
+  const form = page.locator('form', { has: page.getByRole('button', { name: 'Create user' }) });
+  await form.getByLabel('Username').fill(ADMIN.username);
+  await form.getByLabel('Role').selectOption('engineer');
+  await form.getByLabel('Password').fill(ENGINEER.password);
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await page.getByText('The username ada is taken; choose another.').waitFor();
+
+  await form.getByLabel('Username').fill(ENGINEER.username);
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await page.getByText('Created eng (engineer).').waitFor();
+  await page.getByRole('rowheader', { name: 'eng' }).waitFor();
+  await page.screenshot({ path: join(screenshotDir, 'admin-users.png'), fullPage: true });
+  await logOut();
+});
+
+test('a wrong password shows the error and keeps the user on the login page', async () => {
+  await logIn({ username: ENGINEER.username, password: 'not-the-password' });
+  await page.getByText('The username or password is wrong.').waitFor();
+  assert.equal(new URL(page.url()).pathname, '/login');
+  await page.screenshot({ path: join(screenshotDir, 'login-error.png'), fullPage: true });
+});
+
+test('the engineer sees no Admin link and gets 403 on the admin page', async () => {
+  await logIn(ENGINEER);
+  await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'Metrics' }).waitFor();
+  assert.equal(await nav.getByRole('link', { name: 'Admin' }).count(), 0);
+  const response = await page.goto(`${server.baseUrl}/admin`);
+  assert.equal(response.status(), 403);
+  await page.getByRole('heading', { level: 1, name: 'Not allowed' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Create user' }).count(), 0);
+  await page.goto(`${server.baseUrl}/account`);
+  await page.getByRole('heading', { level: 2, name: 'Your sessions' }).waitFor();
+  await page.getByText('This session').waitFor();
+  await page.screenshot({ path: join(screenshotDir, 'account.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});
