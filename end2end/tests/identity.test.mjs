@@ -98,6 +98,42 @@ test('the admin creates an engineer and sees field errors for bad input', async 
   await page.getByText('Created eng (engineer).').waitFor();
   await page.getByRole('rowheader', { name: 'eng' }).waitFor();
   await page.screenshot({ path: join(screenshotDir, 'admin-users.png'), fullPage: true });
+});
+
+test('an API token is shown once, works against the API, and stops at revocation', async () => {
+  await page.goto(`${server.baseUrl}/admin/tokens`);
+  await hydrated();
+  await page.getByLabel('Name').fill('ci-main');
+  await page.getByLabel('Role').selectOption('releaser');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = (await page.locator('.token-secret').innerText()).trim();
+  assert.match(secret, /^sy_[0-9a-f]{64}$/);
+  await page.getByRole('rowheader', { name: 'ci-main' }).waitFor();
+  await page.screenshot({ path: join(screenshotDir, 'admin-tokens.png'), fullPage: true });
+
+  const me = () => fetch(`${server.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } });
+  assert.equal((await (await me()).json()).role, 'releaser');
+  await page.getByRole('button', { name: 'Revoke ci-main' }).click();
+  await page.getByRole('row', { name: /ci-main .* Revoked/ }).waitFor();
+  assert.equal((await me()).status, 401);
+  // After a reload the secret is gone for good.
+  await page.reload();
+  await hydrated();
+  assert.equal(await page.locator('.token-secret').count(), 0);
+});
+
+test('the audit log lists what happened and filters it', async () => {
+  await page.goto(`${server.baseUrl}/admin/audit`);
+  await hydrated();
+  for (const action of ['user.created', 'session.login', 'session.logout', 'token.created', 'token.revoked']) {
+    assert.ok(await page.getByRole('cell', { name: action, exact: true }).count() >= 1, action);
+  }
+  await page.getByLabel('Action').fill('token.');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/action=token\./);
+  await page.getByRole('cell', { name: 'token.revoked', exact: true }).waitFor();
+  assert.equal(await page.getByRole('cell', { name: 'user.created', exact: true }).count(), 0);
+  await page.screenshot({ path: join(screenshotDir, 'admin-audit.png'), fullPage: true });
   await logOut();
 });
 
