@@ -604,3 +604,66 @@ async fn audit_log_records_with_request_ids_and_refuses_edits(engine: Engine) {
     assert_eq!(refused.status, 403);
     let _ = header::COOKIE;
 }
+
+on_both_engines!(
+    users_see_their_sessions_and_end_the_others,
+    expired_sessions_are_swept
+);
+
+async fn users_see_their_sessions_and_end_the_others(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    app.create_user("frank", Role::Viewer).await;
+    let laptop = app.log_in("frank", TEST_PASSWORD).await;
+    let phone = app.log_in("frank", TEST_PASSWORD).await;
+    let listed = app.send_as(&laptop, rpc_request("my_sessions", "")).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let sessions: serde_json::Value = listed.json();
+    let sessions = sessions.as_array().expect("a list");
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    let other = sessions
+        .iter()
+        .find(|s| s["current"] == false)
+        .and_then(|s| s["handle"].as_str())
+        .expect("the other session");
+    // Handles are digests, never the cookie's session id.
+    let Credential::Cookie(phone_cookie) = &phone else {
+        panic!("a cookie")
+    };
+    assert!(!listed
+        .body
+        .contains(phone_cookie.split('=').nth(1).unwrap_or("?")));
+
+    let ended = app
+        .send_as(
+            &laptop,
+            rpc_request("end_sessions", &format!("handle={other}")),
+        )
+        .await;
+    assert_eq!(ended.status, 200, "{}", ended.body);
+    assert_eq!(me(&app, &phone).await, 401);
+    assert_eq!(me(&app, &laptop).await, 200);
+    // Someone else's session cannot be ended by naming it.
+    let again = app
+        .send_as(
+            &laptop,
+            rpc_request("end_sessions", &format!("handle={other}")),
+        )
+        .await;
+    assert_eq!(again.status, 404);
+}
+
+async fn expired_sessions_are_swept(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    app.logged_in(Role::Viewer).await;
+    app.logged_in(Role::Engineer).await;
+    app.execute("UPDATE sessions SET expires_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = 'viewer')")
+        .await
+        .expect("expire one");
+    let swept =
+        app::backend::sessions::delete_expired(&app.app.state().db, app::domain::Timestamp::now())
+            .await
+            .expect("sweep");
+    assert_eq!(swept, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+}
