@@ -160,3 +160,20 @@ test('the engineer sees no Admin link and gets 403 on the admin page', async () 
   await page.screenshot({ path: join(screenshotDir, 'account.png'), fullPage: true });
   assert.deepEqual(errors, []);
 });
+
+test('without JavaScript, a wrong password shows the error and the right one logs in', async () => {
+  const noJs = await browser.newContext({ javaScriptEnabled: false });
+  const plain = await noJs.newPage();
+  await plain.goto(`${server.baseUrl}/login?next=/account`);
+  await plain.getByLabel('Username').fill(ENGINEER.username);
+  await plain.getByLabel('Password').fill('still-not-the-password');
+  await plain.getByRole('button', { name: 'Log in' }).click();
+  await plain.getByText('The username or password is wrong.').waitFor();
+  await plain.getByLabel('Username').fill(ENGINEER.username);
+  await plain.getByLabel('Password').fill(ENGINEER.password);
+  await plain.getByRole('button', { name: 'Log in' }).click();
+  await plain.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+  await plain.getByRole('button', { name: 'Log out' }).click();
+  await plain.getByRole('heading', { level: 1, name: 'Log in to Switchyard' }).waitFor();
+  await noJs.close();
+});

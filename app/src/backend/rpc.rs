@@ -42,8 +42,24 @@ pub fn user_agent() -> Option<String> {
     })
 }
 
-/// Sets the response's status (and `Retry-After`) from an error; passes the result on.
+/// Whether the request is a plain HTML form post (no JavaScript yet, or none at all).
+fn from_plain_form() -> bool {
+    use_context::<Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    })
+}
+
+/// Sets the response's status (and `Retry-After`) from an error; passes the result on. A
+/// plain form post keeps the redirect server_fn answers it with (back to the form, the error
+/// in the URL, where the page shows it), since a browser would not follow an error status.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if from_plain_form() {
+        return result;
+    }
     if let (Err(error), Some(response)) = (&result, use_context::<ResponseOptions>()) {
         response.set_status(
             StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
