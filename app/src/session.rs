@@ -110,8 +110,16 @@ pub fn WithCurrentUser(children: ChildrenFn) -> impl IntoView {
 /// A local address to return to after logging in; anything else (another site, a
 /// protocol-relative `//host`) falls back to the Overview.
 pub fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
-        .unwrap_or_else(|| "/".to_owned())
+    // Browsers drop tabs and line breaks from URLs and read `\` as `/`, so `/\t/host` would
+    // become `//host`: refuse any of them outright.
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+    })
+    .unwrap_or_else(|| "/".to_owned())
 }
 
 /// Loads `href` afresh: after logging in or out the whole page, header included, must
@@ -169,6 +177,8 @@ mod tests {
         assert_eq!(safe_next(Some("/admin/users".into())), "/admin/users");
         assert_eq!(safe_next(Some("//evil.example".into())), "/");
         assert_eq!(safe_next(Some("/\\evil.example".into())), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example".into())), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example".into())), "/");
         assert_eq!(safe_next(Some("https://evil.example".into())), "/");
         assert_eq!(safe_next(None), "/");
     }

@@ -28,8 +28,8 @@ use crate::{
 /// How long a first-run setup link works.
 pub const SETUP_LINK_LIFETIME: Duration = Duration::from_secs(60 * 60);
 
-/// What a login form or `POST /api/v1/session` sends.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// What a login form or `POST /api/v1/session` sends. Its `Debug` hides the password.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct Credentials {
     pub username: String,
     pub password: String,
@@ -97,6 +97,18 @@ pub async fn log_in(
         }
     };
 
+    // The audit row first: a login that cannot be recorded does not happen.
+    let mut tx = state.db.begin().await.map_err(fail)?;
+    let entry = Entry {
+        actor: &Actor::User(user.username.clone()),
+        origin: &caller.origin,
+        action: "session.login",
+        object: format!("user:{}", user.username),
+        before: None,
+        after: None,
+    };
+    audit::record(&mut tx, entry, now).await.map_err(fail)?;
+    tx.commit().await.map_err(fail)?;
     end_session(session).await.map_err(fail)?;
     let login = Login {
         user_id: user.id,
@@ -109,17 +121,6 @@ pub async fn log_in(
         .insert(LOGIN_KEY, &login)
         .await
         .map_err(|e| fail(StorageError::Session(e.to_string())))?;
-    let mut tx = state.db.begin().await.map_err(fail)?;
-    let entry = Entry {
-        actor: &Actor::User(user.username.clone()),
-        origin: &caller.origin,
-        action: "session.login",
-        object: format!("user:{}", user.username),
-        before: None,
-        after: None,
-    };
-    audit::record(&mut tx, entry, now).await.map_err(fail)?;
-    tx.commit().await.map_err(fail)?;
     Ok(user)
 }
 
@@ -145,8 +146,8 @@ pub async fn log_out(state: &AppState, caller: &Caller, session: &Session) -> Re
     end_session(session).await.map_err(fail)
 }
 
-/// A new user's details as a form or the API sends them.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// A new user's details as a form or the API sends them. Its `Debug` hides the password.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct NewUserInput {
     pub username: String,
     #[serde(default)]
@@ -181,25 +182,34 @@ pub(super) fn parse_role_field(input: &str) -> Result<Role, FieldError> {
         .map_err(|e| FieldError::new("role", e.to_string()))
 }
 
-/// Inserts a user and audits it, inside `tx`. A taken username is reported at its field.
-async fn insert_user(
-    tx: &mut Tx,
+/// Checks a new user's fields and hashes the password: the slow part, done before any
+/// transaction opens so the single SQLite writer is never held through Argon2.
+async fn prepare_user(
     caller: &Caller,
     input: &NewUserInput,
     forced_role: Option<Role>,
-    now: Timestamp,
-) -> Result<User, AppError> {
+) -> Result<NewUser, AppError> {
     let (username, display_name, role, password) = input.parse(forced_role)?;
     let password_hash = passwords::hash(&password)
         .await
         .map_err(|e| caller.fail(e))?;
-    let new_user = NewUser {
+    Ok(NewUser {
         username,
         display_name,
         role,
         password_hash,
-    };
-    let user = match users::insert(tx, &new_user, now).await {
+    })
+}
+
+/// Inserts a prepared user and audits it, inside `tx`. A taken username is reported at its
+/// field.
+async fn insert_user(
+    tx: &mut Tx,
+    caller: &Caller,
+    new_user: &NewUser,
+    now: Timestamp,
+) -> Result<User, AppError> {
+    let user = match users::insert(tx, new_user, now).await {
         Ok(user) => user,
         Err(StorageError::Query(error)) if is_unique_violation(&error) => {
             return Err(AppError::Conflict(FieldError::new(
@@ -243,8 +253,9 @@ pub async fn create_user(
     input: &NewUserInput,
 ) -> Result<User, AppError> {
     caller.authorize(Action::ManageUsers)?;
+    let new_user = prepare_user(caller, input, None).await?;
     let mut tx = db.begin().await.map_err(|e| caller.fail(e))?;
-    let user = insert_user(&mut tx, caller, input, None, Timestamp::now()).await?;
+    let user = insert_user(&mut tx, caller, &new_user, Timestamp::now()).await?;
     tx.commit().await.map_err(|e| caller.fail(e))?;
     Ok(user)
 }
@@ -296,6 +307,7 @@ pub async fn complete_setup(
     user_agent: Option<String>,
 ) -> Result<User, AppError> {
     let fail = |e| caller.fail(e);
+    let new_user = prepare_user(caller, input, Some(Role::Admin)).await?;
     let now = Timestamp::now();
     let mut tx = state.db.begin().await.map_err(fail)?;
     let consumed = on_tx!(&mut tx, |conn| {
@@ -315,7 +327,7 @@ pub async fn complete_setup(
         )
         .into());
     }
-    let user = insert_user(&mut tx, caller, input, Some(Role::Admin), now).await?;
+    let user = insert_user(&mut tx, caller, &new_user, now).await?;
     tx.commit().await.map_err(fail)?;
     let credentials = Credentials {
         username: user.username.clone(),
@@ -324,8 +336,8 @@ pub async fn complete_setup(
     log_in(state, caller, session, &credentials, user_agent).await
 }
 
-/// What the change-password form sends.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// What the change-password form sends. Its `Debug` hides the passwords.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct PasswordChange {
     pub current_password: String,
     pub new_password: String,
@@ -361,8 +373,8 @@ pub async fn change_own_password(
         .into());
     }
     let fail = |e| caller.fail(e);
-    let mut tx = db.begin().await.map_err(fail)?;
-    let stored = users::password_hash(&mut tx, *id).await.map_err(fail)?;
+    // Argon2 runs before the transaction opens, so the writer is not held through it.
+    let stored = users::password_hash(db.reader(), *id).await.map_err(fail)?;
     let current = Password::attempt(&change.current_password);
     if !passwords::verify(&current, stored.as_deref())
         .await
@@ -372,6 +384,7 @@ pub async fn change_own_password(
     }
     let hash = passwords::hash(&new_password).await.map_err(fail)?;
     let now = Timestamp::now();
+    let mut tx = db.begin().await.map_err(fail)?;
     users::set_password_hash(&mut tx, *id, &hash, now)
         .await
         .map_err(fail)?;
@@ -452,4 +465,49 @@ pub async fn end_own_sessions(
         .map_err(fail)?;
     tx.commit().await.map_err(fail)?;
     Ok(ended)
+}
+
+/// `Debug` for input that carries passwords: names the type and the harmless fields only, so
+/// a stray `{:?}` cannot put a password in a log.
+macro_rules! debug_without_secrets {
+    ($type:ty { $($field:ident),* }) => {
+        impl std::fmt::Debug for $type {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($type))
+                    $(.field(stringify!($field), &self.$field))*
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+pub(crate) use debug_without_secrets;
+
+debug_without_secrets!(Credentials { username });
+debug_without_secrets!(NewUserInput {
+    username,
+    display_name,
+    role
+});
+debug_without_secrets!(PasswordChange {});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_passwords() {
+        let credentials = Credentials {
+            username: "ada".into(),
+            password: "hunter2-hunter2".into(),
+        };
+        let input = NewUserInput {
+            username: "ada".into(),
+            display_name: String::new(),
+            role: "admin".into(),
+            password: "hunter2-hunter2".into(),
+        };
+        for text in [format!("{credentials:?}"), format!("{input:?}")] {
+            assert!(text.contains("ada") && !text.contains("hunter2"), "{text}");
+        }
+    }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{
-    accounts::{parse_role_field, user_summary},
+    accounts::{debug_without_secrets, parse_role_field, user_summary},
     api_tokens::{self, ApiToken, NewToken, TokenRef, TOKEN_PREFIX},
     audit::{self, Entry},
     identity::Caller,
@@ -110,8 +110,8 @@ fn no_such_user(id: i64) -> AppError {
     ))
 }
 
-/// An admin's new password for a user.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// An admin's new password for a user. Its `Debug` hides the password.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct PasswordReset {
     pub id: i64,
     pub password: String,
@@ -279,3 +279,5 @@ pub async fn audit_log(
         .await
         .map_err(|e| caller.fail(e))
 }
+
+debug_without_secrets!(PasswordReset { id });

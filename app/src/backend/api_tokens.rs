@@ -55,14 +55,22 @@ impl TryFrom<TokenRow> for ApiToken {
 const COLUMNS: &str =
     "id, name, role, created_by, created_at, expires_at, last_used_at, revoked_at";
 
-/// A token about to be stored.
-#[derive(Debug)]
+/// A token about to be stored. Its `Debug` hides the secret.
 pub struct NewToken<'a> {
     pub name: &'a str,
     pub role: Role,
     pub secret: &'a str,
     pub created_by: &'a str,
     pub expires_at: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for NewToken<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewToken")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Stores a token's digest; an active token with the same name is a unique violation.

@@ -102,12 +102,12 @@ pub async fn credentials(
     })?)
 }
 
-/// The password hash of user `id`, inside a transaction (to check a current password).
-pub async fn password_hash(tx: &mut Tx, id: i64) -> Result<Option<String>, StorageError> {
-    Ok(on_tx!(tx, |conn| {
+/// The password hash of user `id` (to check a current password).
+pub async fn password_hash(pool: Pool<'_>, id: i64) -> Result<Option<String>, StorageError> {
+    Ok(on_pool!(pool, |pool| {
         sqlx::query_scalar::<_, String>("SELECT password_hash FROM users WHERE id = $1")
             .bind(id)
-            .fetch_optional(conn)
+            .fetch_optional(pool)
             .await
     })?)
 }

@@ -61,9 +61,15 @@ pub async fn update_user(
 }
 
 /// The body of `PUT /api/v1/users/{id}/password`.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct NewPassword {
     password: String,
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword { .. }")
+    }
 }
 
 /// `PUT /api/v1/users/{id}/password`: an admin sets a user's password.

@@ -79,7 +79,10 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if safe || bearer_token(request.headers()).is_some() || is_same_origin(request.headers()) {
+    // Bearer tokens count only on the API; elsewhere the cookie decides, so the check applies.
+    let bearer_api =
+        request.uri().path().starts_with("/api/") && bearer_token(request.headers()).is_some();
+    if safe || bearer_api || is_same_origin(request.headers()) {
         return next.run(request).await;
     }
     tracing::warn!(
