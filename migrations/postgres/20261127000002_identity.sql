@@ -70,3 +70,16 @@ END;
 $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+
+-- Login attempts, for the brute-force throttle. Each attempt is written before its password is
+-- checked, so parallel guesses see each other; succeeded ones stop counting. Rows older than
+-- the throttle window are swept.
+CREATE TABLE login_attempts (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at              BIGINT  NOT NULL,
+    username        TEXT    NOT NULL,
+    client_address  TEXT,
+    succeeded       BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX login_attempts_username_at ON login_attempts (username, at);
+CREATE INDEX login_attempts_address_at ON login_attempts (client_address, at);

@@ -71,3 +71,16 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'the audit log is append-only');
 END;
+
+-- Login attempts, for the brute-force throttle. Each attempt is written before its password is
+-- checked, so parallel guesses see each other; succeeded ones stop counting. Rows older than
+-- the throttle window are swept.
+CREATE TABLE login_attempts (
+    id              INTEGER PRIMARY KEY,
+    at              BIGINT  NOT NULL,
+    username        TEXT    NOT NULL,
+    client_address  TEXT,
+    succeeded       BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX login_attempts_username_at ON login_attempts (username, at);
+CREATE INDEX login_attempts_address_at ON login_attempts (client_address, at);

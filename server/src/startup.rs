@@ -7,7 +7,9 @@ use std::{
 };
 
 use app::{
-    backend::{accounts, sessions, storage::redact_url, AppState, Database, StorageError},
+    backend::{
+        accounts, login_attempts, sessions, storage::redact_url, AppState, Database, StorageError,
+    },
     domain::Timestamp,
 };
 use axum::Router;
@@ -125,17 +127,23 @@ impl Application {
     }
 }
 
-/// How often expired sessions are swept from the database.
+/// How often expired sessions and old login attempts are swept from the database.
 const SESSION_SWEEP_INTERVAL: Duration = Duration::from_secs(5 * 60);
 
 async fn delete_expired_sessions(db: Database) {
     let mut interval = tokio::time::interval(SESSION_SWEEP_INTERVAL);
     loop {
         interval.tick().await;
-        match sessions::delete_expired(&db, Timestamp::now()).await {
+        let now = Timestamp::now();
+        match sessions::delete_expired(&db, now).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "deleted expired sessions"),
             Err(error) => tracing::warn!(%error, "cannot delete expired sessions"),
+        }
+        // Attempts older than the throttle's window no longer count.
+        let before = now.minus(app::domain::throttle::WINDOW);
+        if let Err(error) = login_attempts::delete_older_than(&db, before).await {
+            tracing::warn!(%error, "cannot delete old login attempts");
         }
     }
 }

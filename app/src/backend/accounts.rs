@@ -12,7 +12,7 @@ use tower_sessions::Session;
 use super::{
     audit::{self, Actor, Entry},
     identity::{end_session, Caller, Principal},
-    passwords,
+    login_attempts, passwords,
     secrets::{digest, new_secret},
     sessions::{self, Login, SessionInfo, LOGIN_KEY},
     storage::{is_unique_violation, Tx},
@@ -54,11 +54,17 @@ pub async fn log_in(
     }
     let now = Timestamp::now();
     let fail = |e| caller.fail(e);
-    let (for_account, from_address) = audit::failed_logins_since(
-        state.db.reader(),
+    let address = caller.origin.client_address.as_deref();
+    // Recorded before the check, so parallel guesses see each other.
+    let attempt_id = login_attempts::record(&state.db, &typed, address, now)
+        .await
+        .map_err(fail)?;
+    let (for_account, from_address) = login_attempts::unsuccessful_since(
+        &state.db,
         &typed,
-        caller.origin.client_address.as_deref(),
+        address,
         now.minus(throttle::WINDOW),
+        attempt_id,
     )
     .await
     .map_err(fail)?;
@@ -67,6 +73,9 @@ pub async fn log_in(
         .filter_map(|failures| throttle::retry_after(failures, now))
         .max();
     if let Some(wait) = wait {
+        login_attempts::settle(&state.db, attempt_id, false)
+            .await
+            .map_err(fail)?;
         return Err(AppError::TooManyAttempts {
             retry_after_secs: wait.as_secs().max(1),
         });
@@ -97,6 +106,9 @@ pub async fn log_in(
         }
     };
 
+    login_attempts::settle(&state.db, attempt_id, true)
+        .await
+        .map_err(fail)?;
     // The audit row first: a login that cannot be recorded does not happen.
     let mut tx = state.db.begin().await.map_err(fail)?;
     let entry = Entry {

@@ -142,35 +142,3 @@ fn escape_like(text: &str) -> String {
             out
         })
 }
-
-/// A failed login: when, whether for the account asked about, whether from the address.
-type FailureRow = (Timestamp, Option<bool>, Option<bool>);
-
-/// Times of failed logins since `since`, for one username and for one client address: what
-/// the login throttle counts.
-pub async fn failed_logins_since(
-    pool: Pool<'_>,
-    username: &str,
-    client_address: Option<&str>,
-    since: Timestamp,
-) -> Result<(Vec<Timestamp>, Vec<Timestamp>), StorageError> {
-    const SQL: &str = "SELECT at, object = $2 AS for_account, client_address = $3 AS from_address \
-        FROM audit_log \
-        WHERE action = 'session.login_failed' AND at > $1 AND (object = $2 OR client_address = $3)";
-    let object = format!("user:{username}");
-    let rows: Vec<FailureRow> = on_pool!(pool, |pool| {
-        sqlx::query_as(SQL)
-            .bind(since)
-            .bind(&object)
-            .bind(client_address)
-            .fetch_all(pool)
-            .await
-    })?;
-    let times = |wanted: fn(&FailureRow) -> Option<bool>| -> Vec<Timestamp> {
-        rows.iter()
-            .filter(|row| wanted(row) == Some(true))
-            .map(|row| row.0)
-            .collect()
-    };
-    Ok((times(|row| row.1), times(|row| row.2)))
-}

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api_tokens;
 pub mod audit;
 pub mod identity;
+pub mod login_attempts;
 pub mod passwords;
 pub mod rpc;
 pub mod secrets;
