@@ -54,33 +54,7 @@ pub async fn log_in(
     }
     let now = Timestamp::now();
     let fail = |e| caller.fail(e);
-    let address = caller.origin.client_address.as_deref();
-    // Recorded before the check, so parallel guesses see each other.
-    let attempt_id = login_attempts::record(&state.db, &typed, address, now)
-        .await
-        .map_err(fail)?;
-    let (for_account, from_address) = login_attempts::unsuccessful_since(
-        &state.db,
-        &typed,
-        address,
-        now.minus(throttle::WINDOW),
-        attempt_id,
-    )
-    .await
-    .map_err(fail)?;
-    let wait = [for_account, from_address]
-        .iter()
-        .filter_map(|failures| throttle::retry_after(failures, now))
-        .max();
-    if let Some(wait) = wait {
-        login_attempts::settle(&state.db, attempt_id, false)
-            .await
-            .map_err(fail)?;
-        return Err(AppError::TooManyAttempts {
-            retry_after_secs: wait.as_secs().max(1),
-        });
-    }
-
+    let attempt_id = admit_attempt(&state.db, caller, &typed, now).await?;
     let stored = users::credentials(state.db.reader(), &typed)
         .await
         .map_err(fail)?;
@@ -134,6 +108,44 @@ pub async fn log_in(
         .await
         .map_err(|e| fail(StorageError::Session(e.to_string())))?;
     Ok(user)
+}
+
+/// Records a password attempt for `username` and lets it through, or refuses it with the wait
+/// when too many recent attempts failed. Recorded before the check, so parallel guesses see
+/// each other; the caller settles the attempt once the password is checked.
+async fn admit_attempt(
+    db: &Database,
+    caller: &Caller,
+    username: &str,
+    now: Timestamp,
+) -> Result<i64, AppError> {
+    let fail = |e| caller.fail(e);
+    let address = caller.origin.client_address.as_deref();
+    let attempt_id = login_attempts::record(db, username, address, now)
+        .await
+        .map_err(fail)?;
+    let (for_account, from_address) = login_attempts::unsuccessful_since(
+        db,
+        username,
+        address,
+        now.minus(throttle::WINDOW),
+        attempt_id,
+    )
+    .await
+    .map_err(fail)?;
+    let wait = [for_account, from_address]
+        .iter()
+        .filter_map(|failures| throttle::retry_after(failures, now))
+        .max();
+    if let Some(wait) = wait {
+        login_attempts::settle(db, attempt_id, false)
+            .await
+            .map_err(fail)?;
+        return Err(AppError::TooManyAttempts {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    Ok(attempt_id)
 }
 
 /// Ends the caller's session on the server. Logging out without a session is not an error:
@@ -387,6 +399,9 @@ pub async fn change_own_password(
     let fail = |e| caller.fail(e);
     // Argon2 runs before the transaction opens, so the writer is not held through it.
     let stored = users::password_hash(db.reader(), *id).await.map_err(fail)?;
+    // A stolen session must not become a free password oracle: wrong current passwords
+    // count like failed logins.
+    let attempt_id = admit_attempt(db, caller, username, Timestamp::now()).await?;
     let current = Password::attempt(&change.current_password);
     if !passwords::verify(&current, stored.as_deref())
         .await
@@ -394,6 +409,9 @@ pub async fn change_own_password(
     {
         return Err(FieldError::new("current_password", "The current password is wrong.").into());
     }
+    login_attempts::settle(db, attempt_id, true)
+        .await
+        .map_err(fail)?;
     let hash = passwords::hash(&new_password).await.map_err(fail)?;
     let now = Timestamp::now();
     let mut tx = db.begin().await.map_err(fail)?;

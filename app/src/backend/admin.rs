@@ -52,6 +52,7 @@ pub async fn update_user(
     let role = parse_role_field(&update.role)?;
     let fail = |e| caller.fail(e);
     let mut tx = db.begin().await.map_err(fail)?;
+    users::lock_active_admins(&mut tx).await.map_err(fail)?;
     let before = users::find_in(&mut tx, update.id)
         .await
         .map_err(fail)?

@@ -163,6 +163,18 @@ pub async fn count_in(tx: &mut Tx) -> Result<i64, StorageError> {
     })?)
 }
 
+/// Locks the active admins' rows until `tx` ends, so two admins demoting each other at once
+/// cannot both see "another admin remains". PostgreSQL needs the lock; SQLite's single writer
+/// connection already runs write transactions one at a time.
+pub async fn lock_active_admins(tx: &mut Tx) -> Result<(), StorageError> {
+    if let Tx::Postgres(tx) = tx {
+        sqlx::query("SELECT id FROM users WHERE role = 'admin' AND active FOR UPDATE")
+            .fetch_all(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// How many active admins exist besides user `id`: the last one may not be demoted or
 /// deactivated, or nobody could manage users any more.
 pub async fn other_active_admins(tx: &mut Tx, id: i64) -> Result<i64, StorageError> {

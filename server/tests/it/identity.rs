@@ -686,3 +686,60 @@ async fn expired_sessions_are_swept(engine: Engine) {
     assert_eq!(swept, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
 }
+
+on_both_engines!(
+    two_admins_demoting_each_other_at_once_leave_one,
+    wrong_current_passwords_are_throttled_like_logins
+);
+
+async fn two_admins_demoting_each_other_at_once_leave_one(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let first = app.create_user("first", Role::Admin).await;
+    let second = app.create_user("second", Role::Admin).await;
+    // Through the operation itself, as two admins would, concurrently.
+    let caller = app::backend::Caller::command_line();
+    let db = &app.app.state().db;
+    let update = |id: i64| app::backend::admin::UserUpdate {
+        id,
+        role: "viewer".into(),
+        active: true,
+    };
+    let (a, b) = (update(first.id), update(second.id));
+    let (one, other) = tokio::join!(
+        app::backend::admin::update_user(db, &caller, &a),
+        app::backend::admin::update_user(db, &caller, &b),
+    );
+    assert!(
+        one.is_ok() != other.is_ok(),
+        "exactly one demotion succeeds: {one:?} {other:?}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active")
+            .await,
+        1
+    );
+}
+
+async fn wrong_current_passwords_are_throttled_like_logins(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    app.create_user("gina", Role::Viewer).await;
+    let gina = app.log_in("gina", TEST_PASSWORD).await;
+    let change = |current: &str| {
+        rpc_request(
+            "change_password",
+            &format!("current_password={current}&new_password=another-long-passphrase&new_password_confirmation=another-long-passphrase"),
+        )
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            app.send_as(&gina, change("guessing-wrong")).await.status,
+            422
+        );
+    }
+    let locked = app.send_as(&gina, change(TEST_PASSWORD)).await;
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    assert_eq!(
+        app.send(login_body("gina", TEST_PASSWORD)).await.status,
+        429
+    );
+}
