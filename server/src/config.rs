@@ -2,7 +2,12 @@
 //! environment wins). Every value is parsed here, once; a bad one stops startup with a message
 //! naming the key it came from.
 
-use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    time::Duration,
+};
 
 use app::backend::{AuthSettings, Engine};
 use tracing_subscriber::EnvFilter;
@@ -27,6 +32,9 @@ pub struct Config {
     /// Whether the session cookie is marked `Secure` (sent over https only). Turn on whenever
     /// Switchyard is reached over https, as behind a TLS-terminating proxy.
     pub secure_cookies: bool,
+    /// Reverse proxies in front of Switchyard: from these peers, the client address (for the
+    /// login throttle and the audit log) is read from `X-Forwarded-For`.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// How log lines are written.
@@ -61,6 +69,7 @@ impl Default for Config {
             request_body_limit: 1024 * 1024,
             auth: AuthSettings::default(),
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -108,6 +117,10 @@ const KEYS: &[Key] = &[
     Key {
         name: "secure_cookies",
         apply: |c, v| parse_bool(v).map(|b| c.secure_cookies = b),
+    },
+    Key {
+        name: "trusted_proxies",
+        apply: |c, v| parse_ip_list(v).map(|l| c.trusted_proxies = l),
     },
 ];
 
@@ -288,6 +301,19 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
         .filter(|&n| n > 0)
         .map(Duration::from_secs)
         .ok_or_else(invalid)
+}
+
+/// Comma-separated IP addresses; empty for none.
+fn parse_ip_list(value: &str) -> Result<Vec<IpAddr>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse()
+                .map_err(|_| format!("{part:?} is not an IP address such as 127.0.0.1 or ::1"))
+        })
+        .collect()
 }
 
 fn parse_bool(value: &str) -> Result<bool, String> {

@@ -64,6 +64,7 @@ impl Application {
             db,
             started_at: Instant::now(),
             auth: config.auth,
+            trusted_proxies: config.trusted_proxies.clone().into(),
         };
         let router = http::router(state.clone(), config);
         Ok(Self {

@@ -1,6 +1,10 @@
 //! The one piece of state every handler and server function reaches.
 
-use std::time::{Duration, Instant};
+use std::{
+    net::IpAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
@@ -18,6 +22,8 @@ pub struct AppState {
     pub started_at: Instant,
     /// How long sessions last.
     pub auth: AuthSettings,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Arc<[IpAddr]>,
 }
 
 /// Session lifetimes, from the configuration.

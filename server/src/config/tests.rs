@@ -131,3 +131,22 @@ fn session_settings_read_durations_and_booleans() {
     let result = Config::load(None, &env(&[("SWITCHYARD_SECURE_COOKIES", "yes")]));
     assert!(invalid_key(result).starts_with("SWITCHYARD_SECURE_COOKIES"));
 }
+
+#[test]
+fn trusted_proxies_are_a_list_of_addresses() {
+    let config = Config::load(
+        None,
+        &env(&[("SWITCHYARD_TRUSTED_PROXIES", "127.0.0.1, ::1")]),
+    )
+    .expect("valid");
+    assert_eq!(config.trusted_proxies.len(), 2);
+    assert!(Config::load(None, &env(&[]))
+        .expect("valid")
+        .trusted_proxies
+        .is_empty());
+    let result = Config::load(
+        None,
+        &env(&[("SWITCHYARD_TRUSTED_PROXIES", "10.0.0.1,proxy")]),
+    );
+    assert_eq!(invalid_key(result), "SWITCHYARD_TRUSTED_PROXIES");
+}

@@ -3,7 +3,7 @@
 //! [`same_origin`] refuses requests that change data when a browser says they come from
 //! another site, so no other page can act with a user's cookie (CSRF).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use app::{
     backend::{audit::Origin, identity, AppState, Caller},
@@ -34,11 +34,17 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         .starts_with("/api/")
         .then(|| bearer_token(request.headers()))
         .flatten();
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let forwarded_for = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
     let origin = Origin {
-        client_address: request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        client_address: client_address(peer, forwarded_for, &state.trusted_proxies)
+            .map(|ip| ip.to_string()),
         request_id: request
             .extensions()
             .get::<RequestId>()
@@ -60,6 +66,32 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         .extensions_mut()
         .insert(Caller { principal, origin });
     next.run(request).await
+}
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy; then the nearest
+/// address in `X-Forwarded-For` that is not a trusted proxy (the header's left part is
+/// whatever the client chose to send, so it is read from the right).
+fn client_address(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let hops: Vec<IpAddr> = forwarded_for
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    Some(
+        hops.iter()
+            .rev()
+            .find(|hop| !trusted.contains(hop))
+            .copied()
+            .unwrap_or(peer),
+    )
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -161,6 +193,29 @@ mod tests {
         ])));
         // Neither header: not a browser.
         assert!(is_same_origin(&headers(&[])));
+    }
+
+    #[test]
+    fn client_addresses_come_from_the_peer_unless_it_is_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("IP");
+        let proxy = [ip("10.0.0.2")];
+        let peer = Some(ip("10.0.0.2"));
+        assert_eq!(
+            client_address(Some(ip("203.0.113.5")), Some("1.2.3.4"), &proxy),
+            Some(ip("203.0.113.5")),
+            "an untrusted peer cannot claim another address"
+        );
+        assert_eq!(
+            client_address(peer, Some("6.6.6.6, 198.51.100.7"), &proxy),
+            Some(ip("198.51.100.7")),
+            "the proxy's own entry, not the client's claim"
+        );
+        assert_eq!(
+            client_address(peer, Some("198.51.100.7, 10.0.0.2"), &proxy),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(client_address(peer, None, &proxy), peer);
+        assert_eq!(client_address(None, Some("1.2.3.4"), &proxy), None);
     }
 
     #[test]

@@ -743,3 +743,33 @@ async fn wrong_current_passwords_are_throttled_like_logins(engine: Engine) {
         429
     );
 }
+
+on_both_engines!(behind_a_trusted_proxy_the_forwarded_address_is_recorded);
+
+async fn behind_a_trusted_proxy_the_forwarded_address_is_recorded(engine: Engine) {
+    let proxy: std::net::IpAddr = "10.0.0.2".parse().expect("IP");
+    let app = TestApp::with_config(engine, |c| c.trusted_proxies = vec![proxy]).await;
+    app.create_user("hana", Role::Viewer).await;
+    for (peer, forwarded) in [
+        ("10.0.0.2", "198.51.100.7"),
+        ("203.0.113.9", "198.51.100.8"),
+    ] {
+        let mut request = login_body("hana", "wrong-password-here");
+        let addr: SocketAddr = format!("{peer}:5000").parse().expect("address");
+        request.extensions_mut().insert(ConnectInfo(addr));
+        request
+            .headers_mut()
+            .insert("x-forwarded-for", forwarded.parse().expect("header"));
+        assert_eq!(app.send(request).await.status, 401);
+    }
+    let from_proxy = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE client_address = '198.51.100.7'")
+        .await;
+    let spoofed = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE client_address = '198.51.100.8'")
+        .await;
+    let direct = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE client_address = '203.0.113.9'")
+        .await;
+    assert_eq!((from_proxy, spoofed, direct), (1, 0, 1));
+}
