@@ -96,6 +96,7 @@ test('the admin creates an engineer and sees field errors for bad input', async 
   await form.getByLabel('Username').fill(ENGINEER.username);
   await page.getByRole('button', { name: 'Create user' }).click();
   await page.getByText('Created eng (engineer).').waitFor();
+  assert.equal(await form.getByLabel('Password').inputValue(), '', 'the form is emptied for the next user');
   await page.getByRole('rowheader', { name: 'eng' }).waitFor();
   await page.screenshot({ path: join(screenshotDir, 'admin-users.png'), fullPage: true });
 });

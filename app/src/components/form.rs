@@ -17,6 +17,25 @@ where
     })
 }
 
+/// Empties `form` each time `action` succeeds, so a created user's password, say, does not
+/// linger in the form for the next one.
+pub fn reset_on_success<F>(action: ServerAction<F>, form: NodeRef<leptos::html::Form>)
+where
+    F: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    F::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move || {
+        if let Some(Ok(_)) = action.value().get() {
+            #[cfg(feature = "hydrate")]
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = form;
+        }
+    });
+}
+
 /// A labelled input. Its error, from `error` when it names this field, is announced and
 /// linked to the input for screen readers.
 #[component]

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::form::{action_error, Field, FormError, Submit},
+    components::form::{action_error, reset_on_success, Field, FormError, Submit},
     domain::{Action, Timestamp},
     error::AppError,
     session::Protected,
@@ -99,11 +99,13 @@ pub fn AccountPage() -> impl IntoView {
 fn PasswordForm() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let error = action_error(change);
+    let form = NodeRef::new();
+    reset_on_success(change, form);
     let done = move || matches!(change.value().get(), Some(Ok(())));
     view! {
         <section class="card" aria-labelledby="password-title">
             <h2 id="password-title">"Change your password"</h2>
-            <ActionForm action=change attr:class="stack" attr:novalidate=true>
+            <ActionForm action=change node_ref=form attr:class="stack" attr:novalidate=true>
                 <FormError error />
                 <Field label="Current password" name="current_password" kind="password" error autocomplete="current-password" required=true />
                 <Field label="New password" name="new_password" kind="password" error autocomplete="new-password" required=true hint="At least 12 characters." />

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use super::{role_options, AdminNav};
 use crate::{
-    components::form::{action_error, Field, FormError, Submit},
+    components::form::{action_error, reset_on_success, Field, FormError, Submit},
     domain::{Action, Role, Timestamp},
     error::AppError,
     model::{ApiToken, CreatedToken},
@@ -72,6 +72,8 @@ pub fn TokensPage() -> impl IntoView {
         |_| list_tokens(),
     );
     let create_error = action_error(create);
+    let form = NodeRef::new();
+    reset_on_success(create, form);
     let revoke_error = action_error(revoke);
     view! {
         <Title text="API tokens" />
@@ -81,7 +83,7 @@ pub fn TokensPage() -> impl IntoView {
             <section class="card" aria-labelledby="new-token-title">
                 <h2 id="new-token-title">"New API token"</h2>
                 <p class="hint">"For CI pipelines and scripts: send it as " <code>"Authorization: Bearer <token>"</code> " to the REST API."</p>
-                <ActionForm action=create attr:class="stack" attr:novalidate=true>
+                <ActionForm action=create node_ref=form attr:class="stack" attr:novalidate=true>
                     <FormError error=create_error />
                     <Field label="Name" name="name" error=create_error required=true hint="The pipeline or script that will use it, e.g. ci-main." />
                     <div class="field">

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use super::{role_options, AdminNav};
 use crate::{
-    components::form::{action_error, Field, FormError, Submit},
+    components::form::{action_error, reset_on_success, Field, FormError, Submit},
     domain::{Action, Role},
     error::AppError,
     session::Protected,
@@ -87,6 +87,8 @@ pub fn UsersPage() -> impl IntoView {
         |_| list_users(),
     );
     let create_error = action_error(create);
+    let form = NodeRef::new();
+    reset_on_success(create, form);
     let update_error = action_error(update);
     let reset_error = action_error(reset);
     view! {
@@ -96,7 +98,7 @@ pub fn UsersPage() -> impl IntoView {
             <AdminNav />
             <section class="card" aria-labelledby="new-user-title">
                 <h2 id="new-user-title">"New user"</h2>
-                <ActionForm action=create attr:class="stack" attr:novalidate=true>
+                <ActionForm action=create node_ref=form attr:class="stack" attr:novalidate=true>
                     <FormError error=create_error />
                     <Field label="Username" name="username" error=create_error required=true
                         hint="Letters, digits, '.', '_' and '-'; up to 64 characters." />
