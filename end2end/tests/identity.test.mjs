@@ -178,3 +178,17 @@ test('without JavaScript, a wrong password shows the error and the right one log
   await plain.getByRole('heading', { level: 1, name: 'Log in to Switchyard' }).waitFor();
   await noJs.close();
 });
+
+// Last: it locks this client address out for 15 minutes.
+test('after five failed logins the page says how long to wait', async () => {
+  await page.goto(`${server.baseUrl}/`);
+  await hydrated();
+  await logOut();
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    await logIn({ username: 'mallory', password: `guess-number-${attempt}` });
+    await page.getByText(/The username or password is wrong\.|Too many failed logins/).waitFor();
+  }
+  await logIn({ username: 'mallory', password: 'one-more-guess' });
+  await page.getByText(/^Too many failed logins\. Try again in \d+ minutes?\.$/).waitFor();
+  await page.screenshot({ path: join(screenshotDir, 'login-throttled.png'), fullPage: true });
+});
