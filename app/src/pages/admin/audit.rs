@@ -164,6 +164,36 @@ fn FilterField(
     }
 }
 
+/// An entry's before/after summaries in words: the fields that changed as `role: engineer →
+/// viewer`, or every field of a new record; times in UTC, not milliseconds.
+fn describe_change(before: Option<&str>, after: Option<&str>) -> String {
+    use serde_json::{Map, Value};
+    let object = |text: Option<&str>| -> Map<String, Value> {
+        text.and_then(|t| serde_json::from_str::<Value>(t).ok())
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default()
+    };
+    let show = |key: &str, value: &Value| match value {
+        Value::Null => "none".to_owned(),
+        Value::Number(n) if key.ends_with("_at") => n.as_i64().map_or_else(
+            || n.to_string(),
+            |ms| crate::domain::Timestamp(ms).to_string(),
+        ),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let (before, after) = (object(before), object(after));
+    after
+        .iter()
+        .filter_map(|(key, new)| match before.get(key) {
+            Some(old) if old == new => None,
+            Some(old) => Some(format!("{key}: {} → {}", show(key, old), show(key, new))),
+            None => Some(format!("{key}: {}", show(key, new))),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[component]
 fn AuditTable(rows: Vec<AuditEntry>) -> impl IntoView {
     view! {
@@ -179,12 +209,7 @@ fn AuditTable(rows: Vec<AuditEntry>) -> impl IntoView {
                 </tr></thead>
                 <tbody>
                     {rows.into_iter().map(|row| {
-                        let change = match (&row.before, &row.after) {
-                            (Some(before), Some(after)) => format!("{before} → {after}"),
-                            (None, Some(after)) => after.clone(),
-                            (Some(before), None) => format!("was {before}"),
-                            (None, None) => String::new(),
-                        };
+                        let change = describe_change(row.before.as_deref(), row.after.as_deref());
                         view! {
                             <tr>
                                 <td>{row.at.to_string()}</td>
@@ -203,5 +228,33 @@ fn AuditTable(rows: Vec<AuditEntry>) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_change;
+
+    #[test]
+    fn changes_read_as_words() {
+        assert_eq!(
+            describe_change(
+                Some(r#"{"username":"eng","role":"engineer","active":true}"#),
+                Some(r#"{"username":"eng","role":"viewer","active":true}"#)
+            ),
+            "role: engineer → viewer"
+        );
+        assert_eq!(
+            describe_change(
+                None,
+                Some(r#"{"name":"ci","expires_at":1795776300000,"revoked_at":null}"#)
+            ),
+            "expires_at: 2026-11-27 10:45 UTC, name: ci, revoked_at: none"
+        );
+        assert_eq!(describe_change(None, None), "");
+        assert_eq!(
+            describe_change(Some("not json"), Some(r#"{"sessions_ended":2}"#)),
+            "sessions_ended: 2"
+        );
     }
 }
