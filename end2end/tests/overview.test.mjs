@@ -110,6 +110,22 @@ describe('hydrated', () => {
     await page.emulateMedia({ media: 'screen', colorScheme: 'light' });
   });
 
+  test('at a small laptop width every section link stays visible', async () => {
+    await page.setViewportSize({ width: 1000, height: 700 });
+    await page.goto(`${server.baseUrl}/`);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Admin' }).waitFor();
+    // Nothing scrolled out of sight: every link lies inside the navigation's box.
+    const hidden = await nav.locator('ul').evaluate((list) => {
+      const box = list.getBoundingClientRect();
+      return [...list.querySelectorAll('a')]
+        .filter((a) => a.getBoundingClientRect().right > box.right + 1)
+        .map((a) => a.textContent);
+    });
+    assert.deepEqual(hidden, []);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   test('on a phone the layout fits the screen', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
     await logIn(phone, server.baseUrl, 'admin', ADMIN_PASSWORD);

@@ -621,7 +621,6 @@ async fn audit_log_records_with_request_ids_and_refuses_edits(engine: Engine) {
         )
         .await;
     assert_eq!(refused.status, 403);
-    let _ = header::COOKIE;
 }
 
 on_both_engines!(
@@ -772,4 +771,215 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_recorded(engine: Engine
         .count("SELECT COUNT(*) FROM audit_log WHERE client_address = '203.0.113.9'")
         .await;
     assert_eq!((from_proxy, spoofed, direct), (1, 0, 1));
+}
+
+on_both_engines!(every_new_field_refuses_bad_input_and_writes_nothing);
+
+async fn every_new_field_refuses_bad_input_and_writes_nothing(engine: Engine) {
+    let app = TestApp::new(engine).await;
+
+    // The setup form, before any user exists.
+    let secret = accounts::open_setup(&app.app.state().db)
+        .await
+        .expect("storage")
+        .expect("no users yet");
+    let setup = |username: &str, password: &str, confirmation: &str| {
+        rpc_request(
+            "complete_setup",
+            &format!("token={secret}&username={username}&display_name=&password={password}&password_confirmation={confirmation}"),
+        )
+    };
+    for (request, field) in [
+        (
+            setup("root", TEST_PASSWORD, "something-else-entirely"),
+            "password_confirmation",
+        ),
+        (setup("", TEST_PASSWORD, TEST_PASSWORD), "username"),
+        (setup("root", "short", "short"), "password"),
+    ] {
+        let response = app.send(request).await;
+        assert_eq!(response.status, 422, "{}", response.body);
+        assert!(
+            response.body.contains(&format!("\"field\":\"{field}\"")),
+            "{}",
+            response.body
+        );
+    }
+    assert_eq!(
+        row_counts(&app).await,
+        [0, 0, 0, 0],
+        "the failed setups wrote nothing"
+    );
+
+    let admin = app.logged_in(Role::Admin).await;
+    let user = app.create_user("ivan", Role::Viewer).await;
+    let before = row_counts(&app).await;
+    let refused = [
+        // Login: a field missing, not JSON at all.
+        (
+            json_request("POST", "/api/v1/session", &json!({"username": "ivan"})),
+            422,
+            Some("password"),
+        ),
+        (
+            Request::post("/api/v1/session")
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("ivan"))
+                .expect("request"),
+            415,
+            None,
+        ),
+        // An admin's changes to a user.
+        (
+            json_request(
+                "PATCH",
+                &format!("/api/v1/users/{}", user.id),
+                &json!({"role": "superuser", "active": true}),
+            ),
+            422,
+            Some("role"),
+        ),
+        (
+            json_request(
+                "PATCH",
+                &format!("/api/v1/users/{}", user.id),
+                &json!({"role": "viewer"}),
+            ),
+            422,
+            Some("active"),
+        ),
+        (
+            json_request(
+                "PATCH",
+                "/api/v1/users/987654",
+                &json!({"role": "viewer", "active": true}),
+            ),
+            404,
+            None,
+        ),
+        (
+            json_request(
+                "PUT",
+                &format!("/api/v1/users/{}/password", user.id),
+                &json!({"password": "too-short"}),
+            ),
+            422,
+            Some("password"),
+        ),
+        (
+            json_request(
+                "PUT",
+                "/api/v1/users/987654/password",
+                &json!({"password": TEST_PASSWORD}),
+            ),
+            404,
+            None,
+        ),
+        // API tokens.
+        (
+            json_request(
+                "POST",
+                "/api/v1/tokens",
+                &json!({"name": "", "role": "viewer"}),
+            ),
+            422,
+            Some("name"),
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/tokens",
+                &json!({"name": "x".repeat(65), "role": "viewer"}),
+            ),
+            422,
+            Some("name"),
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/tokens",
+                &json!({"name": "has space", "role": "viewer"}),
+            ),
+            422,
+            Some("name"),
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/tokens",
+                &json!({"name": "ci", "role": "owner"}),
+            ),
+            422,
+            Some("role"),
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/tokens",
+                &json!({"name": "ci", "role": "viewer", "expires": "0d"}),
+            ),
+            422,
+            Some("expires"),
+        ),
+        (
+            Request::delete("/api/v1/tokens/987654")
+                .body(Body::empty())
+                .expect("request"),
+            404,
+            None,
+        ),
+        // The audit log's query.
+        (
+            Request::get("/api/v1/audit?from=yesterday")
+                .body(Body::empty())
+                .expect("request"),
+            400,
+            None,
+        ),
+    ];
+    for (request, status, field) in refused {
+        let label = format!("{} {}", request.method(), request.uri());
+        let response = app.send_as(&admin, request).await;
+        assert_eq!(response.status, status, "{label}: {}", response.body);
+        let error = &response.json()["error"];
+        assert!(
+            !error["message"].as_str().unwrap_or_default().is_empty(),
+            "{label}: a message"
+        );
+        if let Some(field) = field {
+            assert_eq!(error["field"], field, "{label}: {}", response.body);
+        }
+    }
+
+    // Changing one's own password.
+    let ivan = app.log_in("ivan", TEST_PASSWORD).await;
+    let after_login = row_counts(&app).await;
+    for (form, field) in [
+        (format!("current_password={TEST_PASSWORD}&new_password=short&new_password_confirmation=short"), "new_password"),
+        (format!("current_password={TEST_PASSWORD}&new_password=a-new-long-passphrase&new_password_confirmation=a-different-one"), "new_password_confirmation"),
+    ] {
+        let response = app.send_as(&ivan, rpc_request("change_password", &form)).await;
+        assert_eq!(response.status, 422, "{}", response.body);
+        assert!(response.body.contains(&format!("\"field\":\"{field}\"")), "{}", response.body);
+    }
+    assert_eq!(
+        row_counts(&app).await,
+        after_login,
+        "nothing written by refused changes"
+    );
+    assert_eq!(before[0], after_login[0], "no user was created or removed");
+    assert_eq!(
+        app.send(login_body("ivan", TEST_PASSWORD)).await.status,
+        200,
+        "password unchanged"
+    );
+}
+
+/// Rows in the tables identity writes to, to show a refused request wrote nothing.
+async fn row_counts(app: &TestApp) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for table in ["users", "api_tokens", "audit_log", "sessions"] {
+        counts.push(app.count(&format!("SELECT COUNT(*) FROM {table}")).await);
+    }
+    counts
 }

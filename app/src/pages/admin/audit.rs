@@ -233,7 +233,38 @@ fn AuditTable(rows: Vec<AuditEntry>) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::describe_change;
+    use super::{describe_change, Query};
+
+    #[test]
+    fn filters_refuse_dates_and_ids_they_cannot_read() {
+        let query = |from: &str, before: &str| Query {
+            from: from.into(),
+            before: before.into(),
+            ..Query::default()
+        };
+        assert_eq!(
+            query("27.11.2026", "").filter().unwrap_err(),
+            "\"27.11.2026\" is not a date for From; use YYYY-MM-DD."
+        );
+        assert_eq!(
+            query("", "ten").filter().unwrap_err(),
+            "\"ten\" is not an entry id."
+        );
+        let filter = query("2026-11-27", "").filter().unwrap();
+        assert_eq!(
+            filter.from,
+            Some(crate::domain::Timestamp(1_795_737_600_000))
+        );
+        let to = Query {
+            to: "2026-11-27".into(),
+            ..Query::default()
+        };
+        // `to` includes its whole day.
+        assert_eq!(
+            to.filter().unwrap().to,
+            Some(crate::domain::Timestamp(1_795_824_000_000))
+        );
+    }
 
     #[test]
     fn changes_read_as_words() {
