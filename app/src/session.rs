@@ -31,47 +31,41 @@ impl CurrentUser {
 /// Who is calling, or `None` for nobody.
 #[server(prefix = "/rpc", endpoint = "who_am_i")]
 pub async fn who_am_i() -> Result<Option<CurrentUser>, AppError> {
-    Ok(crate::backend::identity::caller()?.current_user())
+    Ok(crate::backend::rpc::caller()?.current_user())
 }
 
 /// Logs in with a username and password.
 #[server(prefix = "/rpc", endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<CurrentUser, AppError> {
     use crate::backend::{accounts, rpc};
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            let credentials = accounts::Credentials { username, password };
-            let user = accounts::log_in(
-                &state,
-                &caller,
-                &rpc::session()?,
-                &credentials,
-                rpc::user_agent(),
-            )
-            .await?;
-            Ok(CurrentUser {
-                name: user.username,
-                display_name: user.display_name,
-                role: user.role,
-                is_token: false,
-            })
-        }
-        .await,
-    )
+    rpc::serve(|state, caller| async move {
+        let credentials = accounts::Credentials { username, password };
+        let user = accounts::log_in(
+            &state,
+            &caller,
+            &rpc::session()?,
+            &credentials,
+            rpc::user_agent(),
+        )
+        .await?;
+        Ok(CurrentUser {
+            name: user.username,
+            display_name: user.display_name,
+            role: user.role,
+            is_token: false,
+        })
+    })
+    .await
 }
 
 /// Ends the caller's session.
 #[server(prefix = "/rpc", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::backend::{accounts, rpc};
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            accounts::log_out(&state, &caller, &rpc::session()?).await
-        }
-        .await,
+    rpc::serve(
+        |state, caller| async move { accounts::log_out(&state, &caller, &rpc::session()?).await },
     )
+    .await
 }
 
 /// The current user (or `None` for nobody), known to every component below

@@ -184,17 +184,11 @@ pub async fn create_token(
     let secret = new_secret(TOKEN_PREFIX).map_err(fail)?;
     let now = Timestamp::now();
     let created_by = caller.actor();
-    let created_by_name = match &created_by {
-        audit::Actor::User(name) | audit::Actor::Token(name) | audit::Actor::System(name) => {
-            name.clone()
-        }
-        audit::Actor::Anonymous => "anonymous".to_owned(),
-    };
     let new_token = NewToken {
         name: &name,
         role,
         secret: &secret,
-        created_by: &created_by_name,
+        created_by: created_by.name(),
         expires_at: lifetime.map(|lifetime| now.plus(lifetime)),
     };
     let mut tx = db.begin().await.map_err(fail)?;

@@ -32,7 +32,8 @@ impl Actor {
         }
     }
 
-    fn name(&self) -> &str {
+    /// The name the log records: username, token name, or what Switchyard part acted.
+    pub fn name(&self) -> &str {
         match self {
             Actor::User(name) | Actor::Token(name) | Actor::System(name) => name,
             Actor::Anonymous => "anonymous",

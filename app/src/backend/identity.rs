@@ -203,20 +203,6 @@ pub async fn end_session(session: &Session) -> Result<(), StorageError> {
         .map_err(|e| StorageError::Session(e.to_string()))
 }
 
-/// The caller of the current server function, as the request middleware resolved it.
-pub fn caller() -> Result<Caller, AppError> {
-    let parts = leptos::prelude::use_context::<axum::http::request::Parts>().ok_or_else(|| {
-        AppError::Internal {
-            request_id: "none".to_owned(),
-        }
-    })?;
-    Ok(parts
-        .extensions
-        .get::<Caller>()
-        .cloned()
-        .unwrap_or_default())
-}
-
 /// Handlers take the caller as an extractor; the identifying middleware put it there. Without
 /// it (a route outside that middleware) the caller is nobody, which fails safe.
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {

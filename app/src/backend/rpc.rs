@@ -1,7 +1,9 @@
 //! What every server function needs from the request it serves: the state, the caller, the
 //! session, and a way to answer errors with their HTTP status. Server functions are public
-//! endpoints, so each one passes its result through [`respond`] and lets the operation it
-//! calls check the caller's rights.
+//! endpoints, so each one runs its body through [`serve`] and lets the operation it calls
+//! check the caller's rights.
+
+use std::future::Future;
 
 use axum::http::{header, request::Parts, HeaderValue, StatusCode};
 use leptos::prelude::use_context;
@@ -18,10 +20,30 @@ fn missing(what: &str) -> AppError {
     }
 }
 
-/// The application state and the caller of the current server function.
-pub fn context() -> Result<(AppState, Caller), AppError> {
-    let state = use_context::<AppState>().ok_or_else(|| missing("the application state"))?;
-    Ok((state, super::identity::caller()?))
+/// The caller of the current server function, as the request middleware resolved it.
+pub fn caller() -> Result<Caller, AppError> {
+    let parts = use_context::<Parts>().ok_or_else(|| missing("the request"))?;
+    Ok(parts
+        .extensions
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// Runs a server function's body with the application state and the caller, and answers its
+/// error with the matching status.
+pub async fn serve<T, Fut>(body: impl FnOnce(AppState, Caller) -> Fut) -> Result<T, AppError>
+where
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    let result = match use_context::<AppState>() {
+        Some(state) => match caller() {
+            Ok(caller) => body(state, caller).await,
+            Err(error) => Err(error),
+        },
+        None => Err(missing("the application state")),
+    };
+    respond(result)
 }
 
 /// The session of the current request.
@@ -56,7 +78,7 @@ fn from_plain_form() -> bool {
 /// Sets the response's status (and `Retry-After`) from an error; passes the result on. A
 /// plain form post keeps the redirect server_fn answers it with (back to the form, the error
 /// in the URL, where the page shows it), since a browser would not follow an error status.
-pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if from_plain_form() {
         return result;
     }

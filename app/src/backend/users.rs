@@ -112,9 +112,14 @@ pub async fn password_hash(pool: Pool<'_>, id: i64) -> Result<Option<String>, St
     })?)
 }
 
+/// Reads one user by id.
+fn find_sql() -> String {
+    format!("SELECT {COLUMNS} FROM users WHERE id = $1")
+}
+
 /// The user with this id.
 pub async fn find(pool: Pool<'_>, id: i64) -> Result<Option<User>, StorageError> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    let sql = find_sql();
     let row = on_pool!(pool, |pool| {
         sqlx::query_as::<_, UserRow>(&sql)
             .bind(id)
@@ -126,7 +131,7 @@ pub async fn find(pool: Pool<'_>, id: i64) -> Result<Option<User>, StorageError>
 
 /// The user with this id, read inside a transaction (the "before" of a change).
 pub async fn find_in(tx: &mut Tx, id: i64) -> Result<Option<User>, StorageError> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    let sql = find_sql();
     let row = on_tx!(tx, |conn| {
         sqlx::query_as::<_, UserRow>(&sql)
             .bind(id)

@@ -26,38 +26,32 @@ pub struct SessionRow {
 #[server(prefix = "/rpc", endpoint = "my_sessions")]
 pub async fn my_sessions() -> Result<Vec<SessionRow>, AppError> {
     use crate::backend::{accounts, rpc};
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            let (sessions, current) = accounts::own_sessions(&state.db, &caller).await?;
-            Ok(sessions
-                .into_iter()
-                .map(|s| SessionRow {
-                    current: s.handle == current,
-                    handle: s.handle,
-                    created_at: s.created_at,
-                    last_seen_at: s.last_seen_at,
-                    client_address: s.client_address,
-                    user_agent: s.user_agent,
-                })
-                .collect())
-        }
-        .await,
-    )
+    rpc::serve(|state, caller| async move {
+        let (sessions, current) = accounts::own_sessions(&state.db, &caller).await?;
+        Ok(sessions
+            .into_iter()
+            .map(|s| SessionRow {
+                current: s.handle == current,
+                handle: s.handle,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                client_address: s.client_address,
+                user_agent: s.user_agent,
+            })
+            .collect())
+    })
+    .await
 }
 
 /// Ends one of the caller's sessions (`handle`), or all others when `handle` is empty.
 #[server(prefix = "/rpc", endpoint = "end_sessions")]
 pub async fn end_sessions(handle: String) -> Result<u64, AppError> {
     use crate::backend::{accounts, rpc};
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            let handle = Some(handle.as_str()).filter(|h| !h.is_empty());
-            accounts::end_own_sessions(&state.db, &caller, handle).await
-        }
-        .await,
-    )
+    rpc::serve(|state, caller| async move {
+        let handle = Some(handle.as_str()).filter(|h| !h.is_empty());
+        accounts::end_own_sessions(&state.db, &caller, handle).await
+    })
+    .await
 }
 
 /// Changes the caller's password.
@@ -68,18 +62,15 @@ pub async fn change_password(
     new_password_confirmation: String,
 ) -> Result<(), AppError> {
     use crate::backend::{accounts, rpc};
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            let change = accounts::PasswordChange {
-                current_password,
-                new_password,
-                new_password_confirmation,
-            };
-            accounts::change_own_password(&state.db, &caller, &change).await
-        }
-        .await,
-    )
+    rpc::serve(|state, caller| async move {
+        let change = accounts::PasswordChange {
+            current_password,
+            new_password,
+            new_password_confirmation,
+        };
+        accounts::change_own_password(&state.db, &caller, &change).await
+    })
+    .await
 }
 
 /// The page, for anyone logged in.

@@ -15,15 +15,12 @@ use crate::{
 #[server(prefix = "/rpc", endpoint = "setup_status")]
 pub async fn setup_status(token: String) -> Result<bool, AppError> {
     use crate::backend::{accounts, rpc};
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            accounts::setup_link_valid(&state.db, &token)
-                .await
-                .map_err(|e| caller.fail(e))
-        }
-        .await,
-    )
+    rpc::serve(|state, caller| async move {
+        accounts::setup_link_valid(&state.db, &token)
+            .await
+            .map_err(|e| caller.fail(e))
+    })
+    .await
 }
 
 /// Creates the first admin and logs them in.
@@ -39,35 +36,32 @@ pub async fn complete_setup(
         backend::{accounts, rpc},
         domain::FieldError,
     };
-    rpc::respond(
-        async {
-            if password != password_confirmation {
-                return Err(FieldError::new(
-                    "password_confirmation",
-                    "The two passwords differ; type the same password twice.",
-                )
-                .into());
-            }
-            let (state, caller) = rpc::context()?;
-            let input = accounts::NewUserInput {
-                username,
-                display_name,
-                role: "admin".to_owned(),
-                password,
-            };
-            accounts::complete_setup(
-                &state,
-                &caller,
-                &rpc::session()?,
-                &token,
-                &input,
-                rpc::user_agent(),
+    rpc::serve(|state, caller| async move {
+        if password != password_confirmation {
+            return Err(FieldError::new(
+                "password_confirmation",
+                "The two passwords differ; type the same password twice.",
             )
-            .await
-            .map(drop)
+            .into());
         }
-        .await,
-    )
+        let input = accounts::NewUserInput {
+            username,
+            display_name,
+            role: "admin".to_owned(),
+            password,
+        };
+        accounts::complete_setup(
+            &state,
+            &caller,
+            &rpc::session()?,
+            &token,
+            &input,
+            rpc::user_agent(),
+        )
+        .await
+        .map(drop)
+    })
+    .await
 }
 
 /// The setup form, or why the link no longer works.

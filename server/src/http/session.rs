@@ -2,7 +2,7 @@
 //! and `GET /api/v1/me`.
 
 use app::{
-    backend::{accounts, AppState, Caller, Principal},
+    backend::{accounts, AppState, Caller},
     domain::Role,
     error::AppError,
 };
@@ -59,30 +59,11 @@ pub async fn delete_session(
 
 /// `GET /api/v1/me`: the caller (user or token) and its role, or 401.
 pub async fn get_me(caller: Caller) -> Result<Json<Me>, ApiError> {
-    let me = match caller.principal.ok_or(AppError::Unauthenticated)? {
-        Principal::User {
-            username,
-            display_name,
-            role,
-            ..
-        } => Me {
-            kind: "user",
-            name: username,
-            display_name,
-            role,
-        },
-        Principal::Token { name, role, .. } => Me {
-            kind: "token",
-            display_name: name.clone(),
-            name,
-            role,
-        },
-        Principal::System { name } => Me {
-            kind: "system",
-            display_name: name.clone(),
-            name,
-            role: Role::Admin,
-        },
-    };
-    Ok(Json(me))
+    let user = caller.current_user().ok_or(AppError::Unauthenticated)?;
+    Ok(Json(Me {
+        kind: if user.is_token { "token" } else { "user" },
+        name: user.name,
+        display_name: user.display_name,
+        role: user.role,
+    }))
 }

@@ -16,13 +16,8 @@ use crate::{
 #[server(prefix = "/rpc", endpoint = "audit_entries")]
 pub async fn audit_entries(filter: AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
     use crate::backend::{admin, rpc};
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            admin::audit_log(&state.db, &caller, &filter).await
-        }
-        .await,
-    )
+    rpc::serve(|state, caller| async move { admin::audit_log(&state.db, &caller, &filter).await })
+        .await
 }
 
 /// The filter form's fields, as they appear in the page's query string.

@@ -19,14 +19,11 @@ use crate::backend::{admin, api_tokens::TokenRef, rpc};
 /// Every token, and the server's clock to tell live from expired.
 #[server(prefix = "/rpc", endpoint = "list_tokens")]
 pub async fn list_tokens() -> Result<(Vec<ApiToken>, Timestamp), AppError> {
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            let tokens = admin::list_tokens(&state.db, &caller).await?;
-            Ok((tokens, Timestamp::now()))
-        }
-        .await,
-    )
+    rpc::serve(|state, caller| async move {
+        let tokens = admin::list_tokens(&state.db, &caller).await?;
+        Ok((tokens, Timestamp::now()))
+    })
+    .await
 }
 
 /// Creates a token.
@@ -36,30 +33,24 @@ pub async fn create_token(
     role: String,
     expires: String,
 ) -> Result<CreatedToken, AppError> {
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            let input = admin::NewTokenInput {
-                name,
-                role,
-                expires,
-            };
-            admin::create_token(&state.db, &caller, &input).await
-        }
-        .await,
-    )
+    rpc::serve(|state, caller| async move {
+        let input = admin::NewTokenInput {
+            name,
+            role,
+            expires,
+        };
+        admin::create_token(&state.db, &caller, &input).await
+    })
+    .await
 }
 
 /// Revokes a token.
 #[server(prefix = "/rpc", endpoint = "revoke_token")]
 pub async fn revoke_token(id: i64) -> Result<ApiToken, AppError> {
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            admin::revoke_token(&state.db, &caller, TokenRef::Id(id)).await
-        }
-        .await,
-    )
+    rpc::serve(|state, caller| async move {
+        admin::revoke_token(&state.db, &caller, TokenRef::Id(id)).await
+    })
+    .await
 }
 
 /// The tokens page, for admins.
@@ -118,10 +109,7 @@ pub fn TokensPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="loading">"Loading tokens…"</p> }>
                     {move || Suspend::new(async move {
                         match tokens.await {
-                            Ok((tokens, now)) if tokens.is_empty() => {
-                                let _ = now;
-                                view! { <p>"No tokens yet."</p> }.into_any()
-                            }
+                            Ok((tokens, _)) if tokens.is_empty() => view! { <p>"No tokens yet."</p> }.into_any(),
                             Ok((tokens, now)) => view! { <TokenTable tokens now revoke /> }.into_any(),
                             Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
                         }

@@ -18,13 +18,7 @@ use crate::model::User;
 /// Every user.
 #[server(prefix = "/rpc", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<User>, AppError> {
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            admin::list_users(&state.db, &caller).await
-        }
-        .await,
-    )
+    rpc::serve(|state, caller| async move { admin::list_users(&state.db, &caller).await }).await
 }
 
 /// Creates a user.
@@ -35,45 +29,36 @@ pub async fn create_user(
     role: String,
     password: String,
 ) -> Result<User, AppError> {
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            let input = accounts::NewUserInput {
-                username,
-                display_name,
-                role,
-                password,
-            };
-            accounts::create_user(&state.db, &caller, &input).await
-        }
-        .await,
-    )
+    rpc::serve(|state, caller| async move {
+        let input = accounts::NewUserInput {
+            username,
+            display_name,
+            role,
+            password,
+        };
+        accounts::create_user(&state.db, &caller, &input).await
+    })
+    .await
 }
 
 /// Changes a user's role or active flag.
 #[server(prefix = "/rpc", endpoint = "update_user")]
 pub async fn update_user(id: i64, role: String, active: bool) -> Result<User, AppError> {
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            let update = admin::UserUpdate { id, role, active };
-            admin::update_user(&state.db, &caller, &update).await
-        }
-        .await,
-    )
+    rpc::serve(|state, caller| async move {
+        let update = admin::UserUpdate { id, role, active };
+        admin::update_user(&state.db, &caller, &update).await
+    })
+    .await
 }
 
 /// Sets a new password for a user.
 #[server(prefix = "/rpc", endpoint = "reset_password")]
 pub async fn reset_password(id: i64, password: String) -> Result<(), AppError> {
-    rpc::respond(
-        async {
-            let (state, caller) = rpc::context()?;
-            let reset = admin::PasswordReset { id, password };
-            admin::reset_password(&state.db, &caller, &reset).await
-        }
-        .await,
-    )
+    rpc::serve(|state, caller| async move {
+        let reset = admin::PasswordReset { id, password };
+        admin::reset_password(&state.db, &caller, &reset).await
+    })
+    .await
 }
 
 /// The users page, for admins.
