@@ -54,7 +54,7 @@ pub async fn log_in(
     }
     let now = Timestamp::now();
     let fail = |e| caller.fail(e);
-    let attempt_id = admit_attempt(&state.db, caller, &typed, now).await?;
+    let attempt_id = admit_attempt(&state.db, caller, &typed).await?;
     let stored = users::credentials(state.db.reader(), &typed)
         .await
         .map_err(fail)?;
@@ -80,7 +80,7 @@ pub async fn log_in(
         }
     };
 
-    login_attempts::settle(&state.db, attempt_id, true)
+    login_attempts::mark_succeeded(&state.db, attempt_id)
         .await
         .map_err(fail)?;
     // The audit row first: a login that cannot be recorded does not happen.
@@ -111,41 +111,22 @@ pub async fn log_in(
 }
 
 /// Records a password attempt for `username` and lets it through, or refuses it with the wait
-/// when too many recent attempts failed. Recorded before the check, so parallel guesses see
-/// each other; the caller settles the attempt once the password is checked.
-async fn admit_attempt(
-    db: &Database,
-    caller: &Caller,
-    username: &str,
-    now: Timestamp,
-) -> Result<i64, AppError> {
-    let fail = |e| caller.fail(e);
+/// when too many recent attempts failed. Recorded before the password is checked, so parallel
+/// guesses count against each other; the caller marks it succeeded when the password matches.
+async fn admit_attempt(db: &Database, caller: &Caller, username: &str) -> Result<i64, AppError> {
+    let refuse = |recent: &login_attempts::RecentFailures, now| {
+        [&recent.for_account, &recent.from_address]
+            .iter()
+            .filter_map(|failures| throttle::retry_after(failures, now))
+            .max()
+    };
     let address = caller.origin.client_address.as_deref();
-    let attempt_id = login_attempts::record(db, username, address, now)
+    login_attempts::admit(db, username, address, refuse)
         .await
-        .map_err(fail)?;
-    let (for_account, from_address) = login_attempts::unsuccessful_since(
-        db,
-        username,
-        address,
-        now.minus(throttle::WINDOW),
-        attempt_id,
-    )
-    .await
-    .map_err(fail)?;
-    let wait = [for_account, from_address]
-        .iter()
-        .filter_map(|failures| throttle::retry_after(failures, now))
-        .max();
-    if let Some(wait) = wait {
-        login_attempts::settle(db, attempt_id, false)
-            .await
-            .map_err(fail)?;
-        return Err(AppError::TooManyAttempts {
+        .map_err(|e| caller.fail(e))?
+        .map_err(|wait| AppError::TooManyAttempts {
             retry_after_secs: wait.as_secs().max(1),
-        });
-    }
-    Ok(attempt_id)
+        })
 }
 
 /// Ends the caller's session on the server. Logging out without a session is not an error:
@@ -401,7 +382,7 @@ pub async fn change_own_password(
     let stored = users::password_hash(db.reader(), *id).await.map_err(fail)?;
     // A stolen session must not become a free password oracle: wrong current passwords
     // count like failed logins.
-    let attempt_id = admit_attempt(db, caller, username, Timestamp::now()).await?;
+    let attempt_id = admit_attempt(db, caller, username).await?;
     let current = Password::attempt(&change.current_password);
     if !passwords::verify(&current, stored.as_deref())
         .await
@@ -409,7 +390,7 @@ pub async fn change_own_password(
     {
         return Err(FieldError::new("current_password", "The current password is wrong.").into());
     }
-    login_attempts::settle(db, attempt_id, true)
+    login_attempts::mark_succeeded(db, attempt_id)
         .await
         .map_err(fail)?;
     let hash = passwords::hash(&new_password).await.map_err(fail)?;
