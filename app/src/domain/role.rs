@@ -85,6 +85,10 @@ pub enum Action {
     ManageTokens,
     /// Read the audit log.
     ReadAuditLog,
+    /// Record deployments and finish them, from a form, the API or CI.
+    RecordDeployment,
+    /// Create services and environments and set their slots.
+    ManageCatalog,
 }
 
 impl Action {
@@ -92,7 +96,11 @@ impl Action {
     pub fn minimum_role(self) -> Role {
         match self {
             Action::Read | Action::ManageOwnAccount => Role::Viewer,
-            Action::ManageUsers | Action::ManageTokens | Action::ReadAuditLog => Role::Admin,
+            Action::RecordDeployment => Role::Engineer,
+            Action::ManageUsers
+            | Action::ManageTokens
+            | Action::ReadAuditLog
+            | Action::ManageCatalog => Role::Admin,
         }
     }
 
@@ -104,6 +112,8 @@ impl Action {
             Action::ManageUsers => "manage users",
             Action::ManageTokens => "manage API tokens",
             Action::ReadAuditLog => "read the audit log",
+            Action::RecordDeployment => "record deployments",
+            Action::ManageCatalog => "manage services and environments",
         }
     }
 }
@@ -120,6 +130,8 @@ mod tests {
             Action::ManageUsers,
             Action::ManageTokens,
             Action::ReadAuditLog,
+            Action::RecordDeployment,
+            Action::ManageCatalog,
         ] {
             let allowed: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may(action)).collect();
             assert!(!allowed.is_empty(), "{action:?} must be allowed to someone");

@@ -1,14 +1,68 @@
 //! Points in time as whole milliseconds since the Unix epoch, UTC: the one representation
-//! both database engines store (`BIGINT`), compare and order the same way.
+//! both database engines store (`BIGINT`), compare and order the same way. On the wire
+//! (JSON, forms) they are RFC 3339 text in UTC.
 
 use std::{fmt, time::Duration};
 
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::FieldError;
 
 /// A moment, in milliseconds since 1970-01-01T00:00:00Z.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
 pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Reads RFC 3339 (`2026-11-27T10:45:00Z`, any offset), or a date and time without an
+    /// offset (what a browser's `datetime-local` field sends), which is taken as UTC.
+    pub fn parse(field: &str, text: &str) -> Result<Self, FieldError> {
+        let text = text.trim();
+        let parsed = DateTime::parse_from_rfc3339(text)
+            .map(|moment| moment.with_timezone(&Utc))
+            .or_else(|_| {
+                [
+                    "%Y-%m-%dT%H:%M",
+                    "%Y-%m-%dT%H:%M:%S",
+                    "%Y-%m-%dT%H:%M:%S%.f",
+                ]
+                .iter()
+                .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+                .map(|naive| naive.and_utc())
+                .ok_or(())
+            });
+        match parsed {
+            Ok(moment) => Ok(Self(moment.timestamp_millis())),
+            Err(()) => Err(FieldError::new(
+                field,
+                format!("\"{text}\" is not a time; use RFC 3339, such as 2026-11-27T10:45:00Z."),
+            )),
+        }
+    }
+
+    /// RFC 3339 in UTC with milliseconds: `2026-11-27T10:45:00.000Z`.
+    pub fn to_rfc3339(self) -> Option<String> {
+        DateTime::from_timestamp_millis(self.0)
+            .map(|moment| moment.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.to_rfc3339() {
+            Some(text) => serializer.serialize_str(&text),
+            None => Err(serde::ser::Error::custom("time out of range")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse("time", &text).map_err(|e| serde::de::Error::custom(e.message))
+    }
+}
 
 impl Timestamp {
     /// The current time (server side: the browser's clock is not trusted with records).
@@ -71,6 +125,27 @@ mod tests {
             Timestamp(1_795_776_300_000).to_string(),
             "2026-11-27 10:45 UTC"
         );
+    }
+
+    #[test]
+    fn wire_form_is_rfc3339_in_utc() {
+        let t = Timestamp(1_795_776_300_123);
+        assert_eq!(t.to_rfc3339().unwrap(), "2026-11-27T10:45:00.123Z");
+        assert_eq!(Timestamp::parse("t", "2026-11-27T10:45:00.123Z"), Ok(t));
+        assert_eq!(
+            Timestamp::parse("t", "2026-11-27T11:45:00.123+01:00"),
+            Ok(t)
+        );
+        assert_eq!(
+            Timestamp::parse("t", "2026-11-27T10:45"),
+            Ok(Timestamp(1_795_776_300_000))
+        );
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(json, "\"2026-11-27T10:45:00.123Z\"");
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        let error = Timestamp::parse("started_at", "yesterday").unwrap_err();
+        assert_eq!(error.field, "started_at");
+        assert!(error.message.contains("RFC 3339"));
     }
 
     #[test]

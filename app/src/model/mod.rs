@@ -73,3 +73,9 @@ pub struct AuditFilter {
     /// Entries older than this id (the next page).
     pub before_id: Option<i64>,
 }
+
+mod catalog;
+mod deployments;
+
+pub use catalog::{Environment, Service, Slot};
+pub use deployments::{Deployment, DeploymentFilter, DeploymentPage, OverviewRow, Recorder};

@@ -1,0 +1,85 @@
+//! Deployments as pages and the API show them.
+
+use serde::{Deserialize, Serialize};
+
+use super::Environment;
+use crate::domain::{
+    catalog::{SlotColor, Strategy},
+    deployment::{DeploymentStatus, Source},
+    Timestamp,
+};
+
+/// Who recorded a deployment: a user, an API token, or Switchyard itself (webhooks,
+/// operations).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorder {
+    /// `user`, `token` or `system`.
+    pub kind: String,
+    pub name: String,
+}
+
+/// One version reaching one environment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub id: i64,
+    pub service: String,
+    pub environment: String,
+    pub version: String,
+    pub commit_sha: Option<String>,
+    pub commit_at: Option<Timestamp>,
+    pub strategy: Strategy,
+    pub slot: Option<SlotColor>,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    pub status: DeploymentStatus,
+    pub is_rollback: bool,
+    pub rolled_back_at: Option<Timestamp>,
+    pub recorded_by: Recorder,
+    pub source: Source,
+    pub notes: String,
+    pub url: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// Which deployments to list: every field narrows; `cursor` continues after a page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentFilter {
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub environment: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Started at or after (RFC 3339).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Started before (RFC 3339).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Text the version or the commit SHA starts with.
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the page before.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// One page of deployments, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentPage {
+    pub deployments: Vec<Deployment>,
+    /// Pass as `cursor` for the next, older page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One service × environment on the Overview.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverviewRow {
+    pub environment: Environment,
+    /// The newest deployment, running or not.
+    pub last: Option<Deployment>,
+    /// Deployments in progress right now.
+    pub running: u32,
+}
