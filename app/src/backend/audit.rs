@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    storage::{Pool, Tx},
+    storage::{escape_like, Pool, Tx},
     StorageError,
 };
 use crate::{domain::Timestamp, on_pool, on_tx};
@@ -23,7 +23,8 @@ pub enum Actor {
 }
 
 impl Actor {
-    fn kind(&self) -> &'static str {
+    /// `user`, `token`, `system` or `anonymous`.
+    pub fn kind(&self) -> &'static str {
         match self {
             Actor::User(_) => "user",
             Actor::Token(_) => "token",
@@ -130,16 +131,4 @@ pub async fn list(pool: Pool<'_>, filter: &Filter, limit: i64) -> Result<Vec<Row
             .fetch_all(pool)
             .await
     })?)
-}
-
-/// Escapes `%`, `_` and `\` so text matches literally inside a LIKE pattern.
-fn escape_like(text: &str) -> String {
-    text.chars()
-        .fold(String::with_capacity(text.len()), |mut out, c| {
-            if matches!(c, '%' | '_' | '\\') {
-                out.push('\\');
-            }
-            out.push(c);
-            out
-        })
 }

@@ -136,6 +136,24 @@ macro_rules! on_tx {
     };
 }
 
+/// A value read back from the database, where a CHECK constraint keeps it valid: a parse
+/// failure means the database was changed behind Switchyard's back.
+pub fn stored<T>(parsed: Result<T, crate::domain::FieldError>) -> Result<T, StorageError> {
+    parsed.map_err(|e| StorageError::Corrupt(format!("{}: {}", e.field, e.message)))
+}
+
+/// Escapes `%`, `_` and `\` so text matches literally inside a `LIKE … ESCAPE '\'` pattern.
+pub fn escape_like(text: &str) -> String {
+    text.chars()
+        .fold(String::with_capacity(text.len()), |mut out, c| {
+            if matches!(c, '%' | '_' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+            out
+        })
+}
+
 /// Whether an error is a unique constraint refusing a duplicate, on either engine.
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     error

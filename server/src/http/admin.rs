@@ -12,13 +12,16 @@ use app::{
     model::{ApiToken, AuditEntry, AuditFilter, CreatedToken, User},
 };
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     Json,
 };
 use serde::Deserialize;
 
-use super::{error::ApiError, json::ApiJson};
+use super::{
+    error::ApiError,
+    json::{ApiJson, ApiQuery},
+};
 
 /// `GET /api/v1/users`
 pub async fn list_users(
@@ -116,14 +119,14 @@ pub async fn revoke_token(
     ))
 }
 
-/// The query of `GET /api/v1/audit`; times in milliseconds since the epoch.
+/// The query of `GET /api/v1/audit`; times in RFC 3339.
 #[derive(Debug, Default, Deserialize)]
 pub struct AuditQuery {
     actor: Option<String>,
     action: Option<String>,
     object: Option<String>,
-    from: Option<i64>,
-    to: Option<i64>,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
     before_id: Option<i64>,
 }
 
@@ -132,14 +135,14 @@ pub struct AuditQuery {
 pub async fn list_audit(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<AuditQuery>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     let filter = AuditFilter {
         actor: query.actor,
         action: query.action,
         object: query.object,
-        from: query.from.map(Timestamp),
-        to: query.to.map(Timestamp),
+        from: query.from,
+        to: query.to,
         before_id: query.before_id,
     };
     Ok(Json(admin::audit_log(&state.db, &caller, &filter).await?))

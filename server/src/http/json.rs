@@ -2,7 +2,11 @@
 //! was wrong and where.
 
 use axum::{
-    extract::{rejection::JsonRejection, FromRequest, Request},
+    extract::{
+        rejection::{JsonRejection, QueryRejection},
+        FromRequest, FromRequestParts, Query, Request,
+    },
+    http::request::Parts,
     Json,
 };
 use serde::de::DeserializeOwned;
@@ -28,19 +32,36 @@ where
     }
 }
 
+/// A query string of type `T`, with rejections that name the parameter.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Self(value)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(wrong_shape(
+                "The query string has a wrong parameter",
+                &e.body_text(),
+            )),
+            Err(other) => Err(ApiError::BadRequest {
+                message: other.body_text(),
+                field: None,
+            }),
+        }
+    }
+}
+
 fn rejection_to_error(rejection: JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::JsonDataError(e) => {
-            // serde_path_to_error, inside axum, puts the field path before the first ": ".
-            let message = e.body_text();
-            let detail = message
-                .split_once(": ")
-                .map_or(message.as_str(), |(_, rest)| rest);
-            let field = field_of(detail);
-            ApiError::Unprocessable {
-                message: format!("The JSON body has the wrong shape: {detail}"),
-                field,
-            }
+            wrong_shape("The JSON body has the wrong shape", &e.body_text())
         }
         JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest {
             message: format!("The body is not valid JSON: {}", e.body_text()),
@@ -54,11 +75,22 @@ fn rejection_to_error(rejection: JsonRejection) -> ApiError {
     }
 }
 
+/// A 422 for input that parsed but does not fit: axum's text starts with its own summary,
+/// then (after the first ": ") serde's words, which name the field.
+fn wrong_shape(summary: &str, text: &str) -> ApiError {
+    let detail = text.split_once(": ").map_or(text, |(_, rest)| rest);
+    ApiError::Unprocessable {
+        message: format!("{summary}: {detail}"),
+        field: field_of(detail),
+    }
+}
+
 /// The field a serde error is about: the path serde_path_to_error puts first
 /// (`replicas: invalid type…`), or the name in ``missing field `version` …``.
 fn field_of(detail: &str) -> Option<String> {
     if let Some((path, _)) = detail.split_once(": ") {
-        if path != "." && !path.contains(' ') {
+        // A path that starts with an index is about a top-level array: no field to name.
+        if path != "." && !path.contains(' ') && !path.starts_with('[') {
             return Some(path.to_owned());
         }
     }

@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod auth;
+mod deployments;
 pub mod error;
 mod health;
 pub mod json;
@@ -56,6 +57,30 @@ fn api_router() -> Router<AppState> {
             axum::routing::delete(admin::revoke_token),
         )
         .route("/v1/audit", get(admin::list_audit))
+        .route(
+            "/v1/services",
+            get(deployments::list_services).post(deployments::create_service),
+        )
+        .route(
+            "/v1/services/{service}/environments",
+            post(deployments::create_environment),
+        )
+        .route(
+            "/v1/services/{service}/environments/{environment}",
+            get(deployments::get_environment),
+        )
+        .route("/v1/environments", get(deployments::list_environments))
+        .route(
+            "/v1/deployments",
+            get(deployments::list_deployments).post(deployments::create_deployment),
+        )
+        .route("/v1/deployments/{id}", get(deployments::get_deployment))
+        .route(
+            "/v1/deployments/{id}/finish",
+            post(deployments::finish_deployment),
+        )
+        .route("/v1/deployments/{id}/notes", post(deployments::add_note))
+        .route("/v1/overview", get(deployments::get_overview))
         .fallback(api_not_found)
 }
 

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod access;
+mod deployments;
 mod errors;
 mod health;
 mod identity;

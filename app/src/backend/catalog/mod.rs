@@ -1,0 +1,213 @@
+//! Services and environments: reading them (everyone) and setting them up (admins). Each
+//! function checks the caller's rights itself and audits its change in the same transaction.
+
+pub mod store;
+
+use serde_json::json;
+
+use super::{
+    audit::{self, Entry},
+    idempotency::{self, Begun},
+    storage::{is_unique_violation, Tx},
+    Caller, Database, StorageError,
+};
+use crate::{
+    domain::{
+        catalog::{EnvironmentInput, ServiceInput},
+        Action, FieldError, Timestamp,
+    },
+    error::AppError,
+    model::{Environment, Service},
+};
+
+/// A resource made by a create call, and whether an idempotency key replayed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Made<T> {
+    pub value: T,
+    pub replayed: bool,
+}
+
+/// Every service.
+pub async fn services(db: &Database, caller: &Caller) -> Result<Vec<Service>, AppError> {
+    caller.authorize(Action::Read)?;
+    store::services(db.reader())
+        .await
+        .map_err(|e| caller.fail(e))
+}
+
+/// Every environment of every service, with its slots.
+pub async fn environments(db: &Database, caller: &Caller) -> Result<Vec<Environment>, AppError> {
+    caller.authorize(Action::Read)?;
+    store::environments(db.reader())
+        .await
+        .map_err(|e| caller.fail(e))
+}
+
+/// One environment, by service and name.
+pub async fn environment(
+    db: &Database,
+    caller: &Caller,
+    service: &str,
+    name: &str,
+) -> Result<Environment, AppError> {
+    caller.authorize(Action::Read)?;
+    find_environment(db, caller, service, name).await
+}
+
+/// The environment named, or a 404 that says which part is unknown.
+pub(crate) async fn find_environment(
+    db: &Database,
+    caller: &Caller,
+    service: &str,
+    name: &str,
+) -> Result<Environment, AppError> {
+    let fail = |e| caller.fail(e);
+    if let Some(environment) = store::environment(db.reader(), service, name)
+        .await
+        .map_err(fail)?
+    {
+        return Ok(environment);
+    }
+    let known_service = store::service(db.reader(), service).await.map_err(fail)?;
+    Err(AppError::NotFound(match known_service {
+        None => format!("There is no service named {service}."),
+        Some(_) => format!("Service {service} has no environment named {name}."),
+    }))
+}
+
+/// Creates a service.
+pub async fn create_service(
+    db: &Database,
+    caller: &Caller,
+    input: &ServiceInput,
+    key: Option<&str>,
+) -> Result<Made<Service>, AppError> {
+    caller.authorize(Action::ManageCatalog)?;
+    let service = input.parse()?;
+    let key = idempotency::key_for(caller, key, input)?;
+    let created = match idempotency::begin(db, caller, key.as_ref(), "service").await? {
+        Begun::Replay(created) => created,
+        Begun::Fresh(mut tx) => {
+            let now = Timestamp::now();
+            let taken = || {
+                FieldError::new(
+                    "name",
+                    format!(
+                        "A service named {} exists already; choose another name.",
+                        service.name
+                    ),
+                )
+            };
+            let made = store::insert_service(&mut tx, &service, now)
+                .await
+                .map_err(|e| conflict_or_fail(caller, e, taken))?;
+            let after = json!({ "description": made.description, "owner_team": made.owner_team });
+            let object = format!("service:{}", made.name);
+            record(&mut tx, caller, "service.created", object, after, now).await?;
+            idempotency::commit(db, caller, tx, key.as_ref(), "service", made.id).await?
+        }
+    };
+    let value = store::service_by_id(db.reader(), created.id)
+        .await
+        .map_err(|e| caller.fail(e))?
+        .ok_or_else(|| AppError::NotFound("The service is gone.".into()))?;
+    Ok(Made {
+        value,
+        replayed: created.replayed,
+    })
+}
+
+/// Creates an environment of `service`, with its slots when it is blue-green.
+pub async fn create_environment(
+    db: &Database,
+    caller: &Caller,
+    service: &str,
+    input: &EnvironmentInput,
+    key: Option<&str>,
+) -> Result<Made<Environment>, AppError> {
+    caller.authorize(Action::ManageCatalog)?;
+    let owner = store::service(db.reader(), service)
+        .await
+        .map_err(|e| caller.fail(e))?
+        .ok_or_else(|| AppError::NotFound(format!("There is no service named {service}.")))?;
+    let environment = input.parse()?;
+    let key = idempotency::key_for(caller, key, &(service, input))?;
+    let service_name = &owner.name;
+    let created = match idempotency::begin(db, caller, key.as_ref(), "environment").await? {
+        Begun::Replay(created) => created,
+        Begun::Fresh(mut tx) => {
+            let now = Timestamp::now();
+            let taken = || {
+                FieldError::new(
+                    "name",
+                    format!(
+                        "Service {service_name} already has an environment named {}; choose another name.",
+                        environment.name
+                    ),
+                )
+            };
+            let id = store::insert_environment(&mut tx, owner.id, &environment, now)
+                .await
+                .map_err(|e| conflict_or_fail(caller, e, taken))?;
+            let slots: serde_json::Map<String, serde_json::Value> = environment
+                .slots
+                .iter()
+                .map(|slot| {
+                    let addresses =
+                        json!({ "upstream": slot.upstream, "health_url": slot.health_url });
+                    (slot.color.to_string(), addresses)
+                })
+                .collect();
+            let after = json!({
+                "tier": environment.tier,
+                "strategy": environment.strategy,
+                "slots": slots,
+            });
+            let object = format!("environment:{service_name}/{}", environment.name);
+            record(&mut tx, caller, "environment.created", object, after, now).await?;
+            idempotency::commit(db, caller, tx, key.as_ref(), "environment", id).await?
+        }
+    };
+    let value = store::environment_by_id(db.reader(), created.id)
+        .await
+        .map_err(|e| caller.fail(e))?
+        .ok_or_else(|| AppError::NotFound("The environment is gone.".into()))?;
+    Ok(Made {
+        value,
+        replayed: created.replayed,
+    })
+}
+
+/// A unique violation as the conflict `taken` describes; anything else as an internal error.
+pub(crate) fn conflict_or_fail(
+    caller: &Caller,
+    error: StorageError,
+    taken: impl FnOnce() -> FieldError,
+) -> AppError {
+    match &error {
+        StorageError::Query(e) if is_unique_violation(e) => AppError::Conflict(taken()),
+        _ => caller.fail(error),
+    }
+}
+
+/// Audits a creation by `caller` inside `tx`.
+pub(crate) async fn record(
+    tx: &mut Tx,
+    caller: &Caller,
+    action: &str,
+    object: String,
+    after: serde_json::Value,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let entry = Entry {
+        actor: &caller.actor(),
+        origin: &caller.origin,
+        action,
+        object,
+        before: None,
+        after: Some(after),
+    };
+    audit::record(tx, entry, now)
+        .await
+        .map_err(|e| caller.fail(e))
+}

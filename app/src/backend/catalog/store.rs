@@ -1,0 +1,249 @@
+//! The `services`, `environments` and `slots` tables.
+
+use sqlx::FromRow;
+
+use super::super::{
+    storage::{stored, Pool, Tx},
+    StorageError,
+};
+use crate::{
+    domain::{
+        catalog::{NewEnvironment, NewService, SlotColor, Strategy, Tier},
+        Timestamp,
+    },
+    model::{Environment, Service, Slot},
+    on_pool, on_tx,
+};
+
+const SERVICE_COLUMNS: &str = "id, name, description, owner_team, created_at";
+
+/// Inserts a service; a taken name is a unique violation the caller reports.
+pub async fn insert_service(
+    tx: &mut Tx,
+    service: &NewService,
+    now: Timestamp,
+) -> Result<Service, StorageError> {
+    let sql = format!(
+        "INSERT INTO services (name, description, owner_team, created_at) VALUES ($1, $2, $3, $4) \
+         RETURNING {SERVICE_COLUMNS}"
+    );
+    let row: ServiceRow = on_tx!(tx, |conn| {
+        sqlx::query_as(&sql)
+            .bind(service.name.as_str())
+            .bind(&service.description)
+            .bind(&service.owner_team)
+            .bind(now)
+            .fetch_one(conn)
+            .await
+    })?;
+    Ok(row.into())
+}
+
+#[derive(Debug, FromRow)]
+struct ServiceRow {
+    id: i64,
+    name: String,
+    description: String,
+    owner_team: String,
+    created_at: Timestamp,
+}
+
+impl From<ServiceRow> for Service {
+    fn from(row: ServiceRow) -> Self {
+        Service {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            owner_team: row.owner_team,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// Every service, by name.
+pub async fn services(pool: Pool<'_>) -> Result<Vec<Service>, StorageError> {
+    let sql = format!("SELECT {SERVICE_COLUMNS} FROM services ORDER BY name");
+    let rows: Vec<ServiceRow> = on_pool!(pool, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// The service called `name`.
+pub async fn service(pool: Pool<'_>, name: &str) -> Result<Option<Service>, StorageError> {
+    let sql = format!("SELECT {SERVICE_COLUMNS} FROM services WHERE name = $1");
+    let row: Option<ServiceRow> = on_pool!(pool, |pool| {
+        sqlx::query_as(&sql).bind(name).fetch_optional(pool).await
+    })?;
+    Ok(row.map(Into::into))
+}
+
+/// The service with `id`.
+pub async fn service_by_id(pool: Pool<'_>, id: i64) -> Result<Option<Service>, StorageError> {
+    let sql = format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = $1");
+    let row: Option<ServiceRow> = on_pool!(pool, |pool| {
+        sqlx::query_as(&sql).bind(id).fetch_optional(pool).await
+    })?;
+    Ok(row.map(Into::into))
+}
+
+/// Inserts an environment of service `service_id` with its slots (blue live at first);
+/// returns its id. A taken name is a unique violation.
+pub async fn insert_environment(
+    tx: &mut Tx,
+    service_id: i64,
+    environment: &NewEnvironment,
+    now: Timestamp,
+) -> Result<i64, StorageError> {
+    let live_slot =
+        (environment.strategy == Strategy::BlueGreen).then_some(SlotColor::Blue.as_str());
+    let id: i64 = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO environments (service_id, name, tier, strategy, live_slot, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(service_id)
+        .bind(environment.name.as_str())
+        .bind(environment.tier.as_str())
+        .bind(environment.strategy.as_str())
+        .bind(live_slot)
+        .bind(now)
+        .fetch_one(conn)
+        .await
+    })?;
+    for slot in &environment.slots {
+        on_tx!(tx, |conn| {
+            sqlx::query(
+                "INSERT INTO slots (environment_id, color, upstream, health_url) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(slot.color.as_str())
+            .bind(&slot.upstream)
+            .bind(&slot.health_url)
+            .execute(conn)
+            .await
+            .map(drop)
+        })?;
+    }
+    Ok(id)
+}
+
+#[derive(Debug, FromRow)]
+struct EnvironmentRow {
+    id: i64,
+    service: String,
+    name: String,
+    tier: String,
+    strategy: String,
+    live_slot: Option<String>,
+    revision: i64,
+    created_at: Timestamp,
+}
+
+#[derive(Debug, FromRow)]
+struct SlotRow {
+    environment_id: i64,
+    color: String,
+    upstream: String,
+    health_url: String,
+    version: Option<String>,
+}
+
+const ENVIRONMENT_SELECT: &str = "SELECT e.id, s.name AS service, e.name, e.tier, e.strategy, \
+    e.live_slot, e.revision, e.created_at FROM environments e JOIN services s ON s.id = e.service_id";
+const SLOT_SELECT: &str = "SELECT environment_id, color, upstream, health_url, version FROM slots";
+
+/// Every environment with its slots, by service and name.
+pub async fn environments(pool: Pool<'_>) -> Result<Vec<Environment>, StorageError> {
+    let sql = format!("{ENVIRONMENT_SELECT} ORDER BY s.name, e.name");
+    let rows: Vec<EnvironmentRow> =
+        on_pool!(pool, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?;
+    let slots: Vec<SlotRow> = on_pool!(pool, |pool| {
+        sqlx::query_as(SLOT_SELECT).fetch_all(pool).await
+    })?;
+    assemble(rows, slots)
+}
+
+/// One environment of one service, with its slots.
+pub async fn environment(
+    pool: Pool<'_>,
+    service: &str,
+    name: &str,
+) -> Result<Option<Environment>, StorageError> {
+    let sql = format!("{ENVIRONMENT_SELECT} WHERE s.name = $1 AND e.name = $2");
+    let row: Option<EnvironmentRow> = on_pool!(pool, |pool| {
+        sqlx::query_as(&sql)
+            .bind(service)
+            .bind(name)
+            .fetch_optional(pool)
+            .await
+    })?;
+    with_slots(pool, row).await
+}
+
+/// The environment with `id`, with its slots.
+pub async fn environment_by_id(
+    pool: Pool<'_>,
+    id: i64,
+) -> Result<Option<Environment>, StorageError> {
+    let sql = format!("{ENVIRONMENT_SELECT} WHERE e.id = $1");
+    let row: Option<EnvironmentRow> = on_pool!(pool, |pool| {
+        sqlx::query_as(&sql).bind(id).fetch_optional(pool).await
+    })?;
+    with_slots(pool, row).await
+}
+
+async fn with_slots(
+    pool: Pool<'_>,
+    row: Option<EnvironmentRow>,
+) -> Result<Option<Environment>, StorageError> {
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let sql = format!("{SLOT_SELECT} WHERE environment_id = $1");
+    let slots: Vec<SlotRow> = on_pool!(pool, |pool| {
+        sqlx::query_as(&sql).bind(row.id).fetch_all(pool).await
+    })?;
+    Ok(assemble(vec![row], slots)?.pop())
+}
+
+fn assemble(
+    rows: Vec<EnvironmentRow>,
+    slots: Vec<SlotRow>,
+) -> Result<Vec<Environment>, StorageError> {
+    let mut slots = slots
+        .into_iter()
+        .map(|slot| {
+            Ok((
+                slot.environment_id,
+                Slot {
+                    color: stored(SlotColor::parse("color", &slot.color))?,
+                    upstream: slot.upstream,
+                    health_url: slot.health_url,
+                    version: slot.version,
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>, StorageError>>()?;
+    slots.sort_by_key(|(id, slot)| (*id, slot.color));
+    rows.into_iter()
+        .map(|row| {
+            Ok(Environment {
+                slots: slots
+                    .iter()
+                    .filter(|(id, _)| *id == row.id)
+                    .map(|(_, slot)| slot.clone())
+                    .collect(),
+                id: row.id,
+                service: row.service,
+                name: row.name,
+                tier: stored(Tier::parse("tier", &row.tier))?,
+                strategy: stored(Strategy::parse("strategy", &row.strategy))?,
+                live_slot: row
+                    .live_slot
+                    .map(|slot| stored(SlotColor::parse("live_slot", &slot)))
+                    .transpose()?,
+                revision: row.revision,
+                created_at: row.created_at,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,394 @@
+//! Deployments: recording them (engineers, CI, webhooks), finishing them, and reading them
+//! back as lists, detail and the Overview. Each function checks the caller's rights and audits
+//! its change in the same transaction.
+
+pub mod store;
+
+use serde_json::json;
+
+use self::store::{Insert, Selection, Target};
+use super::{
+    catalog::{self, record as audit_created, Made},
+    idempotency::{self, Begun},
+    storage::Tx,
+    Caller, Database,
+};
+use crate::{
+    domain::{
+        deployment::{
+            DeploymentInput, DeploymentStatus, FinishInput, NewDeployment, Source, MAX_NOTES,
+        },
+        paging::Cursor,
+        words::bounded_text,
+        Action, FieldError, Timestamp,
+    },
+    error::AppError,
+    model::{Deployment, DeploymentFilter, DeploymentPage, OverviewRow, Recorder},
+};
+
+/// Records a deployment reported through `source`.
+pub async fn record(
+    db: &Database,
+    caller: &Caller,
+    input: &DeploymentInput,
+    source: Source,
+    key: Option<&str>,
+) -> Result<Made<Deployment>, AppError> {
+    caller.authorize(Action::RecordDeployment)?;
+    let deployment = input.parse(Timestamp::now())?;
+    let target = resolve_target(db, caller, &deployment).await?;
+    let key = idempotency::key_for(caller, key, input)?;
+    let created = match idempotency::begin(db, caller, key.as_ref(), "deployment").await? {
+        Begun::Replay(created) => created,
+        Begun::Fresh(mut tx) => {
+            let id = insert(&mut tx, caller, &deployment, target, source, None).await?;
+            idempotency::commit(db, caller, tx, key.as_ref(), "deployment", id).await?
+        }
+    };
+    Ok(Made {
+        value: load(db, caller, created.id).await?,
+        replayed: created.replayed,
+    })
+}
+
+/// The environment a new deployment names, or an error at the field that is wrong.
+pub(crate) async fn resolve_target(
+    db: &Database,
+    caller: &Caller,
+    deployment: &NewDeployment,
+) -> Result<Target, AppError> {
+    let fail = |e| caller.fail(e);
+    let (service, environment) = (deployment.service.as_str(), deployment.environment.as_str());
+    if let Some(target) = store::target(db.reader(), service, environment)
+        .await
+        .map_err(fail)?
+    {
+        return Ok(target);
+    }
+    let known_service = store::service_id(db.reader(), service)
+        .await
+        .map_err(fail)?;
+    Err(match known_service {
+        None => FieldError::new(
+            "service",
+            format!("There is no service named {service}; an admin creates services first."),
+        ),
+        Some(_) => FieldError::new(
+            "environment",
+            format!("Service {service} has no environment named {environment}."),
+        ),
+    }
+    .into())
+}
+
+/// Inserts a checked deployment inside `tx` and audits it; a succeeded rollback marks the
+/// deployment it replaced.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    caller: &Caller,
+    deployment: &NewDeployment,
+    target: Target,
+    source: Source,
+    external_id: Option<&str>,
+) -> Result<i64, AppError> {
+    let fail = |e| caller.fail(e);
+    let (strategy, slot) = deployment.settle_strategy(target.strategy)?;
+    let actor = caller.actor();
+    let recorded_by = Recorder {
+        kind: actor.kind().to_owned(),
+        name: actor.name().to_owned(),
+    };
+    let now = Timestamp::now();
+    let row = Insert {
+        deployment,
+        target,
+        strategy,
+        slot,
+        recorded_by: &recorded_by,
+        source,
+        external_id,
+        now,
+    };
+    let id = store::insert(tx, &row).await.map_err(fail)?;
+    let after = json!({
+        "service": deployment.service,
+        "environment": deployment.environment,
+        "version": deployment.version,
+        "status": deployment.status,
+        "source": source,
+    });
+    audit_created(
+        tx,
+        caller,
+        "deployment.recorded",
+        format!("deployment:{id}"),
+        after,
+        now,
+    )
+    .await?;
+    if let (DeploymentStatus::Succeeded, true, Some(finished_at)) = (
+        deployment.status,
+        deployment.is_rollback,
+        deployment.finished_at,
+    ) {
+        let rollback = SucceededRollback {
+            id,
+            environment_id: target.environment_id,
+            version: deployment.version.as_str(),
+            started_at: deployment.started_at,
+            finished_at,
+        };
+        mark_replaced(tx, caller, rollback).await?;
+    }
+    Ok(id)
+}
+
+/// A rollback that succeeded: what it takes to find the deployment it replaced.
+struct SucceededRollback<'a> {
+    id: i64,
+    environment_id: i64,
+    version: &'a str,
+    started_at: Timestamp,
+    finished_at: Timestamp,
+}
+
+/// Marks the deployment `rollback` replaced with `rolled_back_at`, and audits it.
+async fn mark_replaced(
+    tx: &mut Tx,
+    caller: &Caller,
+    rollback: SucceededRollback<'_>,
+) -> Result<(), AppError> {
+    let replaced = store::mark_replaced(
+        tx,
+        rollback.id,
+        rollback.environment_id,
+        rollback.version,
+        rollback.started_at,
+        rollback.finished_at,
+    )
+    .await
+    .map_err(|e| caller.fail(e))?;
+    if let Some(replaced) = replaced {
+        let after = json!({ "rolled_back_by": rollback.id });
+        let object = format!("deployment:{replaced}");
+        audit_created(
+            tx,
+            caller,
+            "deployment.rolled_back",
+            object,
+            after,
+            Timestamp::now(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Ends a running deployment. One that already ended refuses with a conflict.
+pub async fn finish(
+    db: &Database,
+    caller: &Caller,
+    id: i64,
+    input: &FinishInput,
+) -> Result<Deployment, AppError> {
+    caller.authorize(Action::RecordDeployment)?;
+    let fail = |e| caller.fail(e);
+    let mut tx = db.begin().await.map_err(fail)?;
+    let current = store::find_in(&mut tx, id)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| no_such_deployment(id))?;
+    let finish = input
+        .parse(current.status, current.started_at, Timestamp::now())?
+        .map_err(|refused| AppError::Conflict(FieldError::new("status", refused.to_string())))?;
+    finish_in(&mut tx, caller, &current, finish).await?;
+    tx.commit().await.map_err(fail)?;
+    load(db, caller, id).await
+}
+
+/// Ends `current` inside `tx` and audits it.
+pub(crate) async fn finish_in(
+    tx: &mut Tx,
+    caller: &Caller,
+    current: &Deployment,
+    finish: crate::domain::deployment::Finish,
+) -> Result<(), AppError> {
+    let fail = |e| caller.fail(e);
+    if !store::finish(tx, current.id, finish).await.map_err(fail)? {
+        return Err(AppError::Conflict(FieldError::new(
+            "status",
+            "This deployment was ended by someone else a moment ago; reload it to see how.",
+        )));
+    }
+    let now = Timestamp::now();
+    let entry = super::audit::Entry {
+        actor: &caller.actor(),
+        origin: &caller.origin,
+        action: "deployment.finished",
+        object: format!("deployment:{}", current.id),
+        before: Some(json!({ "status": current.status })),
+        after: Some(json!({ "status": finish.status, "finished_at": finish.finished_at })),
+    };
+    super::audit::record(tx, entry, now).await.map_err(fail)?;
+    if finish.status == DeploymentStatus::Succeeded && current.is_rollback {
+        let rollback = SucceededRollback {
+            id: current.id,
+            environment_id: environment_id_of(tx, caller, current.id).await?,
+            version: &current.version,
+            started_at: current.started_at,
+            finished_at: finish.finished_at,
+        };
+        mark_replaced(tx, caller, rollback).await?;
+    }
+    Ok(())
+}
+
+async fn environment_id_of(tx: &mut Tx, caller: &Caller, id: i64) -> Result<i64, AppError> {
+    store::environment_id(tx, id)
+        .await
+        .map_err(|e| caller.fail(e))?
+        .ok_or_else(|| no_such_deployment(id))
+}
+
+/// Adds a paragraph to a deployment's notes, signed and dated: the one change a finished
+/// deployment still takes.
+pub async fn add_note(
+    db: &Database,
+    caller: &Caller,
+    id: i64,
+    text: &str,
+) -> Result<Deployment, AppError> {
+    caller.authorize(Action::RecordDeployment)?;
+    let text = bounded_text("note", text, MAX_NOTES)?;
+    if text.is_empty() {
+        return Err(FieldError::new("note", "Write the note first.").into());
+    }
+    let fail = |e| caller.fail(e);
+    let now = Timestamp::now();
+    let paragraph = format!("{} ({}): {text}", caller.actor().name(), now);
+    let mut tx = db.begin().await.map_err(fail)?;
+    if !store::append_note(&mut tx, id, &paragraph)
+        .await
+        .map_err(fail)?
+    {
+        return Err(no_such_deployment(id));
+    }
+    audit_created(
+        &mut tx,
+        caller,
+        "deployment.noted",
+        format!("deployment:{id}"),
+        json!({ "note": text }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(fail)?;
+    load(db, caller, id).await
+}
+
+/// One deployment.
+pub async fn get(db: &Database, caller: &Caller, id: i64) -> Result<Deployment, AppError> {
+    caller.authorize(Action::Read)?;
+    load(db, caller, id).await
+}
+
+async fn load(db: &Database, caller: &Caller, id: i64) -> Result<Deployment, AppError> {
+    store::find(db.reader(), id)
+        .await
+        .map_err(|e| caller.fail(e))?
+        .ok_or_else(|| no_such_deployment(id))
+}
+
+fn no_such_deployment(id: i64) -> AppError {
+    AppError::NotFound(format!("There is no deployment {id}."))
+}
+
+/// One page of deployments matching `filter`, newest first.
+pub async fn list(
+    db: &Database,
+    caller: &Caller,
+    filter: &DeploymentFilter,
+) -> Result<DeploymentPage, AppError> {
+    caller.authorize(Action::Read)?;
+    let query = filter.parse()?;
+    let fail = |e| caller.fail(e);
+    let mut selection = Selection {
+        status: query.status,
+        from: query.from,
+        to: query.to,
+        prefix: query.prefix,
+        after: query.after,
+        // One more than shown tells whether another page follows.
+        limit: query.limit + 1,
+        ..Selection::default()
+    };
+    match (&query.service, &query.environment) {
+        (Some(service), Some(environment)) => {
+            let target = store::target(db.reader(), service.as_str(), environment.as_str())
+                .await
+                .map_err(fail)?
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "environment",
+                        format!("Service {service} has no environment named {environment}."),
+                    )
+                })?;
+            selection.environment_id = Some(target.environment_id);
+        }
+        (Some(service), None) => {
+            let id = store::service_id(db.reader(), service.as_str())
+                .await
+                .map_err(fail)?
+                .ok_or_else(|| {
+                    FieldError::new("service", format!("There is no service named {service}."))
+                })?;
+            selection.service_id = Some(id);
+        }
+        (None, Some(environment)) => selection.environment_name = Some(environment.to_string()),
+        (None, None) => {}
+    }
+    let mut deployments = store::list(db.reader(), &selection).await.map_err(fail)?;
+    let next_cursor = if deployments.len() > query.limit as usize {
+        deployments.truncate(query.limit as usize);
+        deployments.last().map(|last| {
+            Cursor {
+                started_at: last.started_at,
+                id: last.id,
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    Ok(DeploymentPage {
+        deployments,
+        next_cursor,
+    })
+}
+
+/// Every environment with its newest deployment and how many are running.
+pub async fn overview(db: &Database, caller: &Caller) -> Result<Vec<OverviewRow>, AppError> {
+    caller.authorize(Action::Read)?;
+    let fail = |e| caller.fail(e);
+    let environments = catalog::store::environments(db.reader())
+        .await
+        .map_err(fail)?;
+    let latest = store::latest_per_environment(db.reader())
+        .await
+        .map_err(fail)?;
+    let running = store::running_counts(db.reader()).await.map_err(fail)?;
+    Ok(environments
+        .into_iter()
+        .map(|environment| OverviewRow {
+            last: latest
+                .iter()
+                .find(|d| d.service == environment.service && d.environment == environment.name)
+                .cloned(),
+            running: running
+                .iter()
+                .find(|(id, _)| *id == environment.id)
+                .map_or(0, |(_, count)| u32::try_from(*count).unwrap_or(u32::MAX)),
+            environment,
+        })
+        .collect())
+}

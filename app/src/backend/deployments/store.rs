@@ -1,0 +1,397 @@
+//! The `deployments` table.
+
+use sqlx::FromRow;
+
+use super::super::{
+    storage::{escape_like, stored, Pool, Tx},
+    StorageError,
+};
+use crate::{
+    domain::{
+        catalog::{SlotColor, Strategy},
+        deployment::{DeploymentStatus, Finish, NewDeployment, Source},
+        paging::Cursor,
+        Timestamp,
+    },
+    model::{Deployment, Recorder},
+    on_pool, on_tx,
+};
+
+/// The environment a deployment goes to, as the table refers to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub service_id: i64,
+    pub environment_id: i64,
+    pub strategy: Strategy,
+}
+
+/// The ids and strategy of `service`'s environment `environment`.
+pub async fn target(
+    pool: Pool<'_>,
+    service: &str,
+    environment: &str,
+) -> Result<Option<Target>, StorageError> {
+    const SQL: &str = "SELECT e.service_id, e.id, e.strategy FROM environments e \
+        JOIN services s ON s.id = e.service_id WHERE s.name = $1 AND e.name = $2";
+    let row: Option<(i64, i64, String)> = on_pool!(pool, |pool| {
+        sqlx::query_as(SQL)
+            .bind(service)
+            .bind(environment)
+            .fetch_optional(pool)
+            .await
+    })?;
+    row.map(|(service_id, environment_id, strategy)| {
+        Ok(Target {
+            service_id,
+            environment_id,
+            strategy: stored(Strategy::parse("strategy", &strategy))?,
+        })
+    })
+    .transpose()
+}
+
+/// The id of the service called `name`.
+pub async fn service_id(pool: Pool<'_>, name: &str) -> Result<Option<i64>, StorageError> {
+    Ok(on_pool!(pool, |pool| {
+        sqlx::query_scalar("SELECT id FROM services WHERE name = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await
+    })?)
+}
+
+/// Everything a new row holds beyond what was reported.
+#[derive(Clone, Debug)]
+pub struct Insert<'a> {
+    pub deployment: &'a NewDeployment,
+    pub target: Target,
+    pub strategy: Strategy,
+    pub slot: Option<SlotColor>,
+    pub recorded_by: &'a Recorder,
+    pub source: Source,
+    pub external_id: Option<&'a str>,
+    pub now: Timestamp,
+}
+
+/// Inserts a deployment; returns its id.
+pub async fn insert(tx: &mut Tx, row: &Insert<'_>) -> Result<i64, StorageError> {
+    const SQL: &str = "INSERT INTO deployments (service_id, environment_id, version, commit_sha, \
+        commit_at, strategy, slot, started_at, finished_at, status, is_rollback, recorded_by_kind, \
+        recorded_by, source, notes, url, external_id, created_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+        RETURNING id";
+    let d = row.deployment;
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_scalar(SQL)
+            .bind(row.target.service_id)
+            .bind(row.target.environment_id)
+            .bind(d.version.as_str())
+            .bind(d.commit_sha.as_ref().map(|sha| sha.as_str()))
+            .bind(d.commit_at)
+            .bind(row.strategy.as_str())
+            .bind(row.slot.map(SlotColor::as_str))
+            .bind(d.started_at)
+            .bind(d.finished_at)
+            .bind(d.status.as_str())
+            .bind(d.is_rollback)
+            .bind(&row.recorded_by.kind)
+            .bind(&row.recorded_by.name)
+            .bind(row.source.as_str())
+            .bind(&d.notes)
+            .bind(&d.url)
+            .bind(row.external_id)
+            .bind(row.now)
+            .fetch_one(conn)
+            .await
+    })?)
+}
+
+/// Ends a running deployment; false when it was not running any more (someone else ended it
+/// first), which leaves it untouched.
+pub async fn finish(tx: &mut Tx, id: i64, finish: Finish) -> Result<bool, StorageError> {
+    let affected = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE deployments SET status = $2, finished_at = $3 WHERE id = $1 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(finish.status.as_str())
+        .bind(finish.finished_at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(affected == 1)
+}
+
+/// Appends a paragraph to a deployment's notes.
+pub async fn append_note(tx: &mut Tx, id: i64, paragraph: &str) -> Result<bool, StorageError> {
+    let affected = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE deployments SET notes = CASE WHEN notes = '' THEN $2 ELSE notes || $3 END WHERE id = $1",
+        )
+        .bind(id)
+        .bind(paragraph)
+        .bind(format!("\n\n{paragraph}"))
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(affected == 1)
+}
+
+/// Marks the deployment a succeeded rollback replaced: the newest succeeded deployment of
+/// another version in the same environment that finished before the rollback started and
+/// is not marked yet. Returns its id, if there was one.
+pub async fn mark_replaced(
+    tx: &mut Tx,
+    rollback_id: i64,
+    environment_id: i64,
+    version: &str,
+    rollback_started_at: Timestamp,
+    at: Timestamp,
+) -> Result<Option<i64>, StorageError> {
+    const FIND: &str = "SELECT id FROM deployments \
+        WHERE environment_id = $1 AND id <> $2 AND status = 'succeeded' AND version <> $3 \
+          AND rolled_back_at IS NULL AND finished_at <= $4 \
+        ORDER BY finished_at DESC, id DESC LIMIT 1";
+    let replaced: Option<i64> = on_tx!(tx, |conn| {
+        sqlx::query_scalar(FIND)
+            .bind(environment_id)
+            .bind(rollback_id)
+            .bind(version)
+            .bind(rollback_started_at)
+            .fetch_optional(conn)
+            .await
+    })?;
+    if let Some(id) = replaced {
+        on_tx!(tx, |conn| {
+            sqlx::query("UPDATE deployments SET rolled_back_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(at)
+                .execute(conn)
+                .await
+                .map(drop)
+        })?;
+    }
+    Ok(replaced)
+}
+
+#[derive(Debug, FromRow)]
+struct Row {
+    id: i64,
+    service: String,
+    environment: String,
+    version: String,
+    commit_sha: Option<String>,
+    commit_at: Option<Timestamp>,
+    strategy: String,
+    slot: Option<String>,
+    started_at: Timestamp,
+    finished_at: Option<Timestamp>,
+    status: String,
+    is_rollback: bool,
+    rolled_back_at: Option<Timestamp>,
+    recorded_by_kind: String,
+    recorded_by: String,
+    source: String,
+    notes: String,
+    url: Option<String>,
+    created_at: Timestamp,
+}
+
+impl TryFrom<Row> for Deployment {
+    type Error = StorageError;
+
+    fn try_from(row: Row) -> Result<Self, StorageError> {
+        Ok(Deployment {
+            id: row.id,
+            service: row.service,
+            environment: row.environment,
+            version: row.version,
+            commit_sha: row.commit_sha,
+            commit_at: row.commit_at,
+            strategy: stored(Strategy::parse("strategy", &row.strategy))?,
+            slot: row
+                .slot
+                .map(|slot| stored(SlotColor::parse("slot", &slot)))
+                .transpose()?,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            status: stored(DeploymentStatus::parse("status", &row.status))?,
+            is_rollback: row.is_rollback,
+            rolled_back_at: row.rolled_back_at,
+            recorded_by: Recorder {
+                kind: row.recorded_by_kind,
+                name: row.recorded_by,
+            },
+            source: stored(Source::parse("source", &row.source))?,
+            notes: row.notes,
+            url: row.url,
+            created_at: row.created_at,
+        })
+    }
+}
+
+const SELECT: &str = "SELECT d.id, s.name AS service, e.name AS environment, d.version, \
+    d.commit_sha, d.commit_at, d.strategy, d.slot, d.started_at, d.finished_at, d.status, \
+    d.is_rollback, d.rolled_back_at, d.recorded_by_kind, d.recorded_by, d.source, d.notes, d.url, \
+    d.created_at FROM deployments d JOIN services s ON s.id = d.service_id \
+    JOIN environments e ON e.id = d.environment_id";
+
+/// The deployment with `id`.
+pub async fn find(pool: Pool<'_>, id: i64) -> Result<Option<Deployment>, StorageError> {
+    let sql = format!("{SELECT} WHERE d.id = $1");
+    let row: Option<Row> = on_pool!(pool, |pool| {
+        sqlx::query_as(&sql).bind(id).fetch_optional(pool).await
+    })?;
+    row.map(TryInto::try_into).transpose()
+}
+
+/// The deployment with `id`, inside a transaction.
+pub async fn find_in(tx: &mut Tx, id: i64) -> Result<Option<Deployment>, StorageError> {
+    let sql = format!("{SELECT} WHERE d.id = $1");
+    let row: Option<Row> = on_tx!(tx, |conn| {
+        sqlx::query_as(&sql).bind(id).fetch_optional(conn).await
+    })?;
+    row.map(TryInto::try_into).transpose()
+}
+
+/// The deployment a sender knows by `external_id`, inside a transaction.
+pub async fn find_external(
+    tx: &mut Tx,
+    source: Source,
+    external_id: &str,
+) -> Result<Option<Deployment>, StorageError> {
+    let sql = format!("{SELECT} WHERE d.source = $1 AND d.external_id = $2");
+    let row: Option<Row> = on_tx!(tx, |conn| {
+        sqlx::query_as(&sql)
+            .bind(source.as_str())
+            .bind(external_id)
+            .fetch_optional(conn)
+            .await
+    })?;
+    row.map(TryInto::try_into).transpose()
+}
+
+/// What a list selects, with names already resolved to ids.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub service_id: Option<i64>,
+    pub environment_id: Option<i64>,
+    /// An environment name without a service: that name in every service.
+    pub environment_name: Option<String>,
+    pub status: Option<DeploymentStatus>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub prefix: Option<String>,
+    pub after: Option<Cursor>,
+    pub limit: u32,
+}
+
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// One page of deployments matching `selection`, newest start first. Keyset paging on
+/// (started_at, id) walks an index from the cursor, so a page deep in the history costs what
+/// the first one does.
+pub async fn list(pool: Pool<'_>, selection: &Selection) -> Result<Vec<Deployment>, StorageError> {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut params: Vec<Param> = Vec::new();
+    let mut add = |condition: &str, values: Vec<Param>| {
+        let mut condition = condition.to_owned();
+        for value in values {
+            params.push(value);
+            condition = condition.replacen('?', &format!("${}", params.len()), 1);
+        }
+        conditions.push(condition);
+    };
+    if let Some(id) = selection.environment_id {
+        add("d.environment_id = ?", vec![Param::Int(id)]);
+    } else if let Some(id) = selection.service_id {
+        add("d.service_id = ?", vec![Param::Int(id)]);
+    }
+    if let Some(name) = &selection.environment_name {
+        add(
+            "d.environment_id IN (SELECT id FROM environments WHERE name = ?)",
+            vec![Param::Text(name.clone())],
+        );
+    }
+    if let Some(status) = selection.status {
+        add(
+            "d.status = ?",
+            vec![Param::Text(status.as_str().to_owned())],
+        );
+    }
+    if let Some(from) = selection.from {
+        add("d.started_at >= ?", vec![Param::Int(from.millis())]);
+    }
+    if let Some(to) = selection.to {
+        add("d.started_at < ?", vec![Param::Int(to.millis())]);
+    }
+    if let Some(prefix) = &selection.prefix {
+        let pattern = format!("{}%", escape_like(prefix));
+        add(
+            "(LOWER(d.version) LIKE ? ESCAPE '\\' OR d.commit_sha LIKE ? ESCAPE '\\')",
+            vec![Param::Text(pattern.clone()), Param::Text(pattern)],
+        );
+    }
+    if let Some(after) = selection.after {
+        add(
+            "(d.started_at, d.id) < (?, ?)",
+            vec![Param::Int(after.started_at.millis()), Param::Int(after.id)],
+        );
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!(
+        "{SELECT}{filter} ORDER BY d.started_at DESC, d.id DESC LIMIT {}",
+        selection.limit
+    );
+    let rows: Vec<Row> = on_pool!(pool, |pool| {
+        let mut query = sqlx::query_as(&sql);
+        for param in &params {
+            query = match param {
+                Param::Int(value) => query.bind(*value),
+                Param::Text(value) => query.bind(value.as_str()),
+            };
+        }
+        query.fetch_all(pool).await
+    })?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+/// The newest deployment of each environment that has one.
+pub async fn latest_per_environment(pool: Pool<'_>) -> Result<Vec<Deployment>, StorageError> {
+    let sql = format!(
+        "{SELECT} WHERE d.id IN (SELECT (SELECT l.id FROM deployments l WHERE l.environment_id = x.id \
+         ORDER BY l.started_at DESC, l.id DESC LIMIT 1) FROM environments x)"
+    );
+    let rows: Vec<Row> = on_pool!(pool, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+/// How many deployments run in each environment that has some: (environment id, count).
+pub async fn running_counts(pool: Pool<'_>) -> Result<Vec<(i64, i64)>, StorageError> {
+    Ok(on_pool!(pool, |pool| {
+        sqlx::query_as(
+            "SELECT environment_id, COUNT(*) FROM deployments WHERE status = 'running' GROUP BY environment_id",
+        )
+        .fetch_all(pool)
+        .await
+    })?)
+}
+
+/// The environment of deployment `id`.
+pub async fn environment_id(tx: &mut Tx, id: i64) -> Result<Option<i64>, StorageError> {
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT environment_id FROM deployments WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await
+    })?)
+}

@@ -1,0 +1,186 @@
+//! The deployments REST API: services and environments (admins set them up), deployments
+//! (engineers and CI record and finish them), and the Overview. Each handler is a thin shell
+//! over `app::backend::{catalog, deployments}`, which check the caller's role.
+
+use app::{
+    backend::{catalog, catalog::Made, deployments, AppState, Caller},
+    domain::{
+        catalog::{EnvironmentInput, ServiceInput},
+        deployment::{DeploymentInput, FinishInput, Source},
+    },
+    model::{Deployment, DeploymentFilter, DeploymentPage, Environment, OverviewRow, Service},
+};
+use axum::{
+    extract::{FromRequestParts, Path, State},
+    http::{request::Parts, HeaderName, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    error::ApiError,
+    json::{ApiJson, ApiQuery},
+};
+
+/// The `Idempotency-Key` header of a create, if sent.
+#[derive(Debug)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match parts.headers.get("idempotency-key") {
+            None => Ok(Self(None)),
+            Some(value) => value
+                .to_str()
+                .map(|key| Self(Some(key.to_owned())))
+                .map_err(|_| ApiError::BadRequest {
+                    message: "Send the Idempotency-Key as plain ASCII text.".into(),
+                    field: Some("Idempotency-Key".into()),
+                }),
+        }
+    }
+}
+
+/// A created resource: 201, with `Idempotency-Replayed: true` when an earlier request with
+/// the same key made it.
+fn created<T: Serialize>(made: Made<T>) -> Response {
+    let mut response = (StatusCode::CREATED, Json(made.value)).into_response();
+    if made.replayed {
+        response.headers_mut().insert(
+            HeaderName::from_static("idempotency-replayed"),
+            HeaderValue::from_static("true"),
+        );
+    }
+    response
+}
+
+/// `GET /api/v1/services`
+pub async fn list_services(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Service>>, ApiError> {
+    Ok(Json(catalog::services(&state.db, &caller).await?))
+}
+
+/// `POST /api/v1/services` (admin)
+pub async fn create_service(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(input): ApiJson<ServiceInput>,
+) -> Result<Response, ApiError> {
+    let made = catalog::create_service(&state.db, &caller, &input, key.as_deref()).await?;
+    Ok(created(made))
+}
+
+/// `GET /api/v1/environments`: every environment of every service.
+pub async fn list_environments(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Environment>>, ApiError> {
+    Ok(Json(catalog::environments(&state.db, &caller).await?))
+}
+
+/// `POST /api/v1/services/{service}/environments` (admin)
+pub async fn create_environment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(service): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(input): ApiJson<EnvironmentInput>,
+) -> Result<Response, ApiError> {
+    let made =
+        catalog::create_environment(&state.db, &caller, &service, &input, key.as_deref()).await?;
+    Ok(created(made))
+}
+
+/// `GET /api/v1/services/{service}/environments/{environment}`: state, slots, live slot.
+pub async fn get_environment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((service, environment)): Path<(String, String)>,
+) -> Result<Json<Environment>, ApiError> {
+    Ok(Json(
+        catalog::environment(&state.db, &caller, &service, &environment).await?,
+    ))
+}
+
+/// `POST /api/v1/deployments` (engineer and above)
+pub async fn create_deployment(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(input): ApiJson<DeploymentInput>,
+) -> Result<Response, ApiError> {
+    let made = deployments::record(&state.db, &caller, &input, Source::Api, key.as_deref()).await?;
+    Ok(created(made))
+}
+
+/// `GET /api/v1/deployments?service=&environment=&status=&from=&to=&q=&limit=&cursor=`
+pub async fn list_deployments(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(filter): ApiQuery<DeploymentFilter>,
+) -> Result<Json<DeploymentPage>, ApiError> {
+    Ok(Json(deployments::list(&state.db, &caller, &filter).await?))
+}
+
+/// A deployment id from the path; anything else names no deployment.
+fn deployment_id(text: &str) -> Result<i64, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::NotFound(format!("There is no deployment {text}; ids are numbers.")))
+}
+
+/// `GET /api/v1/deployments/{id}`
+pub async fn get_deployment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Deployment>, ApiError> {
+    let id = deployment_id(&id)?;
+    Ok(Json(deployments::get(&state.db, &caller, id).await?))
+}
+
+/// `POST /api/v1/deployments/{id}/finish` `{"status", "finished_at"?}`
+pub async fn finish_deployment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<FinishInput>,
+) -> Result<Json<Deployment>, ApiError> {
+    let id = deployment_id(&id)?;
+    Ok(Json(
+        deployments::finish(&state.db, &caller, id, &input).await?,
+    ))
+}
+
+/// The body of `POST /api/v1/deployments/{id}/notes`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Note {
+    note: String,
+}
+
+/// `POST /api/v1/deployments/{id}/notes` `{"note"}`: appends a signed, dated paragraph.
+pub async fn add_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(note): ApiJson<Note>,
+) -> Result<Json<Deployment>, ApiError> {
+    let id = deployment_id(&id)?;
+    Ok(Json(
+        deployments::add_note(&state.db, &caller, id, &note.note).await?,
+    ))
+}
+
+/// `GET /api/v1/overview`: every environment with its newest deployment.
+pub async fn get_overview(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<OverviewRow>>, ApiError> {
+    Ok(Json(deployments::overview(&state.db, &caller).await?))
+}
