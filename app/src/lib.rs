@@ -25,8 +25,8 @@ use crate::{
     domain::Action,
     layout::Layout,
     pages::{
-        AccountPage, AuditPage, LoginPage, NotFound, Overview, Planned, PlannedPage, SetupPage,
-        TokensPage, UsersPage,
+        AccountPage, AuditPage, DeploymentPage, DeploymentsPage, LoginPage, NotFound, Overview,
+        Planned, PlannedPage, RecordDeploymentPage, ServicesPage, SetupPage, TokensPage, UsersPage,
     },
     session::{Protected, WithCurrentUser},
 };
@@ -92,12 +92,15 @@ pub fn App() -> impl IntoView {
         <Router>
                 <Routes fallback=|| view! { <Page><NotFound /></Page> }>
                     <Route path=path!("/") view=|| view! { <Page><Protected action=Action::Read><Overview /></Protected></Page> } ssr=SsrMode::Async />
-                    <Route path=path!("/deployments") view=|| planned(PlannedPage::Deployments) ssr=SsrMode::Async />
+                    <Route path=path!("/deployments") view=|| view! { <Page><DeploymentsPage /></Page> } ssr=SsrMode::Async />
+                    <Route path=path!("/deployments/new") view=|| view! { <Page><RecordDeploymentPage /></Page> } ssr=SsrMode::Async />
+                    <Route path=path!("/deployments/:id") view=|| view! { <Page><DeploymentPage /></Page> } ssr=SsrMode::Async />
                     <Route path=path!("/releases") view=|| planned(PlannedPage::Releases) ssr=SsrMode::Async />
                     <Route path=path!("/incidents") view=|| planned(PlannedPage::Incidents) ssr=SsrMode::Async />
                     <Route path=path!("/metrics") view=|| planned(PlannedPage::Metrics) ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=|| view! { <Page><UsersPage /></Page> } ssr=SsrMode::Async />
                     <Route path=path!("/admin/tokens") view=|| view! { <Page><TokensPage /></Page> } ssr=SsrMode::Async />
+                    <Route path=path!("/admin/services") view=|| view! { <Page><ServicesPage /></Page> } ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=|| view! { <Page><AuditPage /></Page> } ssr=SsrMode::Async />
                     <Route path=path!("/account") view=|| view! { <Page><AccountPage /></Page> } ssr=SsrMode::Async />
                     <Route path=path!("/login") view=|| view! { <Page><LoginPage /></Page> } ssr=SsrMode::Async />

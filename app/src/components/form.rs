@@ -51,11 +51,17 @@ pub fn Field(
     /// Distinguishes the field's id when one page shows the same form several times.
     #[prop(optional, into)]
     id_suffix: String,
+    /// The field the server's errors name, when the input's name differs (`input[version]`
+    /// is `version`).
+    #[prop(optional)]
+    error_for: Option<&'static str>,
+    #[prop(optional)] placeholder: Option<&'static str>,
 ) -> impl IntoView {
-    let id = format!("field-{name}{id_suffix}");
+    let key = error_for.unwrap_or(name);
+    let id = field_id(key, &id_suffix);
     let message_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
-    let message = move || error.get().and_then(|e| e.message_for(name));
+    let message = move || error.get().and_then(|e| e.message_for(key));
     let described_by = {
         let (message_id, hint_id) = (message_id.clone(), hint_id.clone());
         move || {
@@ -80,12 +86,66 @@ pub fn Field(
                 autocomplete=autocomplete
                 required=required
                 autofocus=autofocus
+                placeholder=placeholder
                 aria-invalid=move || message().map(|_| "true")
                 aria-describedby=described_by
             />
             <p class="field-error" id=message_id role="alert">
                 {message}
             </p>
+        </div>
+    }
+}
+
+/// The element id of the input for `field` (dots, brackets and all made id-safe).
+fn field_id(field: &str, suffix: &str) -> String {
+    let safe: String = field
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("field-{safe}{suffix}")
+}
+
+/// A labelled `<select>` whose error, from `error` when it names `error_for`, shows beside
+/// it. `options` are (value, label) pairs; an empty value means "none chosen".
+#[component]
+pub fn SelectField(
+    label: &'static str,
+    name: &'static str,
+    error_for: &'static str,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    options: Vec<(String, String)>,
+    #[prop(optional, into)] selected: String,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    let id = field_id(error_for, "");
+    let message_id = format!("{id}-error");
+    let message = move || error.get().and_then(|e| e.message_for(error_for));
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
+            <select
+                id=id
+                name=name
+                aria-invalid=move || message().map(|_| "true")
+                aria-describedby=message_id.clone()
+            >
+                {options
+                    .into_iter()
+                    .map(|(value, text)| {
+                        let chosen = value == selected;
+                        view! { <option value=value selected=chosen>{text}</option> }
+                    })
+                    .collect_view()}
+            </select>
+            <p class="field-error" id=message_id.clone() role="alert">{message}</p>
         </div>
     }
 }

@@ -103,6 +103,32 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// How long ago `then` was, seen at `now`, in rough words: "just now", "5 min ago",
+/// "3 h ago", "2 days ago".
+pub fn describe_age(then: Timestamp, now: Timestamp) -> String {
+    let seconds = now.since(then).as_secs();
+    match seconds {
+        0..=59 => "just now".to_owned(),
+        60..=3_599 => format!("{} min ago", seconds / 60),
+        3_600..=86_399 => format!("{} h ago", seconds / 3_600),
+        _ => {
+            let days = seconds / 86_400;
+            format!("{days} day{} ago", if days == 1 { "" } else { "s" })
+        }
+    }
+}
+
+/// A duration in short words: "45 s", "7 min 30 s", "2 h 5 min".
+pub fn describe_duration(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        0..=59 => format!("{seconds} s"),
+        60..=3_599 if seconds % 60 == 0 => format!("{} min", seconds / 60),
+        60..=3_599 => format!("{} min {} s", seconds / 60, seconds % 60),
+        _ => format!("{} h {} min", seconds / 3_600, seconds % 3_600 / 60),
+    }
+}
+
 /// A wait in words: "45 seconds", "1 minute", "14 minutes", rounding up so nobody retries
 /// too early.
 pub fn describe_wait(wait: Duration) -> String {
@@ -156,6 +182,28 @@ mod tests {
         assert_eq!(t.since(Timestamp(4_000)), Duration::from_secs(6));
         assert_eq!(Timestamp(4_000).since(t), Duration::ZERO);
         assert_eq!(Timestamp(i64::MAX).plus(Duration::MAX), Timestamp(i64::MAX));
+    }
+
+    #[test]
+    fn ages_and_durations_read_briefly() {
+        let now = Timestamp(10_000_000_000);
+        assert_eq!(describe_age(Timestamp(now.0 - 30_000), now), "just now");
+        assert_eq!(
+            describe_age(Timestamp(now.0 - 5 * 60_000), now),
+            "5 min ago"
+        );
+        assert_eq!(
+            describe_age(Timestamp(now.0 - 3 * 3_600_000), now),
+            "3 h ago"
+        );
+        assert_eq!(
+            describe_age(Timestamp(now.0 - 86_400_000), now),
+            "1 day ago"
+        );
+        assert_eq!(describe_duration(Duration::from_secs(45)), "45 s");
+        assert_eq!(describe_duration(Duration::from_secs(450)), "7 min 30 s");
+        assert_eq!(describe_duration(Duration::from_secs(420)), "7 min");
+        assert_eq!(describe_duration(Duration::from_secs(7_500)), "2 h 5 min");
     }
 
     #[test]

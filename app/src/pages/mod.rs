@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+pub mod deployments;
 mod forbidden;
 mod login;
 mod not_found;
@@ -10,7 +11,8 @@ mod planned;
 mod setup;
 
 pub use account::AccountPage;
-pub use admin::{AuditPage, TokensPage, UsersPage};
+pub use admin::{AuditPage, ServicesPage, TokensPage, UsersPage};
+pub use deployments::{DeploymentPage, DeploymentsPage, RecordDeploymentPage};
 pub use forbidden::Forbidden;
 pub use login::LoginPage;
 pub use not_found::NotFound;

@@ -7,7 +7,6 @@ use leptos_meta::Title;
 /// A section of the navigation whose page is still to come.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlannedPage {
-    Deployments,
     Releases,
     Incidents,
     Metrics,
@@ -16,7 +15,6 @@ pub enum PlannedPage {
 impl PlannedPage {
     fn title(self) -> &'static str {
         match self {
-            Self::Deployments => "Deployments",
             Self::Releases => "Releases",
             Self::Incidents => "Incidents",
             Self::Metrics => "Metrics",
@@ -25,9 +23,6 @@ impl PlannedPage {
 
     fn purpose(self) -> &'static str {
         match self {
-            Self::Deployments => {
-                "Every deployment of every service: who shipped which version where, how and with what outcome."
-            }
             Self::Releases => {
                 "Release checklists signed off item by item, and the buttons that deploy, switch blue and green, and roll back."
             }

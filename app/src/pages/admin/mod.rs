@@ -1,6 +1,7 @@
-//! The admin pages: users, API tokens and the audit log.
+//! The admin pages: users, API tokens, services and the audit log.
 
 mod audit;
+mod services;
 mod tokens;
 mod users;
 
@@ -8,6 +9,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 pub use audit::AuditPage;
+pub use services::ServicesPage;
 pub use tokens::TokensPage;
 pub use users::UsersPage;
 
@@ -18,6 +20,7 @@ fn AdminNav() -> impl IntoView {
         <nav class="sub-nav" aria-label="Admin">
             <A href="/admin" exact=true>"Users"</A>
             <A href="/admin/tokens">"API tokens"</A>
+            <A href="/admin/services">"Services"</A>
             <A href="/admin/audit">"Audit log"</A>
         </nav>
     }

@@ -1,0 +1,223 @@
+//! Admin: services and their environments. Drivers that act on environments are set in the
+//! server's configuration file, never here.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use super::AdminNav;
+use crate::{
+    components::form::{action_error, reset_on_success, Field, FormError, SelectField, Submit},
+    domain::{
+        catalog::{EnvironmentInput, ServiceInput, SlotInput, SlotsInput, Strategy, Tier},
+        Action,
+    },
+    error::AppError,
+    model::{Environment, Service},
+    pages::deployments::list_environments,
+    session::Protected,
+};
+
+/// Every service.
+#[server(prefix = "/rpc", endpoint = "list_services")]
+pub async fn list_services() -> Result<Vec<Service>, AppError> {
+    use crate::backend::{catalog, rpc};
+    rpc::serve(|state, caller| async move { catalog::services(&state.db, &caller).await }).await
+}
+
+/// Creates a service.
+#[server(prefix = "/rpc", endpoint = "create_service")]
+pub async fn create_service(service: ServiceInput) -> Result<Service, AppError> {
+    use crate::backend::{catalog, rpc};
+    rpc::serve(|state, caller| async move {
+        Ok(catalog::create_service(&state.db, &caller, &service, None)
+            .await?
+            .value)
+    })
+    .await
+}
+
+/// The environment form as posted: flat, one input per slot address.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentForm {
+    pub service: String,
+    pub name: String,
+    pub tier: String,
+    pub strategy: String,
+    #[serde(default)]
+    pub blue_upstream: String,
+    #[serde(default)]
+    pub blue_health_url: String,
+    #[serde(default)]
+    pub green_upstream: String,
+    #[serde(default)]
+    pub green_health_url: String,
+}
+
+/// The environment as the API takes it: slots only when any slot address was typed or the
+/// strategy is blue-green (which needs them).
+impl From<&EnvironmentForm> for EnvironmentInput {
+    fn from(form: &EnvironmentForm) -> Self {
+        let addresses = [
+            &form.blue_upstream,
+            &form.blue_health_url,
+            &form.green_upstream,
+            &form.green_health_url,
+        ];
+        let any_slot = addresses.iter().any(|a| !a.trim().is_empty());
+        let blue_green = form.strategy == Strategy::BlueGreen.as_str();
+        let slots = (any_slot || blue_green).then(|| SlotsInput {
+            blue: SlotInput {
+                upstream: form.blue_upstream.clone(),
+                health_url: form.blue_health_url.clone(),
+            },
+            green: SlotInput {
+                upstream: form.green_upstream.clone(),
+                health_url: form.green_health_url.clone(),
+            },
+        });
+        EnvironmentInput {
+            name: form.name.clone(),
+            tier: form.tier.clone(),
+            strategy: form.strategy.clone(),
+            slots,
+        }
+    }
+}
+
+/// Creates an environment.
+#[server(prefix = "/rpc", endpoint = "create_environment")]
+pub async fn create_environment(environment: EnvironmentForm) -> Result<Environment, AppError> {
+    use crate::backend::{catalog, rpc};
+    rpc::serve(|state, caller| async move {
+        let input = EnvironmentInput::from(&environment);
+        let made =
+            catalog::create_environment(&state.db, &caller, &environment.service, &input, None)
+                .await?;
+        Ok(made.value)
+    })
+    .await
+}
+
+fn options<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<(String, String)> {
+    all.iter()
+        .map(|&w| (name(w).to_owned(), name(w).replace('_', "-")))
+        .collect()
+}
+
+/// The services page, for admins.
+#[component]
+pub fn ServicesPage() -> impl IntoView {
+    let new_service = ServerAction::<CreateService>::new();
+    let new_environment = ServerAction::<CreateEnvironment>::new();
+    let services = Resource::new(move || new_service.version().get(), |_| list_services());
+    let environments = Resource::new(
+        move || new_environment.version().get(),
+        |_| list_environments(),
+    );
+    let service_error = action_error(new_service);
+    let environment_error = action_error(new_environment);
+    let service_form = NodeRef::new();
+    reset_on_success(new_service, service_form);
+    let environment_form = NodeRef::new();
+    reset_on_success(new_environment, environment_form);
+    view! {
+        <Title text="Services" />
+        <Protected action=Action::ManageCatalog>
+            <h1>"Admin"</h1>
+            <AdminNav />
+            <section class="card" aria-labelledby="new-service-title">
+                <h2 id="new-service-title">"New service"</h2>
+                <ActionForm action=new_service node_ref=service_form attr:class="stack" attr:novalidate=true>
+                    <FormError error=service_error />
+                    <Field label="Name" name="service[name]" error_for="name" error=service_error required=true hint="As in URLs: lowercase letters, digits and '-', e.g. china-car-parts." id_suffix="-service" />
+                    <Field label="Description" name="service[description]" error_for="description" error=service_error id_suffix="-service" />
+                    <Field label="Owner team" name="service[owner_team]" error_for="owner_team" error=service_error />
+                    <Submit label="Create service" busy_label="Creating…" pending=new_service.pending() class="primary" />
+                </ActionForm>
+            </section>
+            <section class="card" aria-labelledby="new-environment-title">
+                <h2 id="new-environment-title">"New environment"</h2>
+                <Transition fallback=|| view! { <p class="loading">"Loading services…"</p> }>
+                    {move || Suspend::new(async move {
+                        let services = services.await.unwrap_or_default();
+                        if services.is_empty() {
+                            return view! { <p class="hint">"Create a service first."</p> }.into_any();
+                        }
+                        let choices: Vec<(String, String)> = services.iter().map(|s| (s.name.clone(), s.name.clone())).collect();
+                        view! {
+                            <ActionForm action=new_environment node_ref=environment_form attr:class="stack" attr:novalidate=true>
+                                <FormError error=environment_error />
+                                <div class="row">
+                                    <SelectField label="Service" name="environment[service]" error_for="service" error=environment_error options=choices />
+                                    <Field label="Name" name="environment[name]" error_for="name" error=environment_error required=true placeholder="production" id_suffix="-environment" />
+                                    <SelectField label="Tier" name="environment[tier]" error_for="tier" error=environment_error options=options(Tier::ALL, Tier::as_str) />
+                                    <SelectField label="Strategy" name="environment[strategy]" error_for="strategy" error=environment_error options=options(Strategy::ALL, Strategy::as_str) />
+                                </div>
+                                <fieldset>
+                                    <legend>"Slots (blue-green only)"</legend>
+                                    <p class="field-error" role="alert">{move || environment_error.get().and_then(|e| e.message_for("slots"))}</p>
+                                    <div class="row">
+                                        <Field label="Blue upstream" name="environment[blue_upstream]" error_for="slots.blue.upstream" error=environment_error kind="url" placeholder="http://10.0.0.1:8080" />
+                                        <Field label="Blue health URL" name="environment[blue_health_url]" error_for="slots.blue.health_url" error=environment_error kind="url" />
+                                    </div>
+                                    <div class="row">
+                                        <Field label="Green upstream" name="environment[green_upstream]" error_for="slots.green.upstream" error=environment_error kind="url" placeholder="http://10.0.0.2:8080" />
+                                        <Field label="Green health URL" name="environment[green_health_url]" error_for="slots.green.health_url" error=environment_error kind="url" />
+                                    </div>
+                                </fieldset>
+                                <Submit label="Create environment" busy_label="Creating…" pending=new_environment.pending() class="primary" />
+                            </ActionForm>
+                        }.into_any()
+                    })}
+                </Transition>
+            </section>
+            <section class="card" aria-labelledby="environments-title">
+                <h2 id="environments-title">"Environments"</h2>
+                <Transition fallback=|| view! { <p class="loading">"Loading environments…"</p> }>
+                    {move || Suspend::new(async move {
+                        match environments.await {
+                            Ok(rows) if rows.is_empty() => view! { <p>"No environments yet."</p> }.into_any(),
+                            Ok(rows) => view! { <EnvironmentList rows /> }.into_any(),
+                            Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </Protected>
+    }
+}
+
+#[component]
+fn EnvironmentList(rows: Vec<Environment>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table>
+                <thead><tr>
+                    <th scope="col">"Service"</th>
+                    <th scope="col">"Environment"</th>
+                    <th scope="col">"Tier"</th>
+                    <th scope="col">"Strategy"</th>
+                    <th scope="col">"Slots"</th>
+                </tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|env| {
+                        let slots = env.slots.iter().map(|slot| {
+                            let live = if Some(slot.color) == env.live_slot { " (live)" } else { "" };
+                            format!("{}{live}: {}", slot.color, slot.upstream)
+                        }).collect::<Vec<_>>().join("; ");
+                        view! {
+                            <tr>
+                                <th scope="row">{env.service.clone()}</th>
+                                <td>{env.name.clone()}</td>
+                                <td>{env.tier.as_str()}</td>
+                                <td>{env.strategy.as_str()}</td>
+                                <td>{slots}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
