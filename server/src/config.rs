@@ -9,7 +9,13 @@ use std::{
     time::Duration,
 };
 
-use app::backend::{AuthSettings, Engine};
+use app::{
+    backend::{
+        webhooks::{Secret, WebhookSettings},
+        AuthSettings, Engine,
+    },
+    domain::webhook::GithubMapping,
+};
 use tracing_subscriber::EnvFilter;
 
 /// The settings Switchyard runs with.
@@ -35,6 +41,8 @@ pub struct Config {
     /// Reverse proxies in front of Switchyard: from these peers, the client address (for the
     /// login throttle and the audit log) is read from `X-Forwarded-For`.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The CI webhooks' secrets and GitHub name mapping.
+    pub webhooks: WebhookSettings,
 }
 
 /// How log lines are written.
@@ -70,6 +78,7 @@ impl Default for Config {
             auth: AuthSettings::default(),
             secure_cookies: false,
             trusted_proxies: Vec::new(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -121,6 +130,30 @@ const KEYS: &[Key] = &[
     Key {
         name: "trusted_proxies",
         apply: |c, v| parse_ip_list(v).map(|l| c.trusted_proxies = l),
+    },
+    Key {
+        name: "github_webhook_secret",
+        apply: |c, v| {
+            c.webhooks.github_secret = Secret::new(v);
+            Ok(())
+        },
+    },
+    Key {
+        name: "github_webhook_services",
+        apply: |c, v| GithubMapping::parse_pairs(v).map(|p| c.webhooks.github_mapping.services = p),
+    },
+    Key {
+        name: "github_webhook_environments",
+        apply: |c, v| {
+            GithubMapping::parse_pairs(v).map(|p| c.webhooks.github_mapping.environments = p)
+        },
+    },
+    Key {
+        name: "generic_webhook_secret",
+        apply: |c, v| {
+            c.webhooks.generic_secret = Secret::new(v);
+            Ok(())
+        },
     },
 ];
 

@@ -65,6 +65,7 @@ impl Application {
             started_at: Instant::now(),
             auth: config.auth,
             trusted_proxies: config.trusted_proxies.clone().into(),
+            webhooks: config.webhooks.clone().into(),
         };
         let router = http::router(state.clone(), config);
         Ok(Self {

@@ -18,6 +18,7 @@ pub mod sessions;
 pub mod state;
 pub mod storage;
 pub mod users;
+pub mod webhooks;
 
 pub use identity::{Caller, Principal};
 pub use state::{AppState, AuthSettings};

@@ -24,6 +24,8 @@ pub struct AppState {
     pub auth: AuthSettings,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Arc<[IpAddr]>,
+    /// Secrets and name mapping of the CI webhooks.
+    pub webhooks: Arc<super::webhooks::WebhookSettings>,
 }
 
 /// Session lifetimes, from the configuration.

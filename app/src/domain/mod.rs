@@ -9,6 +9,7 @@ pub mod role;
 pub mod throttle;
 pub mod time;
 pub mod token;
+pub mod webhook;
 pub mod words;
 
 pub use account::{DisplayName, FieldError, Password, Username};

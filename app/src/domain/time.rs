@@ -123,7 +123,7 @@ pub fn describe_duration(duration: Duration) -> String {
     let seconds = duration.as_secs();
     match seconds {
         0..=59 => format!("{seconds} s"),
-        60..=3_599 if seconds % 60 == 0 => format!("{} min", seconds / 60),
+        60..=3_599 if seconds.is_multiple_of(60) => format!("{} min", seconds / 60),
         60..=3_599 => format!("{} min {} s", seconds / 60, seconds % 60),
         _ => format!("{} h {} min", seconds / 3_600, seconds % 3_600 / 60),
     }

@@ -150,3 +150,26 @@ fn trusted_proxies_are_a_list_of_addresses() {
     );
     assert_eq!(invalid_key(result), "SWITCHYARD_TRUSTED_PROXIES");
 }
+
+#[test]
+fn webhook_settings_parse_and_keep_their_secrets_out_of_debug_output() {
+    let file = "github_webhook_secret = \"s3cr3t-value\"\ngithub_webhook_services = \"acme/parts-api=parts, acme/b=billing\"\n";
+    let config = Config::load(
+        Some(("switchyard.toml", file)),
+        &env(&[("SWITCHYARD_GITHUB_WEBHOOK_ENVIRONMENTS", "prod=production")]),
+    )
+    .expect("valid configuration");
+    assert!(config.webhooks.github_secret.is_some());
+    assert!(config.webhooks.generic_secret.is_none());
+    assert_eq!(config.webhooks.github_mapping.services.len(), 2);
+    assert_eq!(
+        config.webhooks.github_mapping.environments,
+        vec![("prod".to_owned(), "production".to_owned())]
+    );
+    assert!(!format!("{config:?}").contains("s3cr3t-value"));
+    let bad = Config::load(
+        None,
+        &env(&[("SWITCHYARD_GITHUB_WEBHOOK_SERVICES", "acme/parts-api")]),
+    );
+    assert_eq!(invalid_key(bad), "SWITCHYARD_GITHUB_WEBHOOK_SERVICES");
+}

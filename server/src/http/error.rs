@@ -33,6 +33,9 @@ pub enum ApiError {
     },
     #[error("the body is not JSON")]
     UnsupportedMediaType,
+    /// A webhook whose signature does not match.
+    #[error("{0}")]
+    BadSignature(String),
     /// Something failed inside Switchyard; the text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -142,6 +145,11 @@ impl IntoResponse for ApiError {
                 message,
                 field,
                 ..ErrorReport::for_status(StatusCode::UNPROCESSABLE_ENTITY)
+            },
+            Self::BadSignature(message) => ErrorReport {
+                code: "bad_signature",
+                message,
+                ..ErrorReport::for_status(StatusCode::UNAUTHORIZED)
             },
             Self::UnsupportedMediaType => {
                 ErrorReport::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)

@@ -9,6 +9,7 @@ mod health;
 pub mod json;
 pub mod request_context;
 mod session;
+mod webhooks;
 
 use app::{
     backend::{sessions::DbSessionStore, AppState},
@@ -81,6 +82,8 @@ fn api_router() -> Router<AppState> {
         )
         .route("/v1/deployments/{id}/notes", post(deployments::add_note))
         .route("/v1/overview", get(deployments::get_overview))
+        .route("/v1/webhooks/github", post(webhooks::github))
+        .route("/v1/webhooks/generic", post(webhooks::generic))
         .fallback(api_not_found)
 }
 

@@ -12,3 +12,4 @@ mod identity;
 mod pages;
 mod process;
 mod storage;
+mod webhooks;

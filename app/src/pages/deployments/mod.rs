@@ -59,12 +59,12 @@ pub fn StatusBadge(status: DeploymentStatus) -> impl IntoView {
     view! { <span class=format!("status status-{label}")>{label}</span> }
 }
 
+/// A `<select>`'s options: (value, label) pairs.
+type Options = Vec<(String, String)>;
+
 /// The distinct service names and environment names of `environments`, sorted, each as a
 /// `<select>` option list led by `none`.
-fn choices(
-    environments: &[Environment],
-    none: &str,
-) -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn choices(environments: &[Environment], none: &str) -> (Options, Options) {
     let mut services: Vec<&str> = environments.iter().map(|e| e.service.as_str()).collect();
     let mut names: Vec<&str> = environments.iter().map(|e| e.name.as_str()).collect();
     services.sort_unstable();

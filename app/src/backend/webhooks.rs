@@ -1,0 +1,193 @@
+//! Deployments reported by CI webhooks: signatures checked with HMAC-SHA256 against a
+//! configured secret before anything is read, then each event creates the deployment or
+//! moves the one it created before (found by the sender's id) to its final status.
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::{
+    catalog::conflict_or_fail,
+    deployments::{self, store},
+    Caller, Database,
+};
+use crate::{
+    domain::{
+        deployment::{DeploymentStatus, Finish, Source},
+        webhook::{GithubMapping, Reported},
+        FieldError, Timestamp,
+    },
+    error::AppError,
+    model::Deployment,
+};
+
+/// A shared secret; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// A secret from configuration; empty means none.
+    pub fn new(text: &str) -> Option<Self> {
+        let text = text.trim();
+        (!text.is_empty()).then(|| Self(text.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// The webhooks' configuration.
+#[derive(Clone, Debug, Default)]
+pub struct WebhookSettings {
+    /// Verifies `X-Hub-Signature-256`; without it the GitHub webhook is off.
+    pub github_secret: Option<Secret>,
+    pub github_mapping: GithubMapping,
+    /// Verifies `X-Switchyard-Signature-256`; without it the generic webhook is off.
+    pub generic_secret: Option<Secret>,
+}
+
+/// Whether `header` (`sha256=<hex>`) is the HMAC-SHA256 of `body` under `secret`, compared
+/// in constant time.
+pub fn signature_matches(secret: &Secret, body: &[u8], header: Option<&str>) -> bool {
+    let Some(hex) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
+        return false;
+    };
+    let Some(expected) = decode_hex(hex) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.0.as_bytes()) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// The signature header value for `body` under `secret`: what senders (and tests) compute.
+pub fn sign(secret: &Secret, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.0.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// What an event did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new deployment.
+    Recorded(Deployment),
+    /// The deployment this sender reported before, now ended.
+    Finished(Deployment),
+    /// Nothing new: a repeated delivery, or an event older than what is recorded.
+    Unchanged(Deployment),
+}
+
+/// Records what `reported` says, as `caller` (the webhook's system identity).
+pub async fn report(
+    db: &Database,
+    caller: &Caller,
+    reported: &Reported,
+) -> Result<Outcome, AppError> {
+    let now = Timestamp::now();
+    let deployment = reported.input.parse(now)?;
+    let target = deployments::resolve_target(db, caller, &deployment).await?;
+    let fail = |e| caller.fail(e);
+    let mut tx = db.begin().await.map_err(fail)?;
+    let known = store::find_external(&mut tx, Source::Webhook, &reported.external_id)
+        .await
+        .map_err(fail)?;
+    let Some(known) = known else {
+        let taken = || {
+            FieldError::new(
+                "id",
+                "Two deliveries of this event arrived at once; the first was recorded.",
+            )
+        };
+        let id = deployments::insert(
+            &mut tx,
+            caller,
+            &deployment,
+            target,
+            Source::Webhook,
+            Some(&reported.external_id),
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(|e| conflict_or_fail(caller, e, taken))?;
+        return Ok(Outcome::Recorded(load(db, caller, id).await?));
+    };
+    let unchanged = known.status == deployment.status
+        || (known.status.is_final() && deployment.status == DeploymentStatus::Running);
+    if unchanged {
+        return Ok(Outcome::Unchanged(known));
+    }
+    if known.status.is_final() {
+        return Err(AppError::Conflict(FieldError::new(
+            "status",
+            format!(
+                "This deployment already ended as {}; it cannot become {}.",
+                known.status, deployment.status
+            ),
+        )));
+    }
+    let finish = Finish {
+        status: deployment.status,
+        finished_at: deployment.finished_at.unwrap_or(now).max(known.started_at),
+    };
+    deployments::finish_in(&mut tx, caller, &known, finish).await?;
+    tx.commit().await.map_err(fail)?;
+    Ok(Outcome::Finished(load(db, caller, known.id).await?))
+}
+
+async fn load(db: &Database, caller: &Caller, id: i64) -> Result<Deployment, AppError> {
+    store::find(db.reader(), id)
+        .await
+        .map_err(|e| caller.fail(e))?
+        .ok_or_else(|| AppError::NotFound(format!("There is no deployment {id}.")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_only_with_the_right_secret_and_body() {
+        let secret = Secret::new("It's a Secret to Everybody").unwrap();
+        // GitHub's documented example.
+        let body = b"Hello, World!";
+        let expected = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+        assert_eq!(sign(&secret, body), expected);
+        assert!(signature_matches(&secret, body, Some(expected)));
+        assert!(!signature_matches(
+            &secret,
+            b"Hello, World?",
+            Some(expected)
+        ));
+        assert!(!signature_matches(
+            &Secret::new("other").unwrap(),
+            body,
+            Some(expected)
+        ));
+        assert!(!signature_matches(&secret, body, None));
+        assert!(!signature_matches(&secret, body, Some("sha1=abc")));
+        assert!(!signature_matches(&secret, body, Some("sha256=zz")));
+        assert_eq!(Secret::new("  "), None);
+        assert_eq!(format!("{secret:?}"), "Secret(..)");
+    }
+}

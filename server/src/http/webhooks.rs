@@ -1,0 +1,148 @@
+//! CI webhooks: `POST /api/v1/webhooks/github` (GitHub `deployment_status` events) and
+//! `POST /api/v1/webhooks/generic` (Switchyard's own shape). The body's HMAC signature is
+//! checked before it is parsed; a wrong or missing one gets 401 and stores nothing.
+
+use app::{
+    backend::{
+        webhooks::{self, Outcome, Secret},
+        AppState, Caller, Principal,
+    },
+    domain::webhook::{GenericEvent, GithubDeploymentStatus, Reported},
+};
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::error::ApiError;
+
+/// Checks the signature in `header` of `headers` against `secret`, refusing with 401.
+fn verify(
+    secret: Option<&Secret>,
+    setting: &str,
+    headers: &HeaderMap,
+    header: &str,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let Some(secret) = secret else {
+        return Err(ApiError::NotFound(format!(
+            "This webhook is off: set {setting} in Switchyard's configuration to turn it on."
+        )));
+    };
+    let signature = headers.get(header).and_then(|v| v.to_str().ok());
+    if webhooks::signature_matches(secret, body, signature) {
+        Ok(())
+    } else {
+        Err(ApiError::BadSignature(format!(
+            "The {header} signature does not match this body and the configured secret; check the secret on both sides."
+        )))
+    }
+}
+
+/// The body as JSON of type `T`, with the same errors as any JSON body.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_data() || inner.is_eof() && path != "." {
+            ApiError::Unprocessable {
+                message: format!("The JSON body has the wrong shape: {path}: {inner}"),
+                field: (path != ".").then_some(path),
+            }
+        } else {
+            ApiError::BadRequest {
+                message: format!("The body is not valid JSON: {inner}"),
+                field: None,
+            }
+        }
+    })
+}
+
+/// The identity a webhook records as; its signature was its authentication.
+fn webhook_caller(caller: Caller, name: &str) -> Caller {
+    Caller {
+        principal: Some(Principal::System {
+            name: format!("webhook:{name}"),
+        }),
+        origin: caller.origin,
+    }
+}
+
+async fn record(
+    state: &AppState,
+    caller: &Caller,
+    reported: &Reported,
+) -> Result<Response, ApiError> {
+    let (status, deployment) = match webhooks::report(&state.db, caller, reported).await? {
+        Outcome::Recorded(d) => (StatusCode::CREATED, d),
+        Outcome::Finished(d) | Outcome::Unchanged(d) => (StatusCode::OK, d),
+    };
+    Ok((status, Json(deployment)).into_response())
+}
+
+/// `POST /api/v1/webhooks/github`
+pub async fn github(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let settings = &state.webhooks;
+    verify(
+        settings.github_secret.as_ref(),
+        "github_webhook_secret",
+        &headers,
+        "x-hub-signature-256",
+        &body,
+    )?;
+    let event = headers
+        .get("x-github-event")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match event {
+        "ping" => return Ok(Json(json!({ "ok": true })).into_response()),
+        "deployment_status" => {}
+        other => {
+            let note =
+                format!("Event {other:?} ignored: only deployment_status events are recorded.");
+            return Ok((StatusCode::ACCEPTED, Json(json!({ "ignored": note }))).into_response());
+        }
+    }
+    let event: GithubDeploymentStatus = parse(&body)?;
+    let Some(reported) = event
+        .report(&settings.github_mapping)
+        .map_err(app::error::AppError::from)?
+    else {
+        let note = format!(
+            "State {:?} says nothing about an outcome; ignored.",
+            event.deployment_status.state
+        );
+        return Ok((StatusCode::ACCEPTED, Json(json!({ "ignored": note }))).into_response());
+    };
+    record(&state, &webhook_caller(caller, "github"), &reported).await
+}
+
+/// `POST /api/v1/webhooks/generic`
+pub async fn generic(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    verify(
+        state.webhooks.generic_secret.as_ref(),
+        "generic_webhook_secret",
+        &headers,
+        "x-switchyard-signature-256",
+        &body,
+    )?;
+    let event: GenericEvent = parse(&body)?;
+    let reported = event.report().map_err(app::error::AppError::from)?;
+    record(&state, &webhook_caller(caller, "generic"), &reported).await
+}

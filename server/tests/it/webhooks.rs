@@ -1,0 +1,277 @@
+//! CI webhooks with real HMAC signatures: GitHub `deployment_status` events and the generic
+//! shape; wrong signatures store nothing.
+
+use app::{
+    backend::webhooks::{sign, Secret},
+    domain::Role,
+};
+use axum::{body::Body, http::Request};
+use serde_json::{json, Value};
+
+use crate::{
+    helpers::{json_request, Engine, TestApp, TestResponse},
+    on_both_engines,
+};
+
+on_both_engines!(
+    github_events_record_and_finish_one_deployment,
+    a_wrong_signature_is_refused_and_stores_nothing,
+    generic_events_record_and_finish_by_their_id,
+);
+
+const GITHUB_SECRET: &str = "gh-secret-for-tests";
+const GENERIC_SECRET: &str = "generic-secret-for-tests";
+
+/// An app with both webhooks on, GitHub's `acme/parts-api` mapped to `parts` and `prod` to
+/// `production`, and that service and environment set up.
+async fn app(engine: Engine) -> TestApp {
+    let app = TestApp::with_config(engine, |config| {
+        config.webhooks.github_secret = Secret::new(GITHUB_SECRET);
+        config.webhooks.generic_secret = Secret::new(GENERIC_SECRET);
+        config.webhooks.github_mapping.services = vec![("acme/parts-api".into(), "parts".into())];
+        config.webhooks.github_mapping.environments = vec![("prod".into(), "production".into())];
+    })
+    .await;
+    let admin = app.logged_in(Role::Admin).await;
+    for (path, body) in [
+        ("/api/v1/services", json!({"name": "parts"})),
+        (
+            "/api/v1/services/parts/environments",
+            json!({"name": "production", "tier": "production", "strategy": "rolling"}),
+        ),
+    ] {
+        assert_eq!(
+            app.send_as(&admin, json_request("POST", path, &body))
+                .await
+                .status,
+            201
+        );
+    }
+    app
+}
+
+fn github_event(state: &str, repository: &str) -> Value {
+    json!({
+        "action": "created",
+        "deployment_status": {"state": state, "environment": "prod", "target_url": "https://github.com/acme/parts-api/actions/runs/9", "created_at": "2026-11-20T10:06:00Z"},
+        "deployment": {"id": 4242, "sha": "0123456789abcdef0123456789abcdef01234567", "ref": "v2.4.1", "environment": "prod", "created_at": "2026-11-20T10:00:00Z", "payload": {}},
+        "repository": {"full_name": repository}
+    })
+}
+
+/// A webhook delivery signed with `secret` (or unsigned).
+async fn deliver(
+    app: &TestApp,
+    path: &str,
+    event: &str,
+    body: &Value,
+    secret: Option<&str>,
+    header: &str,
+) -> TestResponse {
+    let bytes = body.to_string();
+    let mut request = Request::post(path)
+        .header("content-type", "application/json")
+        .header("x-github-event", event);
+    if let Some(secret) = secret.and_then(Secret::new) {
+        request = request.header(header, sign(&secret, bytes.as_bytes()));
+    }
+    app.send(request.body(Body::from(bytes)).expect("request"))
+        .await
+}
+
+async fn github(app: &TestApp, event: &str, body: &Value, secret: Option<&str>) -> TestResponse {
+    deliver(
+        app,
+        "/api/v1/webhooks/github",
+        event,
+        body,
+        secret,
+        "x-hub-signature-256",
+    )
+    .await
+}
+
+async fn github_events_record_and_finish_one_deployment(engine: Engine) {
+    let app = app(engine).await;
+    assert_eq!(
+        github(&app, "ping", &json!({"zen": "hi"}), Some(GITHUB_SECRET))
+            .await
+            .status,
+        200
+    );
+    let push = github(&app, "push", &json!({}), Some(GITHUB_SECRET)).await;
+    assert_eq!(push.status, 202, "{}", push.body);
+    let queued = github(
+        &app,
+        "deployment_status",
+        &github_event("queued", "acme/parts-api"),
+        Some(GITHUB_SECRET),
+    )
+    .await;
+    assert_eq!(queued.status, 202, "{}", queued.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM deployments").await, 0);
+
+    let started = github(
+        &app,
+        "deployment_status",
+        &github_event("in_progress", "acme/parts-api"),
+        Some(GITHUB_SECRET),
+    )
+    .await;
+    assert_eq!(started.status, 201, "{}", started.body);
+    let running = started.json();
+    assert_eq!(running["service"], "parts");
+    assert_eq!(running["environment"], "production");
+    assert_eq!(running["version"], "v2.4.1");
+    assert_eq!(running["status"], "running");
+    assert_eq!(running["source"], "webhook");
+    assert_eq!(
+        running["recorded_by"],
+        json!({"kind": "system", "name": "webhook:github"})
+    );
+
+    let done = github(
+        &app,
+        "deployment_status",
+        &github_event("success", "acme/parts-api"),
+        Some(GITHUB_SECRET),
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.json()["id"], running["id"]);
+    assert_eq!(done.json()["status"], "succeeded");
+    assert_eq!(done.json()["finished_at"], "2026-11-20T10:06:00.000Z");
+    // A redelivery, and a late in_progress, change nothing.
+    for state in ["success", "in_progress"] {
+        let again = github(
+            &app,
+            "deployment_status",
+            &github_event(state, "acme/parts-api"),
+            Some(GITHUB_SECRET),
+        )
+        .await;
+        assert_eq!(again.status, 200, "{}", again.body);
+        assert_eq!(again.json()["status"], "succeeded");
+    }
+    let flipped = github(
+        &app,
+        "deployment_status",
+        &github_event("failure", "acme/parts-api"),
+        Some(GITHUB_SECRET),
+    )
+    .await;
+    assert_eq!(flipped.status, 409, "{}", flipped.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM deployments").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE actor = 'webhook:github'")
+            .await,
+        2
+    );
+}
+
+async fn a_wrong_signature_is_refused_and_stores_nothing(engine: Engine) {
+    let app = app(engine).await;
+    let body = github_event("success", "acme/parts-api");
+    for secret in [None, Some("not-the-secret")] {
+        let refused = github(&app, "deployment_status", &body, secret).await;
+        assert_eq!(refused.status, 401, "{}", refused.body);
+        assert_eq!(refused.json()["error"]["code"], "bad_signature");
+    }
+    // A body changed after signing.
+    let signed_for = github_event("in_progress", "acme/parts-api").to_string();
+    let secret = Secret::new(GITHUB_SECRET).expect("secret");
+    let request = Request::post("/api/v1/webhooks/github")
+        .header("x-github-event", "deployment_status")
+        .header("x-hub-signature-256", sign(&secret, signed_for.as_bytes()))
+        .body(Body::from(body.to_string()))
+        .expect("request");
+    assert_eq!(app.send(request).await.status, 401);
+    // The generic webhook's secret does not open the GitHub one, nor the reverse.
+    assert_eq!(
+        github(&app, "deployment_status", &body, Some(GENERIC_SECRET))
+            .await
+            .status,
+        401
+    );
+    // Signed, but wrong inside: named, and still nothing stored.
+    let unknown = github(
+        &app,
+        "deployment_status",
+        &github_event("success", "acme/unknown"),
+        Some(GITHUB_SECRET),
+    )
+    .await;
+    assert_eq!(unknown.status, 422, "{}", unknown.body);
+    assert_eq!(unknown.json()["error"]["field"], "service");
+    let mut bad_sha = github_event("success", "acme/parts-api");
+    bad_sha["deployment"]["sha"] = json!("not-a-sha");
+    let bad_sha = github(&app, "deployment_status", &bad_sha, Some(GITHUB_SECRET)).await;
+    assert_eq!(
+        bad_sha.json()["error"]["field"],
+        "commit_sha",
+        "{}",
+        bad_sha.body
+    );
+    let mut wrong_type = github_event("success", "acme/parts-api");
+    wrong_type["deployment"]["id"] = json!("forty-two");
+    let wrong_type = github(&app, "deployment_status", &wrong_type, Some(GITHUB_SECRET)).await;
+    assert_eq!(wrong_type.status, 422, "{}", wrong_type.body);
+    assert_eq!(wrong_type.json()["error"]["field"], "deployment.id");
+    assert_eq!(app.count("SELECT COUNT(*) FROM deployments").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE actor LIKE 'webhook:%'")
+            .await,
+        0
+    );
+    // A webhook without a configured secret is off.
+    let off = TestApp::new(engine).await;
+    let response = github(&off, "deployment_status", &body, Some(GITHUB_SECRET)).await;
+    assert_eq!(response.status, 404, "{}", response.body);
+    assert!(response.body.contains("github_webhook_secret"));
+}
+
+async fn generic_events_record_and_finish_by_their_id(engine: Engine) {
+    let app = app(engine).await;
+    let send = |body: Value| {
+        let app = &app;
+        async move {
+            deliver(
+                app,
+                "/api/v1/webhooks/generic",
+                "",
+                &body,
+                Some(GENERIC_SECRET),
+                "x-switchyard-signature-256",
+            )
+            .await
+        }
+    };
+    let event = |status: &str| json!({"id": "pipeline-77", "service": "parts", "environment": "production", "version": "3.1.0", "status": status, "commit_sha": "abcdef1"});
+    let started = send(event("running")).await;
+    assert_eq!(started.status, 201, "{}", started.body);
+    let failed = send(event("failed")).await;
+    assert_eq!(failed.status, 200, "{}", failed.body);
+    assert_eq!(failed.json()["status"], "failed");
+    assert_eq!(failed.json()["id"], started.json()["id"]);
+    assert_eq!(send(event("succeeded")).await.status, 409);
+    let missing_id = send(json!({"id": " ", "service": "parts", "environment": "production", "version": "1", "status": "running"})).await;
+    assert_eq!(
+        missing_id.json()["error"]["field"],
+        "id",
+        "{}",
+        missing_id.body
+    );
+    let typo = send(json!({"id": "x", "service": "parts", "environment": "production", "version": "1", "status": "running", "sha": "abc"})).await;
+    assert_eq!(typo.status, 422, "{}", typo.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM deployments").await, 1);
+    let unsigned = deliver(
+        &app,
+        "/api/v1/webhooks/generic",
+        "",
+        &event("running"),
+        None,
+        "x-switchyard-signature-256",
+    )
+    .await;
+    assert_eq!(unsigned.status, 401);
+}
