@@ -29,7 +29,7 @@ use crate::{
 pub const SETUP_LINK_LIFETIME: Duration = Duration::from_secs(60 * 60);
 
 /// What a login form or `POST /api/v1/session` sends. Its `Debug` hides the password.
-#[derive(Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
     pub username: String,
     pub password: String,
@@ -152,7 +152,7 @@ pub async fn log_out(state: &AppState, caller: &Caller, session: &Session) -> Re
 }
 
 /// A new user's details as a form or the API sends them. Its `Debug` hides the password.
-#[derive(Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewUserInput {
     pub username: String,
     #[serde(default)]

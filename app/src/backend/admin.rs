@@ -161,7 +161,7 @@ pub async fn list_tokens(db: &Database, caller: &Caller) -> Result<Vec<ApiToken>
 }
 
 /// A new token's details as the admin page or the command line give them.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewTokenInput {
     pub name: String,
     pub role: String,

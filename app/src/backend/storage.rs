@@ -31,6 +31,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Which database engine is in use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[derive(utoipa::ToSchema)]
 pub enum Engine {
     Sqlite,
     Postgres,

@@ -114,6 +114,7 @@ pub fn parse_http_url(field: &str, input: &str) -> Result<String, FieldError> {
 
 /// A new service, as typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceInput {
     pub name: String,
     #[serde(default)]
@@ -142,6 +143,7 @@ impl ServiceInput {
 
 /// One slot's addresses, as typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SlotInput {
     pub upstream: String,
     pub health_url: String,
@@ -149,6 +151,7 @@ pub struct SlotInput {
 
 /// Both slots of a blue-green environment, as typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SlotsInput {
     pub blue: SlotInput,
     pub green: SlotInput,
@@ -156,6 +159,7 @@ pub struct SlotsInput {
 
 /// A new environment, as typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EnvironmentInput {
     pub name: String,
     pub tier: String,

@@ -105,6 +105,7 @@ impl CommitSha {
 /// [`DeploymentInput::parse`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeploymentInput {
     pub service: String,
     pub environment: String,
@@ -288,6 +289,7 @@ impl NewDeployment {
 /// The end of a running deployment, as reported.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FinishInput {
     pub status: String,
     #[serde(default)]

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// so the derived order is the order of privilege.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Role {
     /// Reads everything.
     Viewer,

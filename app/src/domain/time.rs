@@ -12,6 +12,7 @@ use super::FieldError;
 /// A moment, in milliseconds since 1970-01-01T00:00:00Z.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema), schema(value_type = String, format = DateTime, example = "2026-11-27T10:45:00.000Z"))]
 pub struct Timestamp(pub i64);
 
 impl Timestamp {

@@ -161,6 +161,7 @@ impl GithubDeploymentStatus {
 /// with the final status when it ends.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GenericEvent {
     pub id: String,
     #[serde(flatten)]
@@ -170,6 +171,7 @@ pub struct GenericEvent {
 /// The deployment fields of a generic event (those of `POST /api/v1/deployments`, less the
 /// ones a pipeline does not know).
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GenericDeployment {
     pub service: String,
     pub environment: String,

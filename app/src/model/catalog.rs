@@ -9,6 +9,7 @@ use crate::domain::{
 
 /// Something the team deploys.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Service {
     pub id: i64,
     pub name: String,
@@ -19,6 +20,7 @@ pub struct Service {
 
 /// One colour of a blue-green environment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Slot {
     pub color: SlotColor,
     pub upstream: String,
@@ -29,6 +31,7 @@ pub struct Slot {
 
 /// Where a service runs, with its current state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Environment {
     pub id: i64,
     pub service: String,

@@ -12,6 +12,7 @@ use crate::domain::{
 /// Who recorded a deployment: a user, an API token, or Switchyard itself (webhooks,
 /// operations).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Recorder {
     /// `user`, `token` or `system`.
     pub kind: String,
@@ -20,6 +21,7 @@ pub struct Recorder {
 
 /// One version reaching one environment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Deployment {
     pub id: i64,
     pub service: String,
@@ -43,6 +45,7 @@ pub struct Deployment {
 
 /// Which deployments to list: every field narrows; `cursor` continues after a page.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct DeploymentFilter {
     #[serde(default)]
     pub service: Option<String>,
@@ -68,6 +71,7 @@ pub struct DeploymentFilter {
 
 /// One page of deployments, newest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeploymentPage {
     pub deployments: Vec<Deployment>,
     /// Pass as `cursor` for the next, older page; absent on the last page.
@@ -76,6 +80,7 @@ pub struct DeploymentPage {
 
 /// One service × environment on the Overview.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OverviewRow {
     pub environment: Environment,
     /// The newest deployment, running or not.

@@ -19,11 +19,12 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    error::ApiError,
+    error::{ApiError, ErrorBody},
     json::{ApiJson, ApiQuery},
 };
 
 /// `GET /api/v1/users`
+#[utoipa::path(get, path = "/v1/users", tag = "admin", responses((status = 200, body = [User]), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
@@ -32,6 +33,7 @@ pub async fn list_users(
 }
 
 /// `POST /api/v1/users`
+#[utoipa::path(post, path = "/v1/users", tag = "admin", request_body = app::backend::accounts::NewUserInput, responses((status = 201, body = User), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -42,13 +44,14 @@ pub async fn create_user(
 }
 
 /// The body of `PATCH /api/v1/users/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UserPatch {
     role: String,
     active: bool,
 }
 
 /// `PATCH /api/v1/users/{id}`: role and active flag.
+#[utoipa::path(patch, path = "/v1/users/{id}", tag = "admin", request_body = UserPatch, params(("id" = i64, Path, description = "User id")), responses((status = 200, body = User), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -64,7 +67,7 @@ pub async fn update_user(
 }
 
 /// The body of `PUT /api/v1/users/{id}/password`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewPassword {
     password: String,
 }
@@ -76,6 +79,7 @@ impl std::fmt::Debug for NewPassword {
 }
 
 /// `PUT /api/v1/users/{id}/password`: an admin sets a user's password.
+#[utoipa::path(put, path = "/v1/users/{id}/password", tag = "admin", request_body = NewPassword, params(("id" = i64, Path, description = "User id")), responses((status = 204, description = "Password set; the user's sessions end"), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn reset_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -91,6 +95,7 @@ pub async fn reset_password(
 }
 
 /// `GET /api/v1/tokens`
+#[utoipa::path(get, path = "/v1/tokens", tag = "admin", responses((status = 200, body = [ApiToken]), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn list_tokens(
     State(state): State<AppState>,
     caller: Caller,
@@ -99,6 +104,7 @@ pub async fn list_tokens(
 }
 
 /// `POST /api/v1/tokens`: the answer holds the secret, once.
+#[utoipa::path(post, path = "/v1/tokens", tag = "admin", request_body = NewTokenInput, responses((status = 201, description = "The secret is in this answer, once", body = CreatedToken), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -109,6 +115,7 @@ pub async fn create_token(
 }
 
 /// `DELETE /api/v1/tokens/{id}`: revokes.
+#[utoipa::path(delete, path = "/v1/tokens/{id}", tag = "admin", params(("id" = i64, Path, description = "Token id")), responses((status = 200, body = ApiToken), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -120,7 +127,8 @@ pub async fn revoke_token(
 }
 
 /// The query of `GET /api/v1/audit`; times in RFC 3339.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     actor: Option<String>,
     action: Option<String>,
@@ -132,6 +140,7 @@ pub struct AuditQuery {
 
 /// `GET /api/v1/audit`: the newest entries matching the query, 50 at a time; page with
 /// `before_id` set to the last id received.
+#[utoipa::path(get, path = "/v1/audit", tag = "admin", params(AuditQuery), responses((status = 200, body = [AuditEntry]), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn list_audit(
     State(state): State<AppState>,
     caller: Caller,

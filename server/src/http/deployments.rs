@@ -19,7 +19,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    error::ApiError,
+    error::{ApiError, ErrorBody},
     json::{ApiJson, ApiQuery},
 };
 
@@ -58,6 +58,7 @@ fn created<T: Serialize>(made: Made<T>) -> Response {
 }
 
 /// `GET /api/v1/services`
+#[utoipa::path(get, path = "/v1/services", tag = "catalog", responses((status = 200, body = [Service]), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn list_services(
     State(state): State<AppState>,
     caller: Caller,
@@ -66,6 +67,7 @@ pub async fn list_services(
 }
 
 /// `POST /api/v1/services` (admin)
+#[utoipa::path(post, path = "/v1/services", tag = "catalog", request_body = ServiceInput, params(("Idempotency-Key" = Option<String>, Header, description = "The same key and body return the first answer without a second row; the same key with another body is 409")), responses((status = 201, body = Service), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn create_service(
     State(state): State<AppState>,
     caller: Caller,
@@ -77,6 +79,7 @@ pub async fn create_service(
 }
 
 /// `GET /api/v1/environments`: every environment of every service.
+#[utoipa::path(get, path = "/v1/environments", tag = "catalog", responses((status = 200, body = [Environment]), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn list_environments(
     State(state): State<AppState>,
     caller: Caller,
@@ -85,6 +88,7 @@ pub async fn list_environments(
 }
 
 /// `POST /api/v1/services/{service}/environments` (admin)
+#[utoipa::path(post, path = "/v1/services/{service}/environments", tag = "catalog", request_body = EnvironmentInput, params(("service" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "The same key and body return the first answer without a second row; the same key with another body is 409")), responses((status = 201, body = Environment), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn create_environment(
     State(state): State<AppState>,
     caller: Caller,
@@ -98,6 +102,7 @@ pub async fn create_environment(
 }
 
 /// `GET /api/v1/services/{service}/environments/{environment}`: state, slots, live slot.
+#[utoipa::path(get, path = "/v1/services/{service}/environments/{environment}", tag = "catalog", params(("service" = String, Path), ("environment" = String, Path)), responses((status = 200, description = "State, slots, live slot and revision", body = Environment), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn get_environment(
     State(state): State<AppState>,
     caller: Caller,
@@ -109,6 +114,7 @@ pub async fn get_environment(
 }
 
 /// `POST /api/v1/deployments` (engineer and above)
+#[utoipa::path(post, path = "/v1/deployments", tag = "deployments", request_body = DeploymentInput, params(("Idempotency-Key" = Option<String>, Header, description = "The same key and body return the first answer without a second row; the same key with another body is 409")), responses((status = 201, body = Deployment), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn create_deployment(
     State(state): State<AppState>,
     caller: Caller,
@@ -120,6 +126,7 @@ pub async fn create_deployment(
 }
 
 /// `GET /api/v1/deployments?service=&environment=&status=&from=&to=&q=&limit=&cursor=`
+#[utoipa::path(get, path = "/v1/deployments", tag = "deployments", params(DeploymentFilter), responses((status = 200, description = "Newest first; pass next_cursor as cursor for the next page", body = DeploymentPage), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn list_deployments(
     State(state): State<AppState>,
     caller: Caller,
@@ -135,6 +142,7 @@ fn deployment_id(text: &str) -> Result<i64, ApiError> {
 }
 
 /// `GET /api/v1/deployments/{id}`
+#[utoipa::path(get, path = "/v1/deployments/{id}", tag = "deployments", params(("id" = i64, Path)), responses((status = 200, body = Deployment), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn get_deployment(
     State(state): State<AppState>,
     caller: Caller,
@@ -145,6 +153,7 @@ pub async fn get_deployment(
 }
 
 /// `POST /api/v1/deployments/{id}/finish` `{"status", "finished_at"?}`
+#[utoipa::path(post, path = "/v1/deployments/{id}/finish", tag = "deployments", request_body = FinishInput, params(("id" = i64, Path)), responses((status = 200, body = Deployment), (status = 409, description = "It already ended", body = ErrorBody), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn finish_deployment(
     State(state): State<AppState>,
     caller: Caller,
@@ -158,13 +167,14 @@ pub async fn finish_deployment(
 }
 
 /// The body of `POST /api/v1/deployments/{id}/notes`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Note {
     note: String,
 }
 
 /// `POST /api/v1/deployments/{id}/notes` `{"note"}`: appends a signed, dated paragraph.
+#[utoipa::path(post, path = "/v1/deployments/{id}/notes", tag = "deployments", request_body = Note, params(("id" = i64, Path)), responses((status = 200, body = Deployment), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn add_note(
     State(state): State<AppState>,
     caller: Caller,
@@ -178,6 +188,7 @@ pub async fn add_note(
 }
 
 /// `GET /api/v1/overview`: every environment with its newest deployment.
+#[utoipa::path(get, path = "/v1/overview", tag = "deployments", responses((status = 200, body = [OverviewRow]), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn get_overview(
     State(state): State<AppState>,
     caller: Caller,

@@ -53,6 +53,26 @@ impl From<app::backend::StorageError> for ApiError {
     }
 }
 
+/// Every API error's body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail<'a> {
+    /// A stable word for programs: `invalid`, `conflict`, `forbidden`, `not_found`…
+    code: &'a str,
+    /// What was wrong and what to do, for people.
+    message: &'a str,
+    /// The JSON member or parameter at fault, for bad input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    /// The id under which the server logged the request.
+    request_id: &'a str,
+}
+
 /// The error as the middleware finds it on a response.
 #[derive(Clone, Debug)]
 pub struct ErrorReport {
@@ -96,20 +116,8 @@ impl ErrorReport {
 
     /// The JSON body sent to the client.
     pub fn into_response(self, request_id: &str) -> Response {
-        #[derive(Serialize)]
-        struct Body<'a> {
-            error: Inner<'a>,
-        }
-        #[derive(Serialize)]
-        struct Inner<'a> {
-            code: &'a str,
-            message: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            field: Option<&'a str>,
-            request_id: &'a str,
-        }
-        let body = Body {
-            error: Inner {
+        let body = ErrorBody {
+            error: ErrorDetail {
                 code: self.code,
                 message: &self.message,
                 field: self.field.as_deref(),

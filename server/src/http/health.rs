@@ -9,23 +9,27 @@ use app::{
 };
 use axum::{extract::State, http::StatusCode, Json};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::ErrorBody;
 
 /// How long the detailed check waits for the database before calling it unreachable.
 const DATABASE_CHECK_LIMIT: Duration = Duration::from_secs(2);
 
 /// Liveness: the process answers. Touches nothing else, so it stays cheap under load.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Liveness {
     status: &'static str,
 }
 
 /// `GET /api/v1/health`
+#[utoipa::path(get, path = "/v1/health", tag = "health", responses((status = 200, description = "The process answers", body = Liveness), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)))]
 pub async fn get_health() -> Json<Liveness> {
     Json(Liveness { status: "ok" })
 }
 
 /// The detailed report.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Detailed {
     /// `ok`, or `degraded` when the database does not answer.
     status: &'static str,
@@ -36,7 +40,7 @@ pub struct Detailed {
 }
 
 /// What the detailed check found of the database.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DatabaseHealth {
     engine: Engine,
     reachable: bool,
@@ -48,6 +52,7 @@ pub struct DatabaseHealth {
 }
 
 /// `GET /api/v1/health/detailed`: 200 when everything answers, 503 when the database does not.
+#[utoipa::path(get, path = "/v1/health/detailed", tag = "health", responses((status = 200, description = "Everything answers", body = Detailed), (status = 503, description = "The database does not answer", body = Detailed), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)))]
 pub async fn get_health_detailed(State(state): State<AppState>) -> (StatusCode, Json<Detailed>) {
     let database = check_database(&state).await;
     let status = if database.reachable {

@@ -7,6 +7,7 @@ mod deployments;
 pub mod error;
 mod health;
 pub mod json;
+mod openapi;
 pub mod request_context;
 mod session;
 mod webhooks;
@@ -15,12 +16,7 @@ use app::{
     backend::{sessions::DbSessionStore, AppState},
     shell, App,
 };
-use axum::{
-    extract::OriginalUri,
-    middleware,
-    routing::{get, patch, post, put},
-    Router,
-};
+use axum::{extract::OriginalUri, middleware, Extension, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -28,6 +24,8 @@ use tower_sessions::{
     cookie::{time, SameSite},
     Expiry, SessionManagerLayer,
 };
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use self::error::{ApiError, API_ROUTES_HINT};
 use crate::config::Config;
@@ -35,55 +33,42 @@ use crate::config::Config;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "switchyard_session";
 
-/// The REST API, mounted at `/api`. Its fallback answers unknown API paths with JSON, never
-/// with the HTML 404 page.
+/// The REST API, mounted at `/api`, and its OpenAPI document: every route is registered
+/// with its description. The fallback answers unknown API paths with JSON, never with the
+/// HTML 404 page.
 fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/health", get(health::get_health))
-        .route("/v1/health/detailed", get(health::get_health_detailed))
-        .route(
-            "/v1/session",
-            post(session::create_session).delete(session::delete_session),
-        )
-        .route("/v1/me", get(session::get_me))
-        .route("/v1/users", get(admin::list_users).post(admin::create_user))
-        .route("/v1/users/{id}", patch(admin::update_user))
-        .route("/v1/users/{id}/password", put(admin::reset_password))
-        .route(
-            "/v1/tokens",
-            get(admin::list_tokens).post(admin::create_token),
-        )
-        .route(
-            "/v1/tokens/{id}",
-            axum::routing::delete(admin::revoke_token),
-        )
-        .route("/v1/audit", get(admin::list_audit))
-        .route(
-            "/v1/services",
-            get(deployments::list_services).post(deployments::create_service),
-        )
-        .route(
-            "/v1/services/{service}/environments",
-            post(deployments::create_environment),
-        )
-        .route(
-            "/v1/services/{service}/environments/{environment}",
-            get(deployments::get_environment),
-        )
-        .route("/v1/environments", get(deployments::list_environments))
-        .route(
-            "/v1/deployments",
-            get(deployments::list_deployments).post(deployments::create_deployment),
-        )
-        .route("/v1/deployments/{id}", get(deployments::get_deployment))
-        .route(
-            "/v1/deployments/{id}/finish",
-            post(deployments::finish_deployment),
-        )
-        .route("/v1/deployments/{id}/notes", post(deployments::add_note))
-        .route("/v1/overview", get(deployments::get_overview))
-        .route("/v1/webhooks/github", post(webhooks::github))
-        .route("/v1/webhooks/generic", post(webhooks::generic))
+    let (router, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::get_health))
+        .routes(routes!(health::get_health_detailed))
+        .routes(routes!(openapi::get_openapi))
+        .routes(routes!(session::create_session, session::delete_session))
+        .routes(routes!(session::get_me))
+        .routes(routes!(admin::list_users, admin::create_user))
+        .routes(routes!(admin::update_user))
+        .routes(routes!(admin::reset_password))
+        .routes(routes!(admin::list_tokens, admin::create_token))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::list_audit))
+        .routes(routes!(
+            deployments::list_services,
+            deployments::create_service
+        ))
+        .routes(routes!(deployments::create_environment))
+        .routes(routes!(deployments::get_environment))
+        .routes(routes!(deployments::list_environments))
+        .routes(routes!(
+            deployments::list_deployments,
+            deployments::create_deployment
+        ))
+        .routes(routes!(deployments::get_deployment))
+        .routes(routes!(deployments::finish_deployment))
+        .routes(routes!(deployments::add_note))
+        .routes(routes!(deployments::get_overview))
+        .routes(routes!(webhooks::github))
+        .routes(routes!(webhooks::generic))
+        .split_for_parts();
+    router
+        .layer(Extension(openapi::Document::new(document)))
         .fallback(api_not_found)
 }
 

@@ -14,10 +14,13 @@ use axum::{
 use serde::Serialize;
 use tower_sessions::Session;
 
-use super::{error::ApiError, json::ApiJson};
+use super::{
+    error::{ApiError, ErrorBody},
+    json::ApiJson,
+};
 
 /// Who the caller is, as `GET /api/v1/me` and a login answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     /// `user` or `token`.
     kind: &'static str,
@@ -27,6 +30,7 @@ pub struct Me {
 }
 
 /// `POST /api/v1/session`: logs in; the answer sets the session cookie.
+#[utoipa::path(post, path = "/v1/session", tag = "session", request_body = app::backend::accounts::Credentials, responses((status = 200, description = "Logged in; the answer sets the session cookie", body = Me), (status = 429, description = "Too many failed logins; see Retry-After", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)))]
 pub async fn create_session(
     State(state): State<AppState>,
     caller: Caller,
@@ -48,6 +52,7 @@ pub async fn create_session(
 }
 
 /// `DELETE /api/v1/session`: logs out, ending the session on the server.
+#[utoipa::path(delete, path = "/v1/session", tag = "session", responses((status = 204, description = "Logged out"), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)))]
 pub async fn delete_session(
     State(state): State<AppState>,
     caller: Caller,
@@ -58,6 +63,7 @@ pub async fn delete_session(
 }
 
 /// `GET /api/v1/me`: the caller (user or token) and its role, or 401.
+#[utoipa::path(get, path = "/v1/me", tag = "session", responses((status = 200, description = "Who the caller is", body = Me), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn get_me(caller: Caller) -> Result<Json<Me>, ApiError> {
     let user = caller.current_user().ok_or(AppError::Unauthenticated)?;
     Ok(Json(Me {

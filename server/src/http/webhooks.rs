@@ -8,6 +8,7 @@ use app::{
         AppState, Caller, Principal,
     },
     domain::webhook::{GenericEvent, GithubDeploymentStatus, Reported},
+    model::Deployment,
 };
 use axum::{
     body::Bytes,
@@ -19,7 +20,7 @@ use axum::{
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 
 /// Checks the signature in `header` of `headers` against `secret`, refusing with 401.
 fn verify(
@@ -87,6 +88,7 @@ async fn record(
 }
 
 /// `POST /api/v1/webhooks/github`
+#[utoipa::path(post, path = "/v1/webhooks/github", tag = "webhooks", request_body(content = Object, description = "A GitHub deployment_status event", content_type = "application/json"), params(("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC of the body under github_webhook_secret>"), ("X-GitHub-Event" = String, Header)), responses((status = 201, description = "A new deployment", body = Deployment), (status = 200, description = "The deployment this GitHub deployment reported before, now ended or unchanged", body = Deployment), (status = 202, description = "An event or state that says nothing about an outcome; ignored"), (status = 401, description = "X-Hub-Signature-256 does not match; nothing stored", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)))]
 pub async fn github(
     State(state): State<AppState>,
     caller: Caller,
@@ -129,6 +131,7 @@ pub async fn github(
 }
 
 /// `POST /api/v1/webhooks/generic`
+#[utoipa::path(post, path = "/v1/webhooks/generic", tag = "webhooks", request_body = GenericEvent, params(("X-Switchyard-Signature-256" = String, Header, description = "sha256=<hex HMAC of the body under generic_webhook_secret>")), responses((status = 201, description = "A new deployment", body = Deployment), (status = 200, description = "The deployment with this id, now ended or unchanged", body = Deployment), (status = 401, description = "X-Switchyard-Signature-256 does not match; nothing stored", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)))]
 pub async fn generic(
     State(state): State<AppState>,
     caller: Caller,

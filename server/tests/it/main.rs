@@ -9,6 +9,7 @@ mod deployments;
 mod errors;
 mod health;
 mod identity;
+mod openapi;
 mod pages;
 mod process;
 mod storage;
