@@ -8,7 +8,8 @@ use std::{
 
 use app::{
     backend::{
-        accounts, login_attempts, sessions, storage::redact_url, AppState, Database, StorageError,
+        accounts, deployments::ingest::Ingest, login_attempts, sessions, storage::redact_url,
+        AppState, Database, StorageError,
     },
     domain::Timestamp,
 };
@@ -61,6 +62,7 @@ impl Application {
                 })?;
         let state = AppState {
             leptos_options: leptos_options(config),
+            ingest: Ingest::start(db.clone()),
             db,
             started_at: Instant::now(),
             auth: config.auth,

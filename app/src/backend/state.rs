@@ -24,6 +24,8 @@ pub struct AppState {
     pub auth: AuthSettings,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Arc<[IpAddr]>,
+    /// Writes recorded deployments with group commit.
+    pub ingest: super::deployments::ingest::Ingest,
     /// Secrets and name mapping of the CI webhooks.
     pub webhooks: Arc<super::webhooks::WebhookSettings>,
 }

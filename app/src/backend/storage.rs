@@ -78,6 +78,8 @@ pub enum StorageError {
     Session(String),
     #[error("password hashing failed: {0}")]
     PasswordHash(String),
+    #[error("{0}")]
+    Batch(String),
 }
 
 /// A connection pool for one engine, borrowed for a query. See [`on_pool!`].

@@ -121,7 +121,7 @@ pub async fn create_deployment(
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(input): ApiJson<DeploymentInput>,
 ) -> Result<Response, ApiError> {
-    let made = deployments::record(&state.db, &caller, &input, Source::Api, key.as_deref()).await?;
+    let made = deployments::record(&state, &caller, &input, Source::Api, key.as_deref()).await?;
     Ok(created(made))
 }
 

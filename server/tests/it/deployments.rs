@@ -640,6 +640,43 @@ async fn concurrent_repeats_of_one_key_make_one_row(engine: Engine) {
             .await,
         1
     );
+
+    // Deployments written together: refused ones in the same burst undo only themselves.
+    let reused = |i: usize| {
+        let body =
+            json!({"service": "parts", "environment": "staging", "version": format!("9.{i}")});
+        let mut request = json_request("POST", "/api/v1/deployments", &body);
+        request
+            .headers_mut()
+            .insert("idempotency-key", "burst".parse().expect("header"));
+        app.send_as(&engineer, request)
+    };
+    let fresh = |i: usize| {
+        let body =
+            json!({"service": "parts", "environment": "staging", "version": format!("5.{i}")});
+        app.send_as(
+            &engineer,
+            json_request("POST", "/api/v1/deployments", &body),
+        )
+    };
+    let (refused, created) = futures_util::future::join(
+        futures_util::future::join_all((0..5).map(reused)),
+        futures_util::future::join_all((0..15).map(fresh)),
+    )
+    .await;
+    assert!(
+        refused.iter().all(|r| r.status == 409),
+        "{:?}",
+        refused.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(created.iter().all(|r| r.status == 201));
+    assert_eq!(app.count("SELECT COUNT(*) FROM deployments").await, 16);
+    assert_eq!(app.count("SELECT COUNT(*) FROM idempotency_keys").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'deployment.recorded'")
+            .await,
+        16
+    );
 }
 
 async fn filters_and_cursor_paging_walk_the_history(engine: Engine) {

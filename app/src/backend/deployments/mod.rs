@@ -2,6 +2,7 @@
 //! back as lists, detail and the Overview. Each function checks the caller's rights and audits
 //! its change in the same transaction.
 
+pub mod ingest;
 pub mod store;
 
 use serde_json::json;
@@ -9,9 +10,9 @@ use serde_json::json;
 use self::store::{Insert, Selection, Target};
 use super::{
     catalog::{self, record as audit_created, Made},
-    idempotency::{self, Begun},
+    idempotency,
     storage::Tx,
-    Caller, Database,
+    AppState, Caller, Database,
 };
 use crate::{
     domain::{
@@ -26,9 +27,10 @@ use crate::{
     model::{Deployment, DeploymentFilter, DeploymentPage, OverviewRow, Recorder},
 };
 
-/// Records a deployment reported through `source`.
+/// Records a deployment reported through `source`, committed with the others waiting (see
+/// [`ingest`]).
 pub async fn record(
-    db: &Database,
+    state: &AppState,
     caller: &Caller,
     input: &DeploymentInput,
     source: Source,
@@ -36,17 +38,14 @@ pub async fn record(
 ) -> Result<Made<Deployment>, AppError> {
     caller.authorize(Action::RecordDeployment)?;
     let deployment = input.parse(Timestamp::now())?;
-    let target = resolve_target(db, caller, &deployment).await?;
+    let target = resolve_target(&state.db, caller, &deployment).await?;
     let key = idempotency::key_for(caller, key, input)?;
-    let created = match idempotency::begin(db, caller, key.as_ref(), "deployment").await? {
-        Begun::Replay(created) => created,
-        Begun::Fresh(mut tx) => {
-            let id = insert(&mut tx, caller, &deployment, target, source, None).await?;
-            idempotency::commit(db, caller, tx, key.as_ref(), "deployment", id).await?
-        }
-    };
+    let created = state
+        .ingest
+        .write(caller, deployment, target, source, key)
+        .await?;
     Ok(Made {
-        value: load(db, caller, created.id).await?,
+        value: load(&state.db, caller, created.id).await?,
         replayed: created.replayed,
     })
 }

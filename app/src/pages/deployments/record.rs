@@ -22,7 +22,7 @@ use crate::{
 pub async fn record_deployment(input: DeploymentInput) -> Result<Deployment, AppError> {
     use crate::{backend::deployments, domain::deployment::Source};
     crate::backend::rpc::serve(|state, caller| async move {
-        let made = deployments::record(&state.db, &caller, &input, Source::Ui, None).await?;
+        let made = deployments::record(&state, &caller, &input, Source::Ui, None).await?;
         leptos_axum::redirect(&format!("/deployments/{}", made.value.id));
         Ok(made.value)
     })

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The deployments benchmark (see the README's Benchmarks section): loads 1,000,000 deployments
+# and prints ingest throughput through the HTTP API next to a bare sqlx insert loop, and the
+# list's page latencies. Arguments go to the benchmark, for example:
+#   scripts/bench.sh --rows 1000000 --http-rows 50000 --clients 16
+#   scripts/bench.sh --postgres postgres://postgres@127.0.0.1:5432/postgres
+# Timings are printed, never asserted.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+exec cargo bench -p server --bench deployments -- "$@"
