@@ -8,8 +8,8 @@ use std::{
 
 use app::{
     backend::{
-        accounts, deployments::ingest::Ingest, login_attempts, sessions, storage::redact_url,
-        AppState, Database, StorageError,
+        accounts, deployments::ingest::Ingest, idempotency, login_attempts, sessions,
+        storage::redact_url, AppState, Database, StorageError,
     },
     domain::Timestamp,
 };
@@ -131,7 +131,7 @@ impl Application {
     }
 }
 
-/// How often expired sessions and old login attempts are swept from the database.
+/// How often expired sessions, old login attempts and idempotency keys are swept.
 const SESSION_SWEEP_INTERVAL: Duration = Duration::from_secs(5 * 60);
 
 async fn delete_expired_sessions(db: Database) {
@@ -148,6 +148,11 @@ async fn delete_expired_sessions(db: Database) {
         let before = now.minus(app::domain::throttle::WINDOW);
         if let Err(error) = login_attempts::delete_older_than(&db, before).await {
             tracing::warn!(%error, "cannot delete old login attempts");
+        }
+        // Retries come within minutes; a day-old key only takes space.
+        let before = now.minus(idempotency::KEY_LIFETIME);
+        if let Err(error) = idempotency::delete_older_than(&db, before).await {
+            tracing::warn!(%error, "cannot delete old idempotency keys");
         }
     }
 }

@@ -7,6 +7,9 @@ use sha2::{Digest, Sha256};
 use super::{storage::Tx, Database, StorageError};
 use crate::{domain::FieldError, error::AppError, on_pool, on_tx};
 
+/// How long a key is remembered: a retry after that makes a new resource.
+pub const KEY_LIFETIME: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
 /// The longest key accepted.
 pub const MAX_KEY_LEN: usize = 200;
 

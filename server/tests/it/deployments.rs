@@ -21,6 +21,7 @@ on_both_engines!(
     filters_and_cursor_paging_walk_the_history,
     a_succeeded_rollback_marks_the_deployment_it_replaced,
     the_overview_shows_each_environment_with_its_last_deployment,
+    list_server_functions_take_an_empty_filter,
 );
 
 /// An app with an admin and an engineer, service `parts` with a blue-green `production` and
@@ -602,6 +603,30 @@ async fn an_idempotency_key_makes_one_deployment(engine: Engine) {
             .await,
         1
     );
+    // Keys are swept a day after use; then the same key makes a new deployment.
+    let db = &app.app.state().db;
+    let now = app::domain::Timestamp::now();
+    let kept = app::backend::idempotency::delete_older_than(
+        db,
+        now.minus(app::backend::idempotency::KEY_LIFETIME),
+    )
+    .await
+    .expect("sweep");
+    assert_eq!(kept, 0, "fresh keys stay");
+    let swept = app::backend::idempotency::delete_older_than(
+        db,
+        now.plus(std::time::Duration::from_secs(1)),
+    )
+    .await
+    .expect("sweep");
+    assert_eq!(swept, 4);
+    assert_eq!(
+        send("ci-run-41", &body)
+            .await
+            .headers
+            .get("idempotency-replayed"),
+        None
+    );
     let mut request = json_request("POST", "/api/v1/services", &json!({"name": "x"}));
     request
         .headers_mut()
@@ -823,6 +848,22 @@ async fn a_succeeded_rollback_marks_the_deployment_it_replaced(engine: Engine) {
             .await,
         2
     );
+}
+
+async fn list_server_functions_take_an_empty_filter(engine: Engine) {
+    let (app, admin, engineer) = catalog(engine).await;
+    // A browser sends no filter fields at all when every one is empty.
+    let list = app
+        .send_as(
+            &engineer,
+            crate::helpers::rpc_request("list_deployments", ""),
+        )
+        .await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let audit = app
+        .send_as(&admin, crate::helpers::rpc_request("audit_entries", ""))
+        .await;
+    assert_eq!(audit.status, 200, "{}", audit.body);
 }
 
 async fn the_overview_shows_each_environment_with_its_last_deployment(engine: Engine) {

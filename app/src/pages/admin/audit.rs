@@ -14,7 +14,9 @@ use crate::{
 
 /// A page of entries matching the filter.
 #[server(prefix = "/rpc", endpoint = "audit_entries")]
-pub async fn audit_entries(filter: AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
+pub async fn audit_entries(
+    #[server(default)] filter: AuditFilter,
+) -> Result<Vec<AuditEntry>, AppError> {
     use crate::backend::{admin, rpc};
     rpc::serve(|state, caller| async move { admin::audit_log(&state.db, &caller, &filter).await })
         .await

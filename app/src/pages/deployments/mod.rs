@@ -23,7 +23,9 @@ use crate::backend::{catalog, deployments, rpc};
 
 /// A page of deployments matching `filter`, and the server's clock for ages.
 #[server(prefix = "/rpc", endpoint = "list_deployments")]
-pub async fn list_deployments(filter: DeploymentFilter) -> Result<(Page, Timestamp), AppError> {
+pub async fn list_deployments(
+    #[server(default)] filter: DeploymentFilter,
+) -> Result<(Page, Timestamp), AppError> {
     rpc::serve(|state, caller| async move {
         let page = deployments::list(&state.db, &caller, &filter).await?;
         Ok((page, Timestamp::now()))
