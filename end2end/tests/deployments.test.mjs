@@ -67,6 +67,12 @@ describe('hydrated', () => {
     await newEnvironment.getByRole('button', { name: 'Create environment' }).click();
     const list = page.getByRole('region', { name: 'Environments' });
     await list.getByRole('cell', { name: /blue \(live\): http:\/\/10\.0\.0\.1:8080/ }).waitFor();
+    // Slot addresses change in place; the list shows the new one.
+    await page.getByText('Edit parts/production').click();
+    const edit = page.locator('details.edit', { hasText: 'Edit parts/production' });
+    await edit.getByLabel('Blue upstream').fill('http://10.0.0.11:8080');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await list.getByRole('cell', { name: /blue \(live\): http:\/\/10\.0\.0\.11:8080/ }).waitFor();
     await page.screenshot({ path: join(screenshotDir, 'admin-services.png'), fullPage: true });
     // A staging environment through the API, as a script would.
     const staging = await context.request.post(`${server.baseUrl}/api/v1/services/parts/environments`, {

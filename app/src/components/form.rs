@@ -56,6 +56,9 @@ pub fn Field(
     #[prop(optional)]
     error_for: Option<&'static str>,
     #[prop(optional)] placeholder: Option<&'static str>,
+    /// What the input holds at first (an edit form's current value).
+    #[prop(optional, into)]
+    value: String,
 ) -> impl IntoView {
     let key = error_for.unwrap_or(name);
     let id = field_id(key, &id_suffix);
@@ -87,6 +90,7 @@ pub fn Field(
                 required=required
                 autofocus=autofocus
                 placeholder=placeholder
+                value=value
                 aria-invalid=move || message().map(|_| "true")
                 aria-describedby=described_by
             />
@@ -123,8 +127,11 @@ pub fn SelectField(
     options: Vec<(String, String)>,
     #[prop(optional, into)] selected: String,
     #[prop(optional)] hint: Option<&'static str>,
+    /// Distinguishes the field's id when one page shows the same form several times.
+    #[prop(optional, into)]
+    id_suffix: String,
 ) -> impl IntoView {
-    let id = field_id(error_for, "");
+    let id = field_id(error_for, &id_suffix);
     let message_id = format!("{id}-error");
     let message = move || error.get().and_then(|e| e.message_for(error_for));
     view! {

@@ -218,6 +218,85 @@ impl EnvironmentInput {
     }
 }
 
+/// Changes to a service, as typed: what is given is replaced.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ServicePatch {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub owner_team: Option<String>,
+}
+
+/// Changes to a service, checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServiceChange {
+    pub description: Option<String>,
+    pub owner_team: Option<String>,
+}
+
+impl ServicePatch {
+    pub fn parse(&self) -> Result<ServiceChange, FieldError> {
+        Ok(ServiceChange {
+            description: self
+                .description
+                .as_deref()
+                .map(|d| bounded_text("description", d, MAX_DESCRIPTION))
+                .transpose()?,
+            owner_team: self
+                .owner_team
+                .as_deref()
+                .map(|t| bounded_text("owner_team", t, MAX_TEAM))
+                .transpose()?,
+        })
+    }
+}
+
+/// Changes to an environment, as typed: its tier, and for blue-green its slots' addresses.
+/// Name and strategy stay: deployments and operations refer to them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentPatch {
+    #[serde(default)]
+    pub tier: Option<String>,
+    #[serde(default)]
+    pub slots: Option<SlotsInput>,
+}
+
+/// Changes to an environment, checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EnvironmentChange {
+    pub tier: Option<Tier>,
+    pub slots: Vec<NewSlot>,
+}
+
+impl EnvironmentPatch {
+    /// Checks the changes to an environment with `strategy`.
+    pub fn parse(&self, strategy: Strategy) -> Result<EnvironmentChange, FieldError> {
+        let tier = self
+            .tier
+            .as_deref()
+            .map(|t| Tier::parse("tier", t))
+            .transpose()?;
+        let slots = match (&self.slots, strategy) {
+            (None, _) => Vec::new(),
+            (Some(slots), Strategy::BlueGreen) => vec![
+                parse_slot(SlotColor::Blue, &slots.blue)?,
+                parse_slot(SlotColor::Green, &slots.green)?,
+            ],
+            (Some(_), _) => {
+                return Err(FieldError::new(
+                    "slots",
+                    "Only blue-green environments have slots; leave them out.",
+                ))
+            }
+        };
+        Ok(EnvironmentChange { tier, slots })
+    }
+}
+
 fn parse_slot(color: SlotColor, input: &SlotInput) -> Result<NewSlot, FieldError> {
     let field = |part: &str| format!("slots.{color}.{part}");
     Ok(NewSlot {
@@ -267,6 +346,37 @@ mod tests {
         ] {
             assert!(parse_http_url("u", bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn patches_change_only_what_they_name_and_check_it() {
+        let patch = EnvironmentPatch {
+            tier: Some("staging".into()),
+            slots: None,
+        };
+        let change = patch.parse(Strategy::Rolling).unwrap();
+        assert_eq!(change.tier, Some(Tier::Staging));
+        assert!(change.slots.is_empty());
+        let with_slots = EnvironmentPatch {
+            tier: None,
+            slots: Some(SlotsInput {
+                blue: slot("http://10.0.0.1:80"),
+                green: slot("http://10.0.0.3:80"),
+            }),
+        };
+        assert_eq!(
+            with_slots.parse(Strategy::BlueGreen).unwrap().slots.len(),
+            2
+        );
+        assert_eq!(
+            with_slots.parse(Strategy::Canary).unwrap_err().field,
+            "slots"
+        );
+        let bad = ServicePatch {
+            description: Some("d".repeat(501)),
+            owner_team: None,
+        };
+        assert_eq!(bad.parse().unwrap_err().field, "description");
     }
 
     #[test]

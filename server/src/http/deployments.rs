@@ -5,7 +5,7 @@
 use app::{
     backend::{catalog, catalog::Made, deployments, AppState, Caller},
     domain::{
-        catalog::{EnvironmentInput, ServiceInput},
+        catalog::{EnvironmentInput, EnvironmentPatch, ServiceInput, ServicePatch},
         deployment::{DeploymentInput, FinishInput, Source},
     },
     model::{Deployment, DeploymentFilter, DeploymentPage, Environment, OverviewRow, Service},
@@ -76,6 +76,33 @@ pub async fn create_service(
 ) -> Result<Response, ApiError> {
     let made = catalog::create_service(&state.db, &caller, &input, key.as_deref()).await?;
     Ok(created(made))
+}
+
+/// `PATCH /api/v1/services/{service}` (admin)
+#[utoipa::path(patch, path = "/v1/services/{service}", tag = "catalog", request_body = ServicePatch, params(("service" = String, Path)), responses((status = 200, body = Service), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub async fn update_service(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(service): Path<String>,
+    ApiJson(patch): ApiJson<ServicePatch>,
+) -> Result<Json<Service>, ApiError> {
+    Ok(Json(
+        catalog::update_service(&state.db, &caller, &service, &patch).await?,
+    ))
+}
+
+/// `PATCH /api/v1/services/{service}/environments/{environment}` (admin): tier and slot
+/// addresses.
+#[utoipa::path(patch, path = "/v1/services/{service}/environments/{environment}", tag = "catalog", request_body = EnvironmentPatch, params(("service" = String, Path), ("environment" = String, Path)), responses((status = 200, body = Environment), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub async fn update_environment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((service, environment)): Path<(String, String)>,
+    ApiJson(patch): ApiJson<EnvironmentPatch>,
+) -> Result<Json<Environment>, ApiError> {
+    Ok(Json(
+        catalog::update_environment(&state.db, &caller, &service, &environment, &patch).await?,
+    ))
 }
 
 /// `GET /api/v1/environments`: every environment of every service.

@@ -54,7 +54,11 @@ fn api_router() -> Router<AppState> {
             deployments::create_service
         ))
         .routes(routes!(deployments::create_environment))
-        .routes(routes!(deployments::get_environment))
+        .routes(routes!(deployments::update_service))
+        .routes(routes!(
+            deployments::get_environment,
+            deployments::update_environment
+        ))
         .routes(routes!(deployments::list_environments))
         .routes(routes!(
             deployments::list_deployments,

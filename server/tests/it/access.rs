@@ -173,6 +173,11 @@ const MATRIX: &[Row] = &[
     rpc("add_deployment_note", "id=999999&note=x", Role::Engineer),
     rpc("create_service", "service[name]=", Role::Admin),
     rpc(
+        "update_environment",
+        "edit[service]=none&edit[name]=x&edit[tier]=staging&edit[strategy]=rolling",
+        Role::Admin,
+    ),
+    rpc(
         "create_environment",
         "environment[service]=none&environment[name]=x&environment[tier]=staging&environment[strategy]=rolling",
         Role::Admin,

@@ -22,6 +22,7 @@ on_both_engines!(
     a_succeeded_rollback_marks_the_deployment_it_replaced,
     the_overview_shows_each_environment_with_its_last_deployment,
     list_server_functions_take_an_empty_filter,
+    admins_change_tiers_slot_addresses_and_descriptions,
 );
 
 /// An app with an admin and an engineer, service `parts` with a blue-green `production` and
@@ -893,4 +894,90 @@ async fn list(app: &TestApp, who: &Credential, query: &str) -> Value {
     let response = get(app, who, &path).await;
     assert_eq!(response.status, 200, "{path}: {}", response.body);
     response.json()
+}
+
+async fn admins_change_tiers_slot_addresses_and_descriptions(engine: Engine) {
+    let (app, admin, engineer) = catalog(engine).await;
+    let patch = |path: &str, body: Value| {
+        let request = json_request("PATCH", path, &body);
+        let admin = admin.clone();
+        let app = &app;
+        async move { app.send_as(&admin, request).await }
+    };
+    let production = "/api/v1/services/parts/environments/production";
+    let slots = |blue: &str| json!({"blue": {"upstream": blue, "health_url": format!("{blue}/health")}, "green": {"upstream": "http://10.0.0.2:8080", "health_url": "http://10.0.0.2:8080/health"}});
+    let changed = patch(production, json!({"slots": slots("http://10.0.1.1:9090")})).await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let state = changed.json();
+    assert_eq!(state["slots"][0]["upstream"], "http://10.0.1.1:9090");
+    assert_eq!(state["tier"], "production");
+    assert_eq!(state["live_slot"], "blue");
+    assert_eq!(state["revision"], 0);
+    let audit = "SELECT COUNT(*) FROM audit_log WHERE action = 'environment.updated'";
+    assert_eq!(app.count(audit).await, 1);
+    // Bad changes are named and change nothing.
+    let cases = [
+        (production, json!({"tier": "prod"}), 422, Some("tier")),
+        (
+            production,
+            json!({"slots": slots("10.0.1.1")}),
+            422,
+            Some("slots.blue.upstream"),
+        ),
+        (
+            production,
+            json!({"strategy": "rolling"}),
+            422,
+            Some("strategy"),
+        ),
+        (
+            "/api/v1/services/parts/environments/staging",
+            json!({"slots": slots("http://10.0.1.1")}),
+            422,
+            Some("slots"),
+        ),
+        (
+            "/api/v1/services/parts/environments/qa",
+            json!({"tier": "staging"}),
+            404,
+            None,
+        ),
+        (
+            "/api/v1/services/parts",
+            json!({"description": "d".repeat(501)}),
+            422,
+            Some("description"),
+        ),
+        (
+            "/api/v1/services/nope",
+            json!({"description": "x"}),
+            404,
+            None,
+        ),
+    ];
+    for (path, body, status, field) in cases {
+        let label = format!("PATCH {path} {body}");
+        assert_refused(&patch(path, body).await, status, field, &label);
+    }
+    assert_eq!(app.count(audit).await, 1);
+    let unchanged = get(&app, &engineer, production).await.json();
+    assert_eq!(unchanged["slots"][0]["upstream"], "http://10.0.1.1:9090");
+    assert_eq!(unchanged["tier"], "production");
+    let staging = patch(
+        "/api/v1/services/parts/environments/staging",
+        json!({"tier": "development"}),
+    )
+    .await;
+    assert_eq!(staging.json()["tier"], "development");
+    let described = patch("/api/v1/services/parts", json!({"owner_team": "Payments"})).await;
+    assert_eq!(described.status, 200, "{}", described.body);
+    assert_eq!(described.json()["owner_team"], "Payments");
+    assert_eq!(described.json()["description"], "The parts API");
+    let refused = app
+        .send_as(
+            &engineer,
+            json_request("PATCH", production, &json!({"tier": "staging"})),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
 }

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     domain::{
-        catalog::{EnvironmentInput, ServiceInput},
+        catalog::{EnvironmentInput, EnvironmentPatch, ServiceInput, ServicePatch, Tier},
         Action, FieldError, Timestamp,
     },
     error::AppError,
@@ -178,6 +178,122 @@ pub async fn create_environment(
     })
 }
 
+/// Changes a service's description or owner team.
+pub async fn update_service(
+    db: &Database,
+    caller: &Caller,
+    name: &str,
+    patch: &ServicePatch,
+) -> Result<Service, AppError> {
+    caller.authorize(Action::ManageCatalog)?;
+    let change = patch.parse()?;
+    let fail = |e| caller.fail(e);
+    let before = store::service(db.reader(), name)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| AppError::NotFound(format!("There is no service named {name}.")))?;
+    let mut tx = db.begin().await.map_err(fail)?;
+    store::update_service(&mut tx, before.id, &change)
+        .await
+        .map_err(fail)?;
+    let summary = |s: &Service| json!({ "description": s.description, "owner_team": s.owner_team });
+    let after = Service {
+        description: change
+            .description
+            .clone()
+            .unwrap_or_else(|| before.description.clone()),
+        owner_team: change
+            .owner_team
+            .clone()
+            .unwrap_or_else(|| before.owner_team.clone()),
+        ..before.clone()
+    };
+    let object = format!("service:{name}");
+    let (old, new) = (Some(summary(&before)), summary(&after));
+    record_change(
+        &mut tx,
+        caller,
+        "service.updated",
+        object,
+        old,
+        new,
+        Timestamp::now(),
+    )
+    .await?;
+    tx.commit().await.map_err(fail)?;
+    Ok(after)
+}
+
+/// Changes an environment's tier or its slots' addresses.
+pub async fn update_environment(
+    db: &Database,
+    caller: &Caller,
+    service: &str,
+    name: &str,
+    patch: &EnvironmentPatch,
+) -> Result<Environment, AppError> {
+    caller.authorize(Action::ManageCatalog)?;
+    let before = find_environment(db, caller, service, name).await?;
+    let change = patch.parse(before.strategy)?;
+    let fail = |e| caller.fail(e);
+    let mut tx = db.begin().await.map_err(fail)?;
+    store::update_environment(&mut tx, before.id, &change)
+        .await
+        .map_err(fail)?;
+    let summary = |tier: Tier, slots: Vec<(String, String, String)>| {
+        let slots: serde_json::Map<String, serde_json::Value> = slots
+            .into_iter()
+            .map(|(color, upstream, health_url)| {
+                (
+                    color,
+                    json!({ "upstream": upstream, "health_url": health_url }),
+                )
+            })
+            .collect();
+        json!({ "tier": tier, "slots": slots })
+    };
+    let old_slots = before.slots.iter().map(|s| {
+        (
+            s.color.to_string(),
+            s.upstream.clone(),
+            s.health_url.clone(),
+        )
+    });
+    let new_slots: Vec<_> = if change.slots.is_empty() {
+        old_slots.clone().collect()
+    } else {
+        change
+            .slots
+            .iter()
+            .map(|s| {
+                (
+                    s.color.to_string(),
+                    s.upstream.clone(),
+                    s.health_url.clone(),
+                )
+            })
+            .collect()
+    };
+    let old = summary(before.tier, old_slots.collect());
+    let new = summary(change.tier.unwrap_or(before.tier), new_slots);
+    let object = format!("environment:{service}/{name}");
+    record_change(
+        &mut tx,
+        caller,
+        "environment.updated",
+        object,
+        Some(old),
+        new,
+        Timestamp::now(),
+    )
+    .await?;
+    tx.commit().await.map_err(fail)?;
+    store::environment_by_id(db.reader(), before.id)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| AppError::NotFound("The environment is gone.".into()))
+}
+
 /// A unique violation as the conflict `taken` describes; anything else as an internal error.
 pub(crate) fn conflict_or_fail(
     caller: &Caller,
@@ -199,12 +315,25 @@ pub(crate) async fn record(
     after: serde_json::Value,
     now: Timestamp,
 ) -> Result<(), AppError> {
+    record_change(tx, caller, action, object, None, after, now).await
+}
+
+/// Audits a change by `caller` inside `tx`: what the object was and became.
+async fn record_change(
+    tx: &mut Tx,
+    caller: &Caller,
+    action: &str,
+    object: String,
+    before: Option<serde_json::Value>,
+    after: serde_json::Value,
+    now: Timestamp,
+) -> Result<(), AppError> {
     let entry = Entry {
         actor: &caller.actor(),
         origin: &caller.origin,
         action,
         object,
-        before: None,
+        before,
         after: Some(after),
     };
     audit::record(tx, entry, now)

@@ -8,7 +8,9 @@ use super::super::{
 };
 use crate::{
     domain::{
-        catalog::{NewEnvironment, NewService, SlotColor, Strategy, Tier},
+        catalog::{
+            EnvironmentChange, NewEnvironment, NewService, ServiceChange, SlotColor, Strategy, Tier,
+        },
         Timestamp,
     },
     model::{Environment, Service, Slot},
@@ -124,6 +126,59 @@ pub async fn insert_environment(
         })?;
     }
     Ok(id)
+}
+
+/// Replaces what `change` gives of service `id`.
+pub async fn update_service(
+    tx: &mut Tx,
+    id: i64,
+    change: &ServiceChange,
+) -> Result<(), StorageError> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE services SET description = COALESCE($2, description), \
+             owner_team = COALESCE($3, owner_team) WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&change.description)
+        .bind(&change.owner_team)
+        .execute(conn)
+        .await
+        .map(drop)
+    })?;
+    Ok(())
+}
+
+/// Replaces what `change` gives of environment `id`: its tier, its slots' addresses (the
+/// versions they hold stay).
+pub async fn update_environment(
+    tx: &mut Tx,
+    id: i64,
+    change: &EnvironmentChange,
+) -> Result<(), StorageError> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE environments SET tier = COALESCE($2, tier) WHERE id = $1")
+            .bind(id)
+            .bind(change.tier.map(Tier::as_str))
+            .execute(conn)
+            .await
+            .map(drop)
+    })?;
+    for slot in &change.slots {
+        on_tx!(tx, |conn| {
+            sqlx::query(
+                "UPDATE slots SET upstream = $3, health_url = $4 WHERE environment_id = $1 AND color = $2",
+            )
+            .bind(id)
+            .bind(slot.color.as_str())
+            .bind(&slot.upstream)
+            .bind(&slot.health_url)
+            .execute(conn)
+            .await
+            .map(drop)
+        })?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, FromRow)]

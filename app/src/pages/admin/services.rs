@@ -9,7 +9,10 @@ use super::AdminNav;
 use crate::{
     components::form::{action_error, reset_on_success, Field, FormError, SelectField, Submit},
     domain::{
-        catalog::{EnvironmentInput, ServiceInput, SlotInput, SlotsInput, Strategy, Tier},
+        catalog::{
+            EnvironmentInput, EnvironmentPatch, ServiceInput, SlotColor, SlotInput, SlotsInput,
+            Strategy, Tier,
+        },
         Action,
     },
     error::AppError,
@@ -99,6 +102,21 @@ pub async fn create_environment(environment: EnvironmentForm) -> Result<Environm
     .await
 }
 
+/// Changes an environment's tier and slot addresses.
+#[server(prefix = "/rpc", endpoint = "update_environment")]
+pub async fn update_environment(edit: EnvironmentForm) -> Result<Environment, AppError> {
+    use crate::backend::{catalog, rpc};
+    rpc::serve(|state, caller| async move {
+        let input = EnvironmentInput::from(&edit);
+        let patch = EnvironmentPatch {
+            tier: Some(input.tier),
+            slots: input.slots,
+        };
+        catalog::update_environment(&state.db, &caller, &edit.service, &edit.name, &patch).await
+    })
+    .await
+}
+
 fn options<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<(String, String)> {
     all.iter()
         .map(|&w| (name(w).to_owned(), name(w).replace('_', "-")))
@@ -110,9 +128,14 @@ fn options<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<(String,
 pub fn ServicesPage() -> impl IntoView {
     let new_service = ServerAction::<CreateService>::new();
     let new_environment = ServerAction::<CreateEnvironment>::new();
+    // Each environment's edit form has its own action; any of them succeeding reloads the list.
+    let edited = Trigger::new();
     let services = Resource::new(move || new_service.version().get(), |_| list_services());
     let environments = Resource::new(
-        move || new_environment.version().get(),
+        move || {
+            edited.track();
+            new_environment.version().get()
+        },
         |_| list_environments(),
     );
     let service_error = action_error(new_service);
@@ -178,7 +201,10 @@ pub fn ServicesPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match environments.await {
                             Ok(rows) if rows.is_empty() => view! { <p>"No environments yet."</p> }.into_any(),
-                            Ok(rows) => view! { <EnvironmentList rows /> }.into_any(),
+                            Ok(rows) => view! {
+                                <EnvironmentList rows=rows.clone() />
+                                {rows.into_iter().map(|environment| view! { <EditEnvironment environment edited /> }).collect_view()}
+                            }.into_any(),
                             Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
                         }
                     })}
@@ -219,5 +245,57 @@ fn EnvironmentList(rows: Vec<Environment>) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// The form that changes one environment's tier and, for blue-green, its slots' addresses.
+#[component]
+fn EditEnvironment(environment: Environment, edited: Trigger) -> impl IntoView {
+    let edit = ServerAction::<UpdateEnvironment>::new();
+    let error = action_error(edit);
+    Effect::new(move || {
+        if let Some(Ok(_)) = edit.value().get() {
+            edited.notify();
+        }
+    });
+    let key = format!("{}/{}", environment.service, environment.name);
+    let suffix = format!("-{}-{}", environment.service, environment.name);
+    let address = |color: SlotColor, part: fn(&crate::model::Slot) -> String| {
+        environment
+            .slots
+            .iter()
+            .find(|s| s.color == color)
+            .map(part)
+            .unwrap_or_default()
+    };
+    let upstream = |s: &crate::model::Slot| s.upstream.clone();
+    let health = |s: &crate::model::Slot| s.health_url.clone();
+    let slots = (environment.strategy == Strategy::BlueGreen).then(|| {
+        let suffix = suffix.clone();
+        view! {
+            <div class="row">
+                <Field label="Blue upstream" name="edit[blue_upstream]" error_for="slots.blue.upstream" error kind="url" value=address(SlotColor::Blue, upstream) id_suffix=suffix.clone() />
+                <Field label="Blue health URL" name="edit[blue_health_url]" error_for="slots.blue.health_url" error kind="url" value=address(SlotColor::Blue, health) id_suffix=suffix.clone() />
+            </div>
+            <div class="row">
+                <Field label="Green upstream" name="edit[green_upstream]" error_for="slots.green.upstream" error kind="url" value=address(SlotColor::Green, upstream) id_suffix=suffix.clone() />
+                <Field label="Green health URL" name="edit[green_health_url]" error_for="slots.green.health_url" error kind="url" value=address(SlotColor::Green, health) id_suffix=suffix />
+            </div>
+        }
+    });
+    view! {
+        <details class="card edit">
+            <summary>{format!("Edit {key}")}</summary>
+            <ActionForm action=edit attr:class="stack" attr:novalidate=true>
+                <FormError error />
+                <input type="hidden" name="edit[service]" value=environment.service.clone() />
+                <input type="hidden" name="edit[name]" value=environment.name.clone() />
+                <input type="hidden" name="edit[strategy]" value=environment.strategy.as_str() />
+                <SelectField label="Tier" name="edit[tier]" error_for="tier" error options=options(Tier::ALL, Tier::as_str) selected=environment.tier.as_str() id_suffix=suffix.clone() />
+                {slots}
+                <Submit label="Save changes" busy_label="Saving…" pending=edit.pending() />
+                {move || matches!(edit.value().get(), Some(Ok(_))).then(|| view! { <p class="form-success" role="status">"Saved."</p> })}
+            </ActionForm>
+        </details>
     }
 }
