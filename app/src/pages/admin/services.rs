@@ -10,8 +10,7 @@ use crate::{
     components::form::{action_error, reset_on_success, Field, FormError, SelectField, Submit},
     domain::{
         catalog::{
-            EnvironmentInput, EnvironmentPatch, ServiceInput, SlotColor, SlotInput, SlotsInput,
-            Strategy, Tier,
+            EnvironmentInput, ServiceInput, SlotColor, SlotInput, SlotsInput, Strategy, Tier,
         },
         Action,
     },
@@ -105,7 +104,10 @@ pub async fn create_environment(environment: EnvironmentForm) -> Result<Environm
 /// Changes an environment's tier and slot addresses.
 #[server(prefix = "/rpc", endpoint = "update_environment")]
 pub async fn update_environment(edit: EnvironmentForm) -> Result<Environment, AppError> {
-    use crate::backend::{catalog, rpc};
+    use crate::{
+        backend::{catalog, rpc},
+        domain::catalog::EnvironmentPatch,
+    };
     rpc::serve(|state, caller| async move {
         let input = EnvironmentInput::from(&edit);
         let patch = EnvironmentPatch {
@@ -129,13 +131,11 @@ pub fn ServicesPage() -> impl IntoView {
     let new_service = ServerAction::<CreateService>::new();
     let new_environment = ServerAction::<CreateEnvironment>::new();
     // Each environment's edit form has its own action; any of them succeeding reloads the list.
-    let edited = Trigger::new();
+    // (A counter, not a trigger: a resource refetches only when its source's value changes.)
+    let edited = RwSignal::new(0_u32);
     let services = Resource::new(move || new_service.version().get(), |_| list_services());
     let environments = Resource::new(
-        move || {
-            edited.track();
-            new_environment.version().get()
-        },
+        move || (new_environment.version().get(), edited.get()),
         |_| list_environments(),
     );
     let service_error = action_error(new_service);
@@ -250,12 +250,12 @@ fn EnvironmentList(rows: Vec<Environment>) -> impl IntoView {
 
 /// The form that changes one environment's tier and, for blue-green, its slots' addresses.
 #[component]
-fn EditEnvironment(environment: Environment, edited: Trigger) -> impl IntoView {
+fn EditEnvironment(environment: Environment, edited: RwSignal<u32>) -> impl IntoView {
     let edit = ServerAction::<UpdateEnvironment>::new();
     let error = action_error(edit);
     Effect::new(move || {
         if let Some(Ok(_)) = edit.value().get() {
-            edited.notify();
+            edited.update(|count| *count += 1);
         }
     });
     let key = format!("{}/{}", environment.service, environment.name);
