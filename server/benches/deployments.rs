@@ -504,6 +504,41 @@ async fn main() {
         options.samples
     );
     println!("filtered page 90% deep:  p50 {} p95 {} ({} rows; service, environment, status=failed, cursor)", ms(filtered.0), ms(filtered.1), filtered.2);
+    // Text search: a prefix of versions recorded early in the history, and a commit SHA.
+    let sha: String = app::on_pool!(db.reader(), |pool| {
+        sqlx::query_scalar("SELECT commit_sha FROM deployments WHERE id = $1")
+            .bind(deep.1)
+            .fetch_one(pool)
+            .await
+    })
+    .expect("a commit SHA");
+    let searches = options.samples.min(20);
+    let by_version = latencies(
+        addr,
+        &token,
+        "/api/v1/deployments?q=1.23.&limit=50",
+        searches,
+    )
+    .await;
+    let by_sha = latencies(
+        addr,
+        &token,
+        &format!("/api/v1/deployments?q={}", &sha[..10]),
+        searches,
+    )
+    .await;
+    println!(
+        "search q=1.23. (old):    p50 {} p95 {} ({} rows, {searches} samples)",
+        ms(by_version.0),
+        ms(by_version.1),
+        by_version.2
+    );
+    println!(
+        "search q=<SHA prefix>:   p50 {} p95 {} ({} row, {searches} samples)",
+        ms(by_sha.0),
+        ms(by_sha.1),
+        by_sha.2
+    );
     let _ = stop.send(());
     server.await.expect("server").expect("serve");
     if let Some(admin) = &options.postgres {

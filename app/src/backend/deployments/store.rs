@@ -331,9 +331,21 @@ pub async fn list(pool: Pool<'_>, selection: &Selection) -> Result<Vec<Deploymen
         add("d.started_at < ?", vec![Param::Int(to.millis())]);
     }
     if let Some(prefix) = &selection.prefix {
-        let pattern = format!("{}%", escape_like(prefix));
+        // Each engine's prefix index (see the search migration) needs its own form; the
+        // ESCAPE clause only when it is needed, as it keeps SQLite from using the index.
+        let version = match pool {
+            Pool::Sqlite(_) => "d.version",
+            Pool::Postgres(_) => "lower(d.version)",
+        };
+        let escaped = escape_like(prefix);
+        let escape = if escaped == *prefix {
+            ""
+        } else {
+            " ESCAPE '\\'"
+        };
+        let pattern = format!("{escaped}%");
         add(
-            "(LOWER(d.version) LIKE ? ESCAPE '\\' OR d.commit_sha LIKE ? ESCAPE '\\')",
+            &format!("({version} LIKE ?{escape} OR d.commit_sha LIKE ?{escape})"),
             vec![Param::Text(pattern.clone()), Param::Text(pattern)],
         );
     }
