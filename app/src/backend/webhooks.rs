@@ -130,7 +130,7 @@ pub async fn report(
         tx.commit()
             .await
             .map_err(|e| conflict_or_fail(caller, e, taken))?;
-        return Ok(Outcome::Recorded(load(db, caller, id).await?));
+        return Ok(Outcome::Recorded(deployments::load(db, caller, id).await?));
     };
     let unchanged = known.status == deployment.status
         || (known.status.is_final() && deployment.status == DeploymentStatus::Running);
@@ -152,14 +152,9 @@ pub async fn report(
     };
     deployments::finish_in(&mut tx, caller, &known, finish).await?;
     tx.commit().await.map_err(fail)?;
-    Ok(Outcome::Finished(load(db, caller, known.id).await?))
-}
-
-async fn load(db: &Database, caller: &Caller, id: i64) -> Result<Deployment, AppError> {
-    store::find(db.reader(), id)
-        .await
-        .map_err(|e| caller.fail(e))?
-        .ok_or_else(|| AppError::NotFound(format!("There is no deployment {id}.")))
+    Ok(Outcome::Finished(
+        deployments::load(db, caller, known.id).await?,
+    ))
 }
 
 #[cfg(test)]

@@ -32,6 +32,14 @@ where
     }
 }
 
+/// A body already read (a webhook's, whose signature was checked first) as JSON of type `T`,
+/// with the same errors as [`ApiJson`].
+pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    Json::<T>::from_bytes(body)
+        .map(|Json(value)| value)
+        .map_err(rejection_to_error)
+}
+
 /// A query string of type `T`, with rejections that name the parameter.
 #[derive(Debug)]
 pub struct ApiQuery<T>(pub T);

@@ -17,10 +17,12 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::error::{ApiError, ErrorBody};
+use super::{
+    error::{ApiError, ErrorBody},
+    json::parse_body,
+};
 
 /// Checks the signature in `header` of `headers` against `secret`, refusing with 401.
 fn verify(
@@ -43,26 +45,6 @@ fn verify(
             "The {header} signature does not match this body and the configured secret; check the secret on both sides."
         )))
     }
-}
-
-/// The body as JSON of type `T`, with the same errors as any JSON body.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_data() || inner.is_eof() && path != "." {
-            ApiError::Unprocessable {
-                message: format!("The JSON body has the wrong shape: {path}: {inner}"),
-                field: (path != ".").then_some(path),
-            }
-        } else {
-            ApiError::BadRequest {
-                message: format!("The body is not valid JSON: {inner}"),
-                field: None,
-            }
-        }
-    })
 }
 
 /// The identity a webhook records as; its signature was its authentication.
@@ -116,7 +98,7 @@ pub async fn github(
             return Ok((StatusCode::ACCEPTED, Json(json!({ "ignored": note }))).into_response());
         }
     }
-    let event: GithubDeploymentStatus = parse(&body)?;
+    let event: GithubDeploymentStatus = parse_body(&body)?;
     let Some(reported) = event
         .report(&settings.github_mapping)
         .map_err(app::error::AppError::from)?
@@ -145,7 +127,7 @@ pub async fn generic(
         "x-switchyard-signature-256",
         &body,
     )?;
-    let event: GenericEvent = parse(&body)?;
+    let event: GenericEvent = parse_body(&body)?;
     let reported = event.report().map_err(app::error::AppError::from)?;
     record(&state, &webhook_caller(caller, "generic"), &reported).await
 }

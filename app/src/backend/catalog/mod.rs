@@ -13,7 +13,9 @@ use super::{
 };
 use crate::{
     domain::{
-        catalog::{EnvironmentInput, EnvironmentPatch, ServiceInput, ServicePatch, Tier},
+        catalog::{
+            EnvironmentInput, EnvironmentPatch, NewSlot, ServiceInput, ServicePatch, SlotColor,
+        },
         Action, FieldError, Timestamp,
     },
     error::AppError,
@@ -68,11 +70,10 @@ pub(crate) async fn find_environment(
     {
         return Ok(environment);
     }
-    let known_service = store::service(db.reader(), service).await.map_err(fail)?;
-    Err(AppError::NotFound(match known_service {
-        None => format!("There is no service named {service}."),
-        Some(_) => format!("Service {service} has no environment named {name}."),
-    }))
+    find_service(db, caller, service).await?;
+    Err(AppError::NotFound(format!(
+        "Service {service} has no environment named {name}."
+    )))
 }
 
 /// Creates a service.
@@ -126,10 +127,7 @@ pub async fn create_environment(
     key: Option<&str>,
 ) -> Result<Made<Environment>, AppError> {
     caller.authorize(Action::ManageCatalog)?;
-    let owner = store::service(db.reader(), service)
-        .await
-        .map_err(|e| caller.fail(e))?
-        .ok_or_else(|| AppError::NotFound(format!("There is no service named {service}.")))?;
+    let owner = find_service(db, caller, service).await?;
     let environment = input.parse()?;
     let key = idempotency::key_for(caller, key, &(service, input))?;
     let service_name = &owner.name;
@@ -149,15 +147,12 @@ pub async fn create_environment(
             let id = store::insert_environment(&mut tx, owner.id, &environment, now)
                 .await
                 .map_err(|e| conflict_or_fail(caller, e, taken))?;
-            let slots: serde_json::Map<String, serde_json::Value> = environment
-                .slots
-                .iter()
-                .map(|slot| {
-                    let addresses =
-                        json!({ "upstream": slot.upstream, "health_url": slot.health_url });
-                    (slot.color.to_string(), addresses)
-                })
-                .collect();
+            let slots = slot_addresses(
+                environment
+                    .slots
+                    .iter()
+                    .map(|s| (s.color, &*s.upstream, &*s.health_url)),
+            );
             let after = json!({
                 "tier": environment.tier,
                 "strategy": environment.strategy,
@@ -188,10 +183,7 @@ pub async fn update_service(
     caller.authorize(Action::ManageCatalog)?;
     let change = patch.parse()?;
     let fail = |e| caller.fail(e);
-    let before = store::service(db.reader(), name)
-        .await
-        .map_err(fail)?
-        .ok_or_else(|| AppError::NotFound(format!("There is no service named {name}.")))?;
+    let before = find_service(db, caller, name).await?;
     let mut tx = db.begin().await.map_err(fail)?;
     store::update_service(&mut tx, before.id, &change)
         .await
@@ -240,42 +232,26 @@ pub async fn update_environment(
     store::update_environment(&mut tx, before.id, &change)
         .await
         .map_err(fail)?;
-    let summary = |tier: Tier, slots: Vec<(String, String, String)>| {
-        let slots: serde_json::Map<String, serde_json::Value> = slots
-            .into_iter()
-            .map(|(color, upstream, health_url)| {
-                (
-                    color,
-                    json!({ "upstream": upstream, "health_url": health_url }),
-                )
-            })
-            .collect();
-        json!({ "tier": tier, "slots": slots })
-    };
-    let old_slots = before.slots.iter().map(|s| {
-        (
-            s.color.to_string(),
-            s.upstream.clone(),
-            s.health_url.clone(),
+    let addresses = |slots: &[NewSlot]| {
+        slot_addresses(
+            slots
+                .iter()
+                .map(|s| (s.color, &*s.upstream, &*s.health_url)),
         )
-    });
-    let new_slots: Vec<_> = if change.slots.is_empty() {
-        old_slots.clone().collect()
-    } else {
-        change
+    };
+    let old_slots = slot_addresses(
+        before
             .slots
             .iter()
-            .map(|s| {
-                (
-                    s.color.to_string(),
-                    s.upstream.clone(),
-                    s.health_url.clone(),
-                )
-            })
-            .collect()
+            .map(|s| (s.color, &*s.upstream, &*s.health_url)),
+    );
+    let new_slots = if change.slots.is_empty() {
+        old_slots.clone()
+    } else {
+        addresses(&change.slots)
     };
-    let old = summary(before.tier, old_slots.collect());
-    let new = summary(change.tier.unwrap_or(before.tier), new_slots);
+    let old = json!({ "tier": before.tier, "slots": old_slots });
+    let new = json!({ "tier": change.tier.unwrap_or(before.tier), "slots": new_slots });
     let object = format!("environment:{service}/{name}");
     record_change(
         &mut tx,
@@ -292,6 +268,27 @@ pub async fn update_environment(
         .await
         .map_err(fail)?
         .ok_or_else(|| AppError::NotFound("The environment is gone.".into()))
+}
+
+/// Slot addresses as the audit log summarizes them: `{"blue": {"upstream", "health_url"}, …}`.
+fn slot_addresses<'a>(
+    slots: impl Iterator<Item = (SlotColor, &'a str, &'a str)>,
+) -> serde_json::Value {
+    slots
+        .map(|(color, upstream, health_url)| {
+            let addresses = json!({ "upstream": upstream, "health_url": health_url });
+            (color.to_string(), addresses)
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The service named, or a 404 saying so.
+async fn find_service(db: &Database, caller: &Caller, name: &str) -> Result<Service, AppError> {
+    store::service(db.reader(), name)
+        .await
+        .map_err(|e| caller.fail(e))?
+        .ok_or_else(|| AppError::NotFound(format!("There is no service named {name}.")))
 }
 
 /// A unique violation as the conflict `taken` describes; anything else as an internal error.

@@ -9,7 +9,8 @@ use super::super::{
 use crate::{
     domain::{
         catalog::{
-            EnvironmentChange, NewEnvironment, NewService, ServiceChange, SlotColor, Strategy, Tier,
+            EnvironmentChange, NewEnvironment, NewService, NewSlot, ServiceChange, SlotColor,
+            Strategy, Tier,
         },
         Timestamp,
     },
@@ -111,10 +112,19 @@ pub async fn insert_environment(
         .fetch_one(conn)
         .await
     })?;
-    for slot in &environment.slots {
+    save_slots(tx, id, &environment.slots).await?;
+    Ok(id)
+}
+
+/// Sets the addresses of environment `id`'s slots, creating them the first time; the
+/// versions they hold stay.
+async fn save_slots(tx: &mut Tx, id: i64, slots: &[NewSlot]) -> Result<(), StorageError> {
+    for slot in slots {
         on_tx!(tx, |conn| {
             sqlx::query(
-                "INSERT INTO slots (environment_id, color, upstream, health_url) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO slots (environment_id, color, upstream, health_url) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (environment_id, color) \
+                 DO UPDATE SET upstream = excluded.upstream, health_url = excluded.health_url",
             )
             .bind(id)
             .bind(slot.color.as_str())
@@ -125,7 +135,7 @@ pub async fn insert_environment(
             .map(drop)
         })?;
     }
-    Ok(id)
+    Ok(())
 }
 
 /// Replaces what `change` gives of service `id`.
@@ -164,21 +174,7 @@ pub async fn update_environment(
             .await
             .map(drop)
     })?;
-    for slot in &change.slots {
-        on_tx!(tx, |conn| {
-            sqlx::query(
-                "UPDATE slots SET upstream = $3, health_url = $4 WHERE environment_id = $1 AND color = $2",
-            )
-            .bind(id)
-            .bind(slot.color.as_str())
-            .bind(&slot.upstream)
-            .bind(&slot.health_url)
-            .execute(conn)
-            .await
-            .map(drop)
-        })?;
-    }
-    Ok(())
+    save_slots(tx, id, &change.slots).await
 }
 
 #[derive(Debug, FromRow)]

@@ -138,7 +138,7 @@ fn clone_of(error: &StorageError) -> StorageError {
     ))
 }
 
-async fn savepoint(tx: &mut Tx, sql: &str) -> Result<(), StorageError> {
+async fn savepoint_command(tx: &mut Tx, sql: &str) -> Result<(), StorageError> {
     on_tx!(tx, |conn| sqlx::query(sql).execute(conn).await.map(drop))?;
     Ok(())
 }
@@ -147,15 +147,17 @@ async fn savepoint(tx: &mut Tx, sql: &str) -> Result<(), StorageError> {
 /// inserted and its key remembered. A failure undoes only this item.
 async fn write_one(tx: &mut Tx, item: &Item) -> Result<Created, AppError> {
     let fail = |e| item.caller.fail(e);
-    savepoint(tx, "SAVEPOINT ingest_item").await.map_err(fail)?;
+    savepoint_command(tx, "SAVEPOINT ingest_item")
+        .await
+        .map_err(fail)?;
     let outcome = attempt(tx, item).await;
     let undo = !matches!(outcome, Ok(Attempt::Done(_)));
     if undo {
-        savepoint(tx, "ROLLBACK TO SAVEPOINT ingest_item")
+        savepoint_command(tx, "ROLLBACK TO SAVEPOINT ingest_item")
             .await
             .map_err(fail)?;
     }
-    savepoint(tx, "RELEASE SAVEPOINT ingest_item")
+    savepoint_command(tx, "RELEASE SAVEPOINT ingest_item")
         .await
         .map_err(fail)?;
     match outcome? {

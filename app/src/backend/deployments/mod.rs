@@ -291,7 +291,8 @@ pub async fn get(db: &Database, caller: &Caller, id: i64) -> Result<Deployment, 
     load(db, caller, id).await
 }
 
-async fn load(db: &Database, caller: &Caller, id: i64) -> Result<Deployment, AppError> {
+/// Deployment `id` as it is now, or a 404.
+pub(crate) async fn load(db: &Database, caller: &Caller, id: i64) -> Result<Deployment, AppError> {
     store::find(db.reader(), id)
         .await
         .map_err(|e| caller.fail(e))?
