@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{insert, store::Target};
 use crate::{
     backend::{
-        idempotency::{self, CheckError, Created, Earlier, IdempotencyKey},
+        idempotency::{self, Created, Earlier, IdempotencyKey},
         storage::Tx,
         Caller, Database, Engine, StorageError,
     },
@@ -182,11 +182,11 @@ enum Attempt {
 async fn attempt(tx: &mut Tx, item: &Item) -> Result<Attempt, AppError> {
     let fail = |e| item.caller.fail(e);
     if let Some(key) = &item.key {
-        match idempotency::check(tx, key, "deployment").await {
-            Ok(Some(Earlier(id))) => return Ok(Attempt::Done(Created { id, replayed: true })),
-            Ok(None) => {}
-            Err(CheckError::Reused) => return Err(CheckError::Reused.into_app(fail)),
-            Err(CheckError::Storage(error)) => return Err(fail(error)),
+        let earlier = idempotency::check(tx, key, "deployment")
+            .await
+            .map_err(|e| e.into_app(fail))?;
+        if let Some(Earlier(id)) = earlier {
+            return Ok(Attempt::Done(Created { id, replayed: true }));
         }
     }
     let id = insert(
