@@ -11,6 +11,7 @@ use std::{
 
 use app::{
     backend::{
+        operations::settings::OperationSettings,
         webhooks::{Secret, WebhookSettings},
         AuthSettings, Engine,
     },
@@ -43,6 +44,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// The CI webhooks' secrets and GitHub name mapping.
     pub webhooks: WebhookSettings,
+    /// Drivers and health checks per environment, from the file's `[[environment]]` tables.
+    pub operations: OperationSettings,
 }
 
 /// How log lines are written.
@@ -79,6 +82,7 @@ impl Default for Config {
             secure_cookies: false,
             trusted_proxies: Vec::new(),
             webhooks: WebhookSettings::default(),
+            operations: OperationSettings::default(),
         }
     }
 }
@@ -174,6 +178,9 @@ pub fn unknown_env_keys(env: &HashMap<String, String>) -> Vec<String> {
     unknown
 }
 
+/// The file's array of tables configuring operations per environment.
+const ENVIRONMENT_TABLES: &str = "environment";
+
 /// The environment variable naming the configuration file (like `--config`).
 pub const CONFIG_FILE_VAR: &str = "SWITCHYARD_CONFIG";
 
@@ -228,9 +235,20 @@ impl Config {
                 key: format!("{name} (in {path})"),
                 message,
             };
+            if name == ENVIRONMENT_TABLES {
+                self.operations =
+                    environments::parse(value).map_err(|(key, message)| ConfigError::Invalid {
+                        key: format!("{key} (in {path})"),
+                        message,
+                    })?;
+                continue;
+            }
             let key = KEYS.iter().find(|k| k.name == name).ok_or_else(|| {
                 let known: Vec<_> = KEYS.iter().map(|k| k.name).collect();
-                invalid(format!("unknown key; known keys are {}", known.join(", ")))
+                invalid(format!(
+                    "unknown key; known keys are {} and [[{ENVIRONMENT_TABLES}]] tables",
+                    known.join(", ")
+                ))
             })?;
             let text = match value {
                 toml::Value::String(s) => s.clone(),
@@ -357,5 +375,6 @@ fn parse_bool(value: &str) -> Result<bool, String> {
     }
 }
 
+mod environments;
 #[cfg(test)]
 mod tests;

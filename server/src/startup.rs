@@ -8,8 +8,14 @@ use std::{
 
 use app::{
     backend::{
-        accounts, deployments::ingest::Ingest, idempotency, login_attempts, sessions,
-        storage::redact_url, AppState, Database, StorageError,
+        accounts,
+        deployments::ingest::Ingest,
+        events::Events,
+        idempotency, login_attempts,
+        operations::{self, Operations},
+        sessions,
+        storage::redact_url,
+        AppState, Database, Engine, StorageError,
     },
     domain::Timestamp,
 };
@@ -68,7 +74,23 @@ impl Application {
             auth: config.auth,
             trusted_proxies: config.trusted_proxies.clone().into(),
             webhooks: config.webhooks.clone().into(),
+            operations: Operations::new(
+                config.operations.clone(),
+                uuid::Uuid::new_v4().simple().to_string(),
+            ),
+            events: Events::default(),
         };
+        // A SQLite database has one Switchyard process: whatever still runs was left by its
+        // previous life. PostgreSQL replicas interrupt only operations whose runner stopped
+        // beating.
+        let every = state.db.engine() == Engine::Sqlite;
+        let interrupted = operations::interrupt_orphans(&state, every, None).await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "operations left running by a stopped server are marked interrupted"
+            );
+        }
         let router = http::router(state.clone(), config);
         Ok(Self {
             listener,
@@ -117,6 +139,7 @@ impl Application {
         let addr = self.local_addr();
         tracing::info!(%addr, "listening on http://{addr}");
         let cleanup = tokio::spawn(delete_expired_sessions(self.state.db.clone()));
+        let maintenance = tokio::spawn(operations::maintain(self.state.clone()));
         let result = axum::serve(
             self.listener,
             self.router
@@ -125,6 +148,13 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         cleanup.abort();
+        maintenance.abort();
+        // Operations still running here will not finish: say so now rather than leave the
+        // lock to the heartbeat timeout.
+        let own = Some(self.state.operations.runner_id.as_str());
+        if let Err(error) = operations::interrupt_orphans(&self.state, false, own).await {
+            tracing::warn!(%error, "cannot mark this server's running operations interrupted");
+        }
         self.state.db.close().await;
         tracing::info!("stopped");
         result

@@ -28,6 +28,10 @@ pub struct AppState {
     pub ingest: super::deployments::ingest::Ingest,
     /// Secrets and name mapping of the CI webhooks.
     pub webhooks: Arc<super::webhooks::WebhookSettings>,
+    /// Drivers, health checks and the HTTP client operations run with.
+    pub operations: Arc<super::operations::Operations>,
+    /// What just happened, for live pages and other listeners.
+    pub events: super::events::Events,
 }
 
 /// Session lifetimes, from the configuration.

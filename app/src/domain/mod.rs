@@ -4,6 +4,7 @@
 pub mod account;
 pub mod catalog;
 pub mod deployment;
+pub mod operation;
 pub mod paging;
 pub mod role;
 pub mod throttle;

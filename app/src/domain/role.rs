@@ -90,6 +90,8 @@ pub enum Action {
     RecordDeployment,
     /// Create services and environments and set their slots.
     ManageCatalog,
+    /// Run operations: deploy to idle, switch, rollback, canary steps.
+    RunOperation,
 }
 
 impl Action {
@@ -98,6 +100,7 @@ impl Action {
         match self {
             Action::Read | Action::ManageOwnAccount => Role::Viewer,
             Action::RecordDeployment => Role::Engineer,
+            Action::RunOperation => Role::Releaser,
             Action::ManageUsers
             | Action::ManageTokens
             | Action::ReadAuditLog
@@ -115,6 +118,7 @@ impl Action {
             Action::ReadAuditLog => "read the audit log",
             Action::RecordDeployment => "record deployments",
             Action::ManageCatalog => "manage services and environments",
+            Action::RunOperation => "run operations (deploy, switch, rollback, canary)",
         }
     }
 }
@@ -133,6 +137,7 @@ mod tests {
             Action::ReadAuditLog,
             Action::RecordDeployment,
             Action::ManageCatalog,
+            Action::RunOperation,
         ] {
             let allowed: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may(action)).collect();
             assert!(!allowed.is_empty(), "{action:?} must be allowed to someone");
@@ -142,6 +147,8 @@ mod tests {
             assert!(Role::ALL[first..].iter().all(|r| r.may(action)));
         }
         assert!(!Role::Releaser.may(Action::ManageUsers));
+        assert!(Role::Releaser.may(Action::RunOperation));
+        assert!(!Role::Engineer.may(Action::RunOperation));
         assert!(Role::Viewer.may(Action::Read));
     }
 

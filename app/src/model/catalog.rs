@@ -44,7 +44,21 @@ pub struct Environment {
     pub revision: i64,
     /// Blue and green, for blue-green environments; empty otherwise.
     pub slots: Vec<Slot>,
+    /// Rolling and canary: the version all (or the stable share of) traffic reaches, once an
+    /// operation put one there.
+    pub current_version: Option<String>,
+    /// Canary: the new version taking part of the traffic, while a canary runs.
+    pub canary: Option<CanaryShare>,
     pub created_at: Timestamp,
+}
+
+/// A canary in progress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CanaryShare {
+    pub version: String,
+    /// Percent of traffic.
+    pub weight: u8,
 }
 
 impl Environment {

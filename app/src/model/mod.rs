@@ -80,6 +80,8 @@ pub struct AuditFilter {
 
 mod catalog;
 mod deployments;
+mod operations;
 
-pub use catalog::{Environment, Service, Slot};
+pub use catalog::{CanaryShare, Environment, Service, Slot};
 pub use deployments::{Deployment, DeploymentFilter, DeploymentPage, OverviewRow, Recorder};
+pub use operations::{EnvironmentView, LogLine, Operation, OperationStep};

@@ -173,3 +173,151 @@ fn webhook_settings_parse_and_keep_their_secrets_out_of_debug_output() {
     );
     assert_eq!(invalid_key(bad), "SWITCHYARD_GITHUB_WEBHOOK_SERVICES");
 }
+
+const ENVIRONMENTS: &str = r#"
+[[environment]]
+service = "china-car-parts"
+name = "production"
+driver = { kind = "command", program = "examples/nginx/switch.sh", args = ["--quiet"], timeout = "30s", env = { UPSTREAM_FILE = "/etc/nginx/upstream.conf" } }
+health = { path = "/api/v1/health", interval = "200ms", verify_for = "10s" }
+
+[[environment]]
+service = "china-car-parts"
+name = "staging"
+driver = { kind = "http", method = "PUT", url = "http://10.0.0.9:8080/deploy", headers = { Authorization = "Bearer ${DEPLOY_TOKEN}" } }
+canary = { steps = [5, 50, 100], pause = "2m" }
+"#;
+
+#[test]
+fn environment_tables_configure_drivers_and_health_checks() {
+    use app::backend::operations::settings::Driver;
+    let config = Config::load(Some(("switchyard.toml", ENVIRONMENTS)), &env(&[])).expect("valid");
+    let production = config
+        .operations
+        .find("china-car-parts", "production")
+        .expect("configured");
+    let Driver::Command(command) = &production.driver else {
+        panic!("a command driver")
+    };
+    assert_eq!(command.program.to_str(), Some("examples/nginx/switch.sh"));
+    assert_eq!(command.args, ["--quiet"]);
+    assert_eq!(command.timeout, Duration::from_secs(30));
+    assert_eq!(
+        command.env,
+        [(
+            "UPSTREAM_FILE".to_owned(),
+            "/etc/nginx/upstream.conf".to_owned()
+        )]
+    );
+    assert_eq!(production.health.interval, Duration::from_millis(200));
+    assert_eq!(production.health.path.as_deref(), Some("/api/v1/health"));
+    let staging = config
+        .operations
+        .find("china-car-parts", "staging")
+        .expect("configured");
+    let Driver::Http(http) = &staging.driver else {
+        panic!("an http driver")
+    };
+    assert_eq!(
+        (http.method.as_str(), http.url.as_str()),
+        ("PUT", "http://10.0.0.9:8080/deploy")
+    );
+    // The header keeps its variable reference: the secret is read when the request is sent.
+    assert_eq!(
+        http.headers,
+        [(
+            "Authorization".to_owned(),
+            "Bearer ${DEPLOY_TOKEN}".to_owned()
+        )]
+    );
+    assert_eq!(staging.canary.steps, [5, 50, 100]);
+    assert_eq!(staging.canary.pause, Some(Duration::from_secs(120)));
+}
+
+#[test]
+fn a_misconfigured_environment_table_names_its_key() {
+    let table = |body: &str| {
+        format!("[[environment]]\nservice = \"shop\"\nname = \"production\"\n{body}\n")
+    };
+    let cases = [
+        (
+            "driver = { kind = \"command\" }",
+            "environment[0].driver.program (in f.toml)",
+        ),
+        (
+            "driver = { kind = \"command\", program = \"  \" }",
+            "environment[0].driver.program (in f.toml)",
+        ),
+        (
+            "driver = { kind = \"http\", url = \"https://lb/switch\" }",
+            "environment[0].driver.url (in f.toml)",
+        ),
+        (
+            "driver = { kind = \"http\", url = \"not a url\" }",
+            "environment[0].driver.url (in f.toml)",
+        ),
+        (
+            "driver = { kind = \"http\" }",
+            "environment[0].driver.url (in f.toml)",
+        ),
+        (
+            "driver = { kind = \"http\", url = \"http://x/\", method = \"BREW\" }",
+            "environment[0].driver.method (in f.toml)",
+        ),
+        (
+            "driver = { kind = \"ssh\" }",
+            "environment[0].driver.kind (in f.toml)",
+        ),
+        (
+            "driver = { kind = \"command\", program = \"x\", url = \"http://x/\" }",
+            "environment[0].driver.url (in f.toml)",
+        ),
+        (
+            "driver = { kind = \"command\", program = \"x\", timeout = \"0s\" }",
+            "environment[0].driver.timeout (in f.toml)",
+        ),
+        (
+            "driver = { kind = \"command\", program = \"x\" }\nhealth = { path = \"health\" }",
+            "environment[0].health.path (in f.toml)",
+        ),
+        (
+            "driver = { kind = \"command\", program = \"x\" }\nhealth = { interval = \"soon\" }",
+            "environment[0].health.interval (in f.toml)",
+        ),
+        (
+            "driver = { kind = \"command\", program = \"x\" }\ncanary = { steps = [50, 10, 100] }",
+            "environment[0].canary.steps (in f.toml)",
+        ),
+        (
+            "driver = { kind = \"command\", program = \"x\" }\ncanary = { steps = [10, 50] }",
+            "environment[0].canary.steps (in f.toml)",
+        ),
+        (
+            "driver = { kind = \"command\", program = \"x\", colour = \"blue\" }",
+            "environment[0] (in f.toml)",
+        ),
+        ("", "environment[0] (in f.toml)"),
+    ];
+    for (body, key) in cases {
+        let file = table(body);
+        assert_eq!(
+            invalid_key(Config::load(Some(("f.toml", &file)), &env(&[]))),
+            key,
+            "{body}"
+        );
+    }
+    let twice = format!(
+        "{}{}",
+        table("driver = { kind = \"command\", program = \"x\" }"),
+        table("driver = { kind = \"command\", program = \"y\" }")
+    );
+    assert_eq!(
+        invalid_key(Config::load(Some(("f.toml", &twice)), &env(&[]))),
+        "environment[1].name (in f.toml)"
+    );
+    let bad_name = "[[environment]]\nservice = \"Shop\"\nname = \"production\"\ndriver = { kind = \"command\", program = \"x\" }\n";
+    assert_eq!(
+        invalid_key(Config::load(Some(("f.toml", bad_name)), &env(&[]))),
+        "environment[0].service (in f.toml)"
+    );
+}

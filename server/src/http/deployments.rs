@@ -163,9 +163,10 @@ pub async fn list_deployments(
 }
 
 /// A deployment id from the path; anything else names no deployment.
-fn deployment_id(text: &str) -> Result<i64, ApiError> {
+/// A record id from the path: "There is no deployment x; ids are numbers." otherwise.
+pub(super) fn numeric_id(what: &str, text: &str) -> Result<i64, ApiError> {
     text.parse()
-        .map_err(|_| ApiError::NotFound(format!("There is no deployment {text}; ids are numbers.")))
+        .map_err(|_| ApiError::NotFound(format!("There is no {what} {text}; ids are numbers.")))
 }
 
 /// `GET /api/v1/deployments/{id}`
@@ -175,7 +176,7 @@ pub async fn get_deployment(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Deployment>, ApiError> {
-    let id = deployment_id(&id)?;
+    let id = numeric_id("deployment", &id)?;
     Ok(Json(deployments::get(&state.db, &caller, id).await?))
 }
 
@@ -187,7 +188,7 @@ pub async fn finish_deployment(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<FinishInput>,
 ) -> Result<Json<Deployment>, ApiError> {
-    let id = deployment_id(&id)?;
+    let id = numeric_id("deployment", &id)?;
     Ok(Json(
         deployments::finish(&state.db, &caller, id, &input).await?,
     ))
@@ -208,7 +209,7 @@ pub async fn add_note(
     Path(id): Path<String>,
     ApiJson(note): ApiJson<Note>,
 ) -> Result<Json<Deployment>, ApiError> {
-    let id = deployment_id(&id)?;
+    let id = numeric_id("deployment", &id)?;
     Ok(Json(
         deployments::add_note(&state.db, &caller, id, &note.note).await?,
     ))

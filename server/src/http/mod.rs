@@ -8,6 +8,7 @@ pub mod error;
 mod health;
 pub mod json;
 mod openapi;
+mod operations;
 pub mod request_context;
 mod session;
 mod webhooks;
@@ -68,6 +69,9 @@ fn api_router() -> Router<AppState> {
         .routes(routes!(deployments::finish_deployment))
         .routes(routes!(deployments::add_note))
         .routes(routes!(deployments::get_overview))
+        .routes(routes!(operations::start_operation))
+        .routes(routes!(operations::get_operation))
+        .routes(routes!(operations::environment_events))
         .routes(routes!(webhooks::github))
         .routes(routes!(webhooks::generic))
         .split_for_parts();

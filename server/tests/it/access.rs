@@ -191,6 +191,27 @@ const MATRIX: &[Row] = &[
     page("/admin", Role::Admin),
     page("/admin/tokens", Role::Admin),
     page("/admin/audit", Role::Admin),
+    // Operations: an unknown environment answers 404 to those allowed in.
+    rest(
+        "POST",
+        "/api/v1/services/none/environments/none/operations",
+        r#"{"action":"switch","expected_revision":0}"#,
+        Role::Releaser,
+    ),
+    rest("GET", "/api/v1/operations/999999", "", Role::Viewer),
+    rest(
+        "GET",
+        "/api/v1/services/none/environments/none/events",
+        "",
+        Role::Viewer,
+    ),
+    rpc(
+        "start_operation",
+        "service=none&environment=none&operation[action]=switch&operation[expected_revision]=0",
+        Role::Releaser,
+    ),
+    rpc("environment_page", "service=none&environment=none", Role::Viewer),
+    page("/services/none/environments/none", Role::Viewer),
 ];
 
 /// A caller of the matrix: who, how, and what role (none for nobody or a dead token).

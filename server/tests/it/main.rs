@@ -10,6 +10,7 @@ mod errors;
 mod health;
 mod identity;
 mod openapi;
+mod operations;
 mod pages;
 mod process;
 mod storage;

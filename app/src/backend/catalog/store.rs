@@ -14,7 +14,7 @@ use crate::{
         },
         Timestamp,
     },
-    model::{Environment, Service, Slot},
+    model::{CanaryShare, Environment, Service, Slot},
     on_pool, on_tx,
 };
 
@@ -186,6 +186,9 @@ struct EnvironmentRow {
     strategy: String,
     live_slot: Option<String>,
     revision: i64,
+    current_version: Option<String>,
+    canary_version: Option<String>,
+    canary_weight: Option<i64>,
     created_at: Timestamp,
 }
 
@@ -199,7 +202,8 @@ struct SlotRow {
 }
 
 const ENVIRONMENT_SELECT: &str = "SELECT e.id, s.name AS service, e.name, e.tier, e.strategy, \
-    e.live_slot, e.revision, e.created_at FROM environments e JOIN services s ON s.id = e.service_id";
+    e.live_slot, e.revision, e.current_version, e.canary_version, e.canary_weight, e.created_at \
+    FROM environments e JOIN services s ON s.id = e.service_id";
 const SLOT_SELECT: &str = "SELECT environment_id, color, upstream, health_url, version FROM slots";
 
 /// Every environment with its slots, by service and name.
@@ -293,6 +297,16 @@ fn assemble(
                     .map(|slot| stored(SlotColor::parse("live_slot", &slot)))
                     .transpose()?,
                 revision: row.revision,
+                current_version: row.current_version,
+                canary: match (row.canary_version, row.canary_weight) {
+                    (Some(version), Some(weight)) => Some(CanaryShare {
+                        version,
+                        weight: u8::try_from(weight).map_err(|_| {
+                            StorageError::Corrupt(format!("canary weight {weight}"))
+                        })?,
+                    }),
+                    _ => None,
+                },
                 created_at: row.created_at,
             })
         })

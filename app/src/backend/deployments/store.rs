@@ -407,3 +407,19 @@ pub async fn environment_id(tx: &mut Tx, id: i64) -> Result<Option<i64>, Storage
             .await
     })?)
 }
+
+/// The deployments operations opened in an environment that still run: (id, version, slot).
+pub async fn running_from_operations(
+    tx: &mut Tx,
+    environment_id: i64,
+) -> Result<Vec<(i64, String, Option<String>)>, StorageError> {
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT id, version, slot FROM deployments \
+             WHERE environment_id = $1 AND status = 'running' AND source = 'operation' ORDER BY id",
+        )
+        .bind(environment_id)
+        .fetch_all(conn)
+        .await
+    })?)
+}

@@ -1,0 +1,48 @@
+//! What just happened, for whoever listens in this process: the live pages today; incident
+//! timelines and checklists later. Events only say what changed; listeners read the details
+//! from the database, which is the truth shared by every replica.
+
+use tokio::sync::broadcast;
+
+/// Something changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// An operation started, moved to a step, logged, or ended.
+    OperationChanged {
+        environment_id: i64,
+        operation_id: i64,
+    },
+}
+
+impl Event {
+    /// The environment the event is about.
+    pub fn environment_id(&self) -> i64 {
+        match self {
+            Event::OperationChanged { environment_id, .. } => *environment_id,
+        }
+    }
+}
+
+/// The in-process event bus, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Events(broadcast::Sender<Event>);
+
+/// Events kept for a slow listener before it starts missing some (it then re-reads).
+const BACKLOG: usize = 1024;
+
+impl Default for Events {
+    fn default() -> Self {
+        Self(broadcast::channel(BACKLOG).0)
+    }
+}
+
+impl Events {
+    /// Tells every listener; nobody listening is fine.
+    pub fn publish(&self, event: Event) {
+        let _ = self.0.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.0.subscribe()
+    }
+}

@@ -1,0 +1,474 @@
+//! Operations: releasers deploy to idle, switch, roll back and step canaries; Switchyard runs
+//! the environment's driver and health checks step by step ([`runner`]), records the
+//! deployment, and audits every start and end.
+//!
+//! One operation per environment at a time is the database's rule (a unique index over
+//! running operations), so it holds across replicas; a request made on an older view of the
+//! environment (its `revision`) is refused before it can take the lock.
+
+pub mod drivers;
+pub mod http;
+mod runner;
+pub mod settings;
+pub mod store;
+
+use std::{sync::Arc, time::Duration};
+
+use serde_json::json;
+
+use self::{
+    http::HttpClient,
+    settings::{EnvironmentSettings, OperationSettings},
+    store::{NewOperation, Running},
+};
+use super::{
+    catalog::{self, record as audit_created},
+    deployments::{self, store as deployment_store},
+    events::Event,
+    storage::{is_unique_violation, Tx},
+    AppState, Caller, Database, StorageError,
+};
+use crate::{
+    domain::{
+        deployment::{DeploymentStatus, Finish, NewDeployment, Version},
+        operation::{
+            plan, Canary, EnvironmentState, OperationInput, OperationStatus, Plan, Refusal, Run,
+        },
+        Action, FieldError, Timestamp,
+    },
+    error::AppError,
+    model::{Environment, EnvironmentView, Operation},
+};
+
+/// How often a runner says its operations are alive.
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
+/// A running operation whose runner has not beaten for this long was orphaned by a replica
+/// that stopped.
+pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What operations need beyond the database: the operator's settings, an HTTP client, and the
+/// name this process runs operations under.
+#[derive(Debug)]
+pub struct Operations {
+    pub settings: OperationSettings,
+    pub client: HttpClient,
+    /// Unique per process start, so a replica can tell its own operations from others'.
+    pub runner_id: String,
+}
+
+impl Operations {
+    pub fn new(settings: OperationSettings, runner_id: String) -> Arc<Self> {
+        Arc::new(Self {
+            settings,
+            client: HttpClient::default(),
+            runner_id,
+        })
+    }
+}
+
+/// Starts an operation on `service`'s environment `environment`; it runs in the background
+/// and is returned as it starts.
+pub async fn start(
+    state: &AppState,
+    caller: &Caller,
+    service: &str,
+    environment: &str,
+    input: &OperationInput,
+) -> Result<Operation, AppError> {
+    caller.authorize(Action::RunOperation)?;
+    let request = input.parse()?;
+    let db = &state.db;
+    let fail = |e| caller.fail(e);
+    let target = catalog::find_environment(db, caller, service, environment).await?;
+    let settings = configured(state, &target)?;
+    if let Some(running) = store::running(db.reader(), target.id).await.map_err(fail)? {
+        return Err(busy(&target, &running));
+    }
+    let before = environment_state(db, &target).await.map_err(fail)?;
+    let plan =
+        plan(&before, &request, &settings.canary.steps).map_err(|refusal| match refusal {
+            Refusal::Invalid(e) => AppError::Invalid(e),
+            Refusal::Conflict(e) => AppError::Conflict(e),
+        })?;
+    let mut tx = db.begin().await.map_err(fail)?;
+    if !store::hold_revision(&mut tx, target.id, request.expected_revision)
+        .await
+        .map_err(fail)?
+    {
+        drop(tx);
+        return Err(moved_on(db, caller, &target).await);
+    }
+    let now = Timestamp::now();
+    let actor = caller.actor();
+    let row = NewOperation {
+        environment_id: target.id,
+        action: plan.action,
+        version: plan.version.as_ref().map(Version::as_str),
+        target_slot: plan.target_slot,
+        canary_weight: plan.weight,
+        base_revision: request.expected_revision,
+        requested_by_kind: actor.kind(),
+        requested_by: actor.name(),
+        runner: &state.operations.runner_id,
+        now,
+    };
+    let id = match store::insert(&mut tx, &row).await {
+        Ok(id) => id,
+        Err(StorageError::Query(e)) if is_unique_violation(&e) => {
+            drop(tx);
+            return Err(moved_on(db, caller, &target).await);
+        }
+        Err(e) => return Err(fail(e)),
+    };
+    let names: Vec<String> = plan.steps.iter().map(|s| s.describe()).collect();
+    store::insert_steps(&mut tx, id, &names)
+        .await
+        .map_err(fail)?;
+    let deployment_id = open_deployment(&mut tx, caller, &target, &plan, id, now).await?;
+    if let Some(deployment_id) = deployment_id {
+        store::set_deployment(&mut tx, id, deployment_id)
+            .await
+            .map_err(fail)?;
+    }
+    let after = json!({
+        "action": plan.action,
+        "version": plan.version,
+        "target_slot": plan.target_slot,
+        "canary_weight": plan.weight,
+        "revision": request.expected_revision,
+        "deployment": deployment_id,
+    });
+    let object = format!("environment:{}/{}", target.service, target.name);
+    audit_created(&mut tx, caller, "operation.started", object, after, now).await?;
+    tx.commit().await.map_err(fail)?;
+    state.events.publish(Event::OperationChanged {
+        environment_id: target.id,
+        operation_id: id,
+    });
+    runner::spawn(
+        state.clone(),
+        runner::Job {
+            id,
+            environment: target,
+            settings: settings.clone(),
+            run: Run::new(plan),
+            caller: caller.clone(),
+            deployment_id,
+        },
+    );
+    load(db, caller, id).await
+}
+
+/// The operator's settings for `environment`, checked to be runnable: a missing or broken
+/// driver refuses before anything is recorded.
+fn configured<'a>(
+    state: &'a AppState,
+    environment: &Environment,
+) -> Result<&'a EnvironmentSettings, AppError> {
+    let (service, name) = (&environment.service, &environment.name);
+    let settings = state
+        .operations
+        .settings
+        .find(service, name)
+        .ok_or_else(|| {
+            FieldError::new(
+                "driver",
+                format!(
+                    "{service}/{name} has no driver, so Switchyard cannot act on it. An operator adds an [[environment]] table for it to the server's configuration file (see README: Operations)."
+                ),
+            )
+        })?;
+    drivers::check(&settings.driver).map_err(|why| {
+        FieldError::new(
+            "driver",
+            format!(
+                "The driver of {service}/{name} is misconfigured: {why}. An operator fixes its [[environment]] table in the server's configuration file."
+            ),
+        )
+    })?;
+    Ok(settings)
+}
+
+/// The refusal for a request that lost a race: another operation runs, or one ended and
+/// moved the state on.
+async fn moved_on(db: &Database, caller: &Caller, environment: &Environment) -> AppError {
+    match store::running(db.reader(), environment.id).await {
+        Ok(Some(running)) => busy(environment, &running),
+        Ok(None) => stale(db, caller, environment).await,
+        Err(e) => caller.fail(e),
+    }
+}
+
+fn busy(environment: &Environment, running: &Running) -> AppError {
+    AppError::Conflict(FieldError::new(
+        "action",
+        format!(
+            "{} is busy: {} started a {} (operation {}) at {}. Wait for it to finish, then try again.",
+            environment.name, running.requested_by, running.action, running.id, running.started_at
+        ),
+    ))
+}
+
+async fn stale(db: &Database, caller: &Caller, environment: &Environment) -> AppError {
+    let now = catalog::store::environment_by_id(db.reader(), environment.id).await;
+    match now {
+        Ok(Some(now)) => AppError::Conflict(FieldError::new(
+            "expected_revision",
+            format!(
+                "{} changed since you looked: it is at revision {}{} now. Look at its new state, then try again.",
+                now.name,
+                now.revision,
+                now.live_slot
+                    .map(|slot| format!(" with {slot} live"))
+                    .unwrap_or_default()
+            ),
+        )),
+        Ok(None) => AppError::NotFound("The environment is gone.".into()),
+        Err(e) => caller.fail(e),
+    }
+}
+
+/// The deployment the operation records: the running one it continues, or a new one (which
+/// supersedes deployments earlier operations left running, such as a deploy to idle that was
+/// never switched).
+async fn open_deployment(
+    tx: &mut Tx,
+    caller: &Caller,
+    environment: &Environment,
+    plan: &Plan,
+    operation_id: i64,
+    now: Timestamp,
+) -> Result<Option<i64>, AppError> {
+    let Some(intent) = &plan.deployment else {
+        return Ok(None);
+    };
+    let fail = |e| caller.fail(e);
+    let running = deployment_store::running_from_operations(tx, environment.id)
+        .await
+        .map_err(fail)?;
+    let slot = intent.slot.map(|s| s.as_str().to_owned());
+    if intent.continues_running {
+        if let Some((id, ..)) = running
+            .iter()
+            .find(|(_, version, s)| version == intent.version.as_str() && *s == slot)
+        {
+            return Ok(Some(*id));
+        }
+    }
+    for (id, ..) in &running {
+        let note = format!("Superseded by operation {operation_id} before it took all traffic.");
+        end_deployment(
+            tx,
+            caller,
+            *id,
+            DeploymentStatus::Cancelled,
+            Some(&note),
+            now,
+        )
+        .await?;
+    }
+    let deployment = NewDeployment {
+        service: parse_name("service", &environment.service)?,
+        environment: parse_name("environment", &environment.name)?,
+        version: intent.version.clone(),
+        commit_sha: None,
+        commit_at: None,
+        started_at: now,
+        finished_at: None,
+        status: DeploymentStatus::Running,
+        strategy: None,
+        slot: intent.slot,
+        notes: format!("Operation {operation_id}: {}", plan.question),
+        url: None,
+        is_rollback: intent.is_rollback,
+    };
+    let target = deployment_store::Target {
+        service_id: service_id(tx, caller, environment).await?,
+        environment_id: environment.id,
+        strategy: environment.strategy,
+    };
+    let id = deployments::insert(
+        tx,
+        caller,
+        &deployment,
+        target,
+        crate::domain::deployment::Source::Operation,
+        None,
+    )
+    .await?;
+    Ok(Some(id))
+}
+
+fn parse_name(field: &str, name: &str) -> Result<crate::domain::catalog::Name, AppError> {
+    Ok(crate::domain::catalog::Name::parse(field, name)?)
+}
+
+async fn service_id(
+    tx: &mut Tx,
+    caller: &Caller,
+    environment: &Environment,
+) -> Result<i64, AppError> {
+    let id: i64 = crate::on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT service_id FROM environments WHERE id = $1")
+            .bind(environment.id)
+            .fetch_one(conn)
+            .await
+    })
+    .map_err(|e| caller.fail(e.into()))?;
+    Ok(id)
+}
+
+/// Ends deployment `id` (if it still runs) with `status`, noting why.
+async fn end_deployment(
+    tx: &mut Tx,
+    caller: &Caller,
+    id: i64,
+    status: DeploymentStatus,
+    note: Option<&str>,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let fail = |e| caller.fail(e);
+    let Some(current) = deployment_store::find_in(tx, id).await.map_err(fail)? else {
+        return Ok(());
+    };
+    if current.status != DeploymentStatus::Running {
+        return Ok(());
+    }
+    if let Some(note) = note {
+        deployment_store::append_note(tx, id, note)
+            .await
+            .map_err(fail)?;
+    }
+    let finish = Finish {
+        status,
+        finished_at: now.max(current.started_at),
+    };
+    deployments::finish_in(tx, caller, &current, finish).await
+}
+
+/// The environment as operations plan from it.
+pub async fn environment_state(
+    db: &Database,
+    environment: &Environment,
+) -> Result<EnvironmentState, StorageError> {
+    let version = |text: &Option<String>| text.as_deref().and_then(|v| Version::parse(v).ok());
+    let slot_version = |color| {
+        environment
+            .slots
+            .iter()
+            .find(|s| s.color == color)
+            .and_then(|s| version(&s.version))
+    };
+    let mut state = EnvironmentState {
+        name: environment.name.clone(),
+        strategy: environment.strategy,
+        revision: environment.revision,
+        live: environment.live_slot,
+        blue: slot_version(crate::domain::catalog::SlotColor::Blue),
+        green: slot_version(crate::domain::catalog::SlotColor::Green),
+        current_version: version(&environment.current_version),
+        canary: environment.canary.as_ref().and_then(|c| {
+            Some(Canary {
+                version: Version::parse(&c.version).ok()?,
+                weight: c.weight,
+            })
+        }),
+        previous_version: None,
+    };
+    let current = state.live_version().map(|v| v.as_str().to_owned());
+    state.previous_version =
+        version(&store::previous_version(db.reader(), environment.id, current.as_deref()).await?);
+    Ok(state)
+}
+
+/// One operation, with its steps and log.
+pub async fn get(db: &Database, caller: &Caller, id: i64) -> Result<Operation, AppError> {
+    caller.authorize(Action::Read)?;
+    load(db, caller, id).await
+}
+
+async fn load(db: &Database, caller: &Caller, id: i64) -> Result<Operation, AppError> {
+    store::get(db.reader(), id)
+        .await
+        .map_err(|e| caller.fail(e))?
+        .ok_or_else(|| AppError::NotFound(format!("There is no operation {id}.")))
+}
+
+/// Everything the environment page shows.
+pub async fn view(
+    state: &AppState,
+    caller: &Caller,
+    service: &str,
+    environment: &str,
+) -> Result<EnvironmentView, AppError> {
+    let principal = caller.authorize(Action::Read)?;
+    let db = &state.db;
+    let fail = |e| caller.fail(e);
+    let environment = catalog::find_environment(db, caller, service, environment).await?;
+    let settings = state.operations.settings.find(service, &environment.name);
+    let recent = store::recent(db.reader(), environment.id, 11)
+        .await
+        .map_err(fail)?;
+    let operation = match recent.first() {
+        Some(newest) => store::get(db.reader(), newest.id).await.map_err(fail)?,
+        None => None,
+    };
+    Ok(EnvironmentView {
+        state: environment_state(db, &environment).await.map_err(fail)?,
+        canary_steps: settings.map_or_else(
+            || crate::domain::operation::DEFAULT_CANARY_STEPS.to_vec(),
+            |s| s.canary.steps.clone(),
+        ),
+        has_driver: settings.is_some(),
+        may_operate: principal.role().may(Action::RunOperation),
+        operation,
+        history: recent.into_iter().skip(1).collect(),
+        environment,
+    })
+}
+
+/// Marks operations nobody runs any more `interrupted`, releasing their lock, and re-reads
+/// their environment's health into their log. `every`: all running ones (a single SQLite
+/// process starting); `gone`: this process's own (at shutdown).
+pub async fn interrupt_orphans(
+    state: &AppState,
+    every: bool,
+    gone: Option<&str>,
+) -> Result<usize, StorageError> {
+    let stale = Timestamp::now().minus(HEARTBEAT_TIMEOUT);
+    let orphans = store::orphans(state.db.reader(), stale, gone, every).await?;
+    for (id, environment_id) in &orphans {
+        runner::interrupt(state, *id, *environment_id).await?;
+    }
+    Ok(orphans.len())
+}
+
+/// Keeps this process's operations alive in the database and interrupts those of replicas
+/// that stopped. Runs until the process ends.
+pub async fn maintain(state: AppState) {
+    let mut interval = tokio::time::interval(HEARTBEAT_INTERVAL);
+    loop {
+        interval.tick().await;
+        let runner = &state.operations.runner_id;
+        if let Err(error) = store::heartbeat(state.db.writer(), runner, Timestamp::now()).await {
+            tracing::warn!(%error, "cannot record the operations' heartbeat");
+        }
+        match interrupt_orphans(&state, false, None).await {
+            Ok(0) => {}
+            Ok(count) => {
+                tracing::warn!(count, "marked operations of a stopped replica interrupted")
+            }
+            Err(error) => tracing::warn!(%error, "cannot look for orphaned operations"),
+        }
+    }
+}
+
+/// How an operation's ending is told in the audit log.
+fn audit_action(status: OperationStatus) -> &'static str {
+    match status {
+        OperationStatus::Succeeded => "operation.succeeded",
+        OperationStatus::Failed => "operation.failed",
+        OperationStatus::Interrupted => "operation.interrupted",
+        OperationStatus::Running => "operation.started",
+    }
+}

@@ -1,0 +1,457 @@
+//! Runs one operation in the background: hands each step of the plan to the driver or the
+//! health checker, writes the steps and log lines as they happen (so every open page follows
+//! along), and applies the ending in one transaction with its audit entry.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::{
+    audit_action,
+    drivers::{self, DriverCall, LogSender},
+    end_deployment,
+    http::seconds,
+    settings::{slot_of, EnvironmentSettings},
+    store,
+};
+use crate::{
+    backend::{
+        audit::{self, Actor, Entry},
+        catalog,
+        events::Event,
+        AppState, Caller, StorageError,
+    },
+    domain::{
+        operation::{
+            DriverAction, Ending, LogStream, Next, OperationStatus, Run, Step, StepOutcome,
+            StepStatus,
+        },
+        Timestamp,
+    },
+    model::{Environment, LogLine},
+};
+
+/// Log lines are written in batches at most this far apart.
+const FLUSH_EVERY: Duration = Duration::from_millis(150);
+
+/// An operation ready to run.
+#[derive(Debug)]
+pub(super) struct Job {
+    pub id: i64,
+    pub environment: Environment,
+    pub settings: EnvironmentSettings,
+    pub run: Run,
+    /// Who asked: the ending is audited in their name.
+    pub caller: Caller,
+    pub deployment_id: Option<i64>,
+}
+
+pub(super) fn spawn(state: AppState, job: Job) {
+    tokio::spawn(async move {
+        let id = job.id;
+        if let Err(error) = execute(&state, job).await {
+            // The operation stays running until the heartbeat sweep interrupts it.
+            tracing::error!(%error, operation = id, "an operation could not be recorded");
+        }
+    });
+}
+
+/// The operation's log, written in batches.
+struct Log<'a> {
+    state: &'a AppState,
+    id: i64,
+    environment_id: i64,
+    next_seq: i64,
+    pending: Vec<LogLine>,
+}
+
+impl Log<'_> {
+    fn push(&mut self, stream: LogStream, line: impl Into<String>) {
+        self.pending.push(LogLine {
+            seq: self.next_seq,
+            at: Timestamp::now(),
+            stream,
+            line: line.into(),
+        });
+        self.next_seq += 1;
+    }
+
+    async fn flush(&mut self) -> Result<(), StorageError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.state.db.begin().await?;
+        store::append_log(&mut tx, self.id, &self.pending).await?;
+        tx.commit().await?;
+        self.pending.clear();
+        self.changed();
+        Ok(())
+    }
+
+    fn changed(&self) {
+        self.state.events.publish(Event::OperationChanged {
+            environment_id: self.environment_id,
+            operation_id: self.id,
+        });
+    }
+}
+
+async fn execute(state: &AppState, mut job: Job) -> Result<(), StorageError> {
+    let planned = job.run.plan().steps.len() as i64;
+    let mut log = Log {
+        state,
+        id: job.id,
+        environment_id: job.environment.id,
+        next_seq: 0,
+        pending: Vec::new(),
+    };
+    log.push(
+        LogStream::Info,
+        format!(
+            "{} asked: {}",
+            job.caller.actor().name(),
+            job.run.plan().question
+        ),
+    );
+    let (sender, mut receiver) = mpsc::unbounded_channel();
+    let (mut forward_position, mut recovery_count) = (0_i64, 0_i64);
+    let mut next = job.run.next(None);
+    let ending = loop {
+        let (step, recovery) = match next {
+            Next::Run { step, recovery } => (step, recovery),
+            Next::End(ending) => break ending,
+        };
+        let position = if recovery {
+            recovery_count += 1;
+            planned + recovery_count - 1
+        } else {
+            forward_position += 1;
+            forward_position - 1
+        };
+        let name = if recovery {
+            format!("Undo: {}", step.describe())
+        } else {
+            step.describe()
+        };
+        store::set_step(
+            state.db.writer(),
+            job.id,
+            position,
+            &name,
+            StepStatus::Running,
+            Timestamp::now(),
+        )
+        .await?;
+        log.push(LogStream::Info, format!("{name}…"));
+        log.flush().await?;
+        let (status, outcome) = {
+            let work = run_step(state, &job, &step, &sender);
+            tokio::pin!(work);
+            let mut ticker = tokio::time::interval(FLUSH_EVERY);
+            loop {
+                tokio::select! {
+                    result = &mut work => break result,
+                    Some((stream, line)) = receiver.recv() => log.push(stream, line),
+                    _ = ticker.tick() => log.flush().await?,
+                }
+            }
+        };
+        while let Ok((stream, line)) = receiver.try_recv() {
+            log.push(stream, line);
+        }
+        match &outcome {
+            StepOutcome::Succeeded => log.push(LogStream::Info, format!("{name}: done.")),
+            StepOutcome::Failed(reason) => log.push(LogStream::Error, format!("{name}: {reason}")),
+        }
+        log.flush().await?;
+        store::set_step(
+            state.db.writer(),
+            job.id,
+            position,
+            &name,
+            status,
+            Timestamp::now(),
+        )
+        .await?;
+        next = job.run.next(Some(outcome));
+    };
+    match &ending.error {
+        None => log.push(LogStream::Info, "Finished."),
+        Some(error) => log.push(LogStream::Error, error.clone()),
+    }
+    log.flush().await?;
+    finish(state, &job, &ending).await?;
+    log.changed();
+    Ok(())
+}
+
+/// Runs one step; its output goes to `output`.
+async fn run_step(
+    state: &AppState,
+    job: &Job,
+    step: &Step,
+    output: &LogSender,
+) -> (StepStatus, StepOutcome) {
+    let ok = |status| (status, StepOutcome::Succeeded);
+    let failed = |reason: String| (StepStatus::Failed, StepOutcome::Failed(reason));
+    let slots = &job.environment.slots;
+    let health = &job.settings.health;
+    let say = |line: String| {
+        let _ = output.send((LogStream::Info, line));
+    };
+    match step {
+        Step::Drive {
+            action,
+            slot,
+            version,
+            weight,
+        } => {
+            let call = DriverCall {
+                operation_id: job.id,
+                service: job.environment.service.clone(),
+                environment: job.environment.name.clone(),
+                operation: job.run.plan().action,
+                action: *action,
+                target_slot: *slot,
+                target_upstream: slot_of(slots, *slot).map(|s| s.upstream.clone()),
+                version: version.as_str().to_owned(),
+                canary_weight: if *action == DriverAction::Canary {
+                    *weight
+                } else {
+                    None
+                },
+            };
+            match drivers::run(
+                &job.settings.driver,
+                &state.operations.client,
+                &call,
+                output,
+            )
+            .await
+            {
+                Ok(()) => ok(StepStatus::Succeeded),
+                Err(reason) => failed(reason),
+            }
+        }
+        Step::AwaitHealthy { slot } => {
+            let Some(url) = health.url_for(slot_of(slots, *slot)) else {
+                say("No health check is configured for this environment; not waiting.".into());
+                return ok(StepStatus::Skipped);
+            };
+            let started = Instant::now();
+            let mut last_reason = String::new();
+            loop {
+                match state.operations.client.probe(&url, health.timeout).await {
+                    Ok(status) => {
+                        say(format!("{url} answered {status}."));
+                        return ok(StepStatus::Succeeded);
+                    }
+                    Err(reason) => {
+                        if started.elapsed() >= health.healthy_within {
+                            return failed(format!(
+                                "not healthy within {} ({reason})",
+                                seconds(health.healthy_within)
+                            ));
+                        }
+                        if reason != last_reason {
+                            say(format!("Not healthy yet: {reason}"));
+                            last_reason = reason;
+                        }
+                    }
+                }
+                tokio::time::sleep(health.interval).await;
+            }
+        }
+        Step::Verify { slot } => {
+            let Some(url) = health.url_for(slot_of(slots, *slot)) else {
+                say("No health check is configured for this environment; nothing to watch.".into());
+                return ok(StepStatus::Skipped);
+            };
+            let period = match job.settings.canary.pause {
+                Some(pause) if slot.is_none() => pause,
+                _ => health.verify_for,
+            };
+            let started = Instant::now();
+            let mut checks = 0;
+            loop {
+                if let Err(reason) = state.operations.client.probe(&url, health.timeout).await {
+                    return failed(format!(
+                        "a health check failed {} in ({reason})",
+                        seconds(Duration::from_millis(started.elapsed().as_millis() as u64))
+                    ));
+                }
+                checks += 1;
+                if started.elapsed() >= period {
+                    say(format!(
+                        "Healthy for {} ({checks} checks).",
+                        seconds(period)
+                    ));
+                    return ok(StepStatus::Succeeded);
+                }
+                tokio::time::sleep(
+                    health
+                        .interval
+                        .min(period.saturating_sub(started.elapsed())),
+                )
+                .await;
+            }
+        }
+    }
+}
+
+/// Ends the operation: its row, the environment's new state and revision, its deployment,
+/// and the audit entry, in one transaction.
+async fn finish(state: &AppState, job: &Job, ending: &Ending) -> Result<(), StorageError> {
+    let now = Timestamp::now();
+    let status = ending.status();
+    let mut tx = state.db.begin().await?;
+    if !store::finish(&mut tx, job.id, status, ending.error.as_deref(), now).await? {
+        // Interrupted meanwhile (a sweep thought this process gone): that ending stands.
+        return Ok(());
+    }
+    store::apply(&mut tx, job.environment.id, ending).await?;
+    if let (Some(deployment_status), Some(deployment_id)) = (ending.deployment, job.deployment_id) {
+        let note = ending
+            .deployment_note
+            .as_ref()
+            .map(|note| format!("Operation {}: {note}", job.id));
+        end_deployment(
+            &mut tx,
+            &job.caller,
+            deployment_id,
+            deployment_status,
+            note.as_deref(),
+            now,
+        )
+        .await
+        .map_err(|e| StorageError::Batch(e.to_string()))?;
+    }
+    let entry = Entry {
+        actor: &job.caller.actor(),
+        origin: &job.caller.origin,
+        action: audit_action(status),
+        object: format!(
+            "environment:{}/{}",
+            job.environment.service, job.environment.name
+        ),
+        before: None,
+        after: Some(json!({
+            "operation": job.id,
+            "status": status,
+            "error": ending.error,
+            "live_slot": ending.live,
+        })),
+    };
+    audit::record(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Marks an orphaned operation interrupted, releases its lock, fails its deployment, and
+/// logs what each slot's health check answers now.
+pub(super) async fn interrupt(
+    state: &AppState,
+    id: i64,
+    environment_id: i64,
+) -> Result<(), StorageError> {
+    let now = Timestamp::now();
+    let reason =
+        "The server stopped while this operation ran. Traffic may be anywhere between the \
+                  start and the end of the step that was running: check the health below and the \
+                  router, then run the operation again.";
+    let ending = Ending {
+        status: Some(OperationStatus::Interrupted),
+        error: Some(reason.to_owned()),
+        ..Ending::default()
+    };
+    let system = Caller {
+        principal: Some(crate::backend::Principal::System {
+            name: "switchyard".to_owned(),
+        }),
+        origin: Default::default(),
+    };
+    let mut tx = state.db.begin().await?;
+    if !store::finish(&mut tx, id, OperationStatus::Interrupted, Some(reason), now).await? {
+        return Ok(());
+    }
+    store::apply(&mut tx, environment_id, &ending).await?;
+    if let Some(Some(deployment_id)) = store::get_in(&mut tx, id).await? {
+        let note = format!("Operation {id} was interrupted by a server restart.");
+        end_deployment(
+            &mut tx,
+            &system,
+            deployment_id,
+            crate::domain::deployment::DeploymentStatus::Failed,
+            Some(&note),
+            now,
+        )
+        .await
+        .map_err(|e| StorageError::Batch(e.to_string()))?;
+    }
+    let entry = Entry {
+        actor: &Actor::System("switchyard".to_owned()),
+        origin: &Default::default(),
+        action: audit_action(OperationStatus::Interrupted),
+        object: format!("operation:{id}"),
+        before: None,
+        after: Some(json!({ "operation": id, "status": OperationStatus::Interrupted })),
+    };
+    audit::record(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    // The environment's actual state, as its health checks tell it now.
+    let mut lines = Vec::new();
+    if let Some(environment) =
+        catalog::store::environment_by_id(state.db.reader(), environment_id).await?
+    {
+        if let Some(settings) = state
+            .operations
+            .settings
+            .find(&environment.service, &environment.name)
+        {
+            let targets: Vec<(String, Option<String>)> = if environment.slots.is_empty() {
+                vec![("the environment".to_owned(), settings.health.url_for(None))]
+            } else {
+                environment
+                    .slots
+                    .iter()
+                    .map(|slot| (slot.color.to_string(), settings.health.url_for(Some(slot))))
+                    .collect()
+            };
+            for (name, url) in targets {
+                let Some(url) = url else { continue };
+                let answer = match state
+                    .operations
+                    .client
+                    .probe(&url, settings.health.timeout)
+                    .await
+                {
+                    Ok(status) => format!("healthy ({status})"),
+                    Err(reason) => format!("not healthy ({reason})"),
+                };
+                lines.push(format!("After the restart, {name} is {answer}."));
+            }
+        }
+    }
+    let mut seq = store::next_seq(state.db.reader(), id).await?;
+    let lines: Vec<LogLine> = lines
+        .into_iter()
+        .map(|line| {
+            seq += 1;
+            LogLine {
+                seq: seq - 1,
+                at: Timestamp::now(),
+                stream: LogStream::Info,
+                line,
+            }
+        })
+        .collect();
+    let mut tx = state.db.begin().await?;
+    store::append_log(&mut tx, id, &lines).await?;
+    tx.commit().await?;
+    state.events.publish(Event::OperationChanged {
+        environment_id,
+        operation_id: id,
+    });
+    Ok(())
+}

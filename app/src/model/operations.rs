@@ -1,0 +1,88 @@
+//! Operations as the environment page and the API show them.
+
+use serde::{Deserialize, Serialize};
+
+use super::Environment;
+use crate::domain::{
+    catalog::SlotColor,
+    operation::{EnvironmentState, LogStream, OperationAction, OperationStatus, StepStatus},
+    Timestamp,
+};
+
+/// One operation, with its steps and log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Operation {
+    pub id: i64,
+    pub service: String,
+    pub environment: String,
+    pub action: OperationAction,
+    pub status: OperationStatus,
+    /// The version the operation puts in place.
+    pub version: Option<String>,
+    pub target_slot: Option<SlotColor>,
+    pub canary_weight: Option<u8>,
+    /// The environment revision it started from.
+    pub base_revision: i64,
+    /// Who asked for it.
+    pub requested_by: String,
+    /// The deployment it records.
+    pub deployment_id: Option<i64>,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    /// Why it failed, in words.
+    pub error: Option<String>,
+    pub steps: Vec<OperationStep>,
+    pub log: Vec<LogLine>,
+}
+
+impl Operation {
+    /// The share of steps done, for a progress bar: (done, total).
+    pub fn progress(&self) -> (usize, usize) {
+        let done = self
+            .steps
+            .iter()
+            .filter(|s| !matches!(s.status, StepStatus::Pending | StepStatus::Running))
+            .count();
+        (done, self.steps.len())
+    }
+}
+
+/// One step of an operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OperationStep {
+    pub position: i64,
+    pub name: String,
+    pub status: StepStatus,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// One line of an operation's log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LogLine {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub stream: LogStream,
+    pub line: String,
+}
+
+/// Everything the environment page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentView {
+    pub environment: Environment,
+    /// What operations are planned from (and the confirmations worded from).
+    pub state: EnvironmentState,
+    /// The configured canary steps.
+    pub canary_steps: Vec<u8>,
+    /// Whether the operator configured a driver for this environment.
+    pub has_driver: bool,
+    /// Whether the viewer may run operations.
+    pub may_operate: bool,
+    /// The newest operation, running or not.
+    pub operation: Option<Operation>,
+    /// The operations before it, newest first, without their logs.
+    pub history: Vec<Operation>,
+}

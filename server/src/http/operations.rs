@@ -1,0 +1,114 @@
+//! The operations REST API: start an operation (releasers), read one, and follow an
+//! environment live as server-sent events. Thin shells over `app::backend::operations`, which
+//! checks the caller's role.
+
+use std::{convert::Infallible, time::Duration};
+
+use app::{
+    backend::{catalog, operations, AppState, Caller},
+    domain::operation::OperationInput,
+    model::Operation,
+};
+use axum::{
+    extract::{Path, State},
+    http::{header, StatusCode},
+    response::{
+        sse::{Event as SseEvent, KeepAlive, Sse},
+        IntoResponse, Response,
+    },
+    Json,
+};
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{
+    deployments::numeric_id,
+    error::{ApiError, ErrorBody},
+    json::ApiJson,
+};
+
+/// `POST /api/v1/services/{service}/environments/{environment}/operations` (releaser and
+/// above): starts an operation; 202 with it as it starts, `Location` pointing at it.
+#[utoipa::path(post, path = "/v1/services/{service}/environments/{environment}/operations", tag = "operations", request_body = OperationInput, params(("service" = String, Path), ("environment" = String, Path)), responses((status = 202, description = "Started; follow it at Location", body = Operation), (status = 409, description = "Another operation runs, or expected_revision is stale, or the state does not allow the action", body = ErrorBody), (status = 422, description = "Bad input, an action the strategy lacks, or a missing or misconfigured driver", body = ErrorBody), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub async fn start_operation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((service, environment)): Path<(String, String)>,
+    ApiJson(input): ApiJson<OperationInput>,
+) -> Result<Response, ApiError> {
+    let operation = operations::start(&state, &caller, &service, &environment, &input).await?;
+    let location = format!("/api/v1/operations/{}", operation.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(operation),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/operations/{id}`: status, steps and log lines.
+#[utoipa::path(get, path = "/v1/operations/{id}", tag = "operations", params(("id" = i64, Path)), responses((status = 200, body = Operation), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub async fn get_operation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Operation>, ApiError> {
+    let id = numeric_id("operation", &id)?;
+    Ok(Json(operations::get(&state.db, &caller, id).await?))
+}
+
+/// How often a live page re-reads the environment when nothing happened here: operations run
+/// by another replica show up within this time.
+const POLL_EVERY: Duration = Duration::from_secs(1);
+
+/// `GET /api/v1/services/{service}/environments/{environment}/events`: a `changed` event
+/// whenever the environment's revision, its newest operation, or that operation's log moves.
+#[utoipa::path(get, path = "/v1/services/{service}/environments/{environment}/events", tag = "operations", params(("service" = String, Path), ("environment" = String, Path)), responses((status = 200, description = "Server-sent events: `changed` with {revision, operation, status, log_lines}", content_type = "text/event-stream"), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub async fn environment_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((service, environment)): Path<(String, String)>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let environment = catalog::environment(&state.db, &caller, &service, &environment).await?;
+    let id = environment.id;
+    let listener = state.events.subscribe();
+    let stream = futures_util::stream::unfold(
+        (state, listener, None),
+        move |(state, mut listener, last)| async move {
+            let mut first = last.is_none();
+            loop {
+                if !first {
+                    let wait = async {
+                        loop {
+                            match listener.recv().await {
+                                Ok(event) if event.environment_id() == id => break,
+                                Ok(_) => continue,
+                                // Missed some: re-reading the state catches up.
+                                Err(RecvError::Lagged(_)) => break,
+                                Err(RecvError::Closed) => std::future::pending::<()>().await,
+                            }
+                        }
+                    };
+                    let _ = tokio::time::timeout(POLL_EVERY, wait).await;
+                }
+                first = false;
+                // A database that stops answering ends the stream; the browser reconnects.
+                let now = operations::store::fingerprint(state.db.reader(), id)
+                    .await
+                    .ok()?;
+                if last.as_ref() != Some(&now) {
+                    let (revision, operation, status, log_lines) = &now;
+                    let data = serde_json::json!({
+                        "revision": revision,
+                        "operation": operation,
+                        "status": status,
+                        "log_lines": log_lines,
+                    });
+                    let event = SseEvent::default().event("changed").data(data.to_string());
+                    return Some((Ok(event), (state, listener, Some(now))));
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
