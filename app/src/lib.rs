@@ -25,8 +25,9 @@ use crate::{
     domain::Action,
     layout::Layout,
     pages::{
-        AccountPage, AuditPage, DeploymentPage, DeploymentsPage, LoginPage, NotFound, Overview,
-        Planned, PlannedPage, RecordDeploymentPage, ServicesPage, SetupPage, TokensPage, UsersPage,
+        AccountPage, AuditPage, DeploymentPage, DeploymentsPage, EnvironmentPage, LoginPage,
+        NotFound, Overview, Planned, PlannedPage, RecordDeploymentPage, ServicesPage, SetupPage,
+        TokensPage, UsersPage,
     },
     session::{Protected, WithCurrentUser},
 };
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/deployments") view=|| view! { <Page><DeploymentsPage /></Page> } ssr=SsrMode::Async />
                     <Route path=path!("/deployments/new") view=|| view! { <Page><RecordDeploymentPage /></Page> } ssr=SsrMode::Async />
                     <Route path=path!("/deployments/:id") view=|| view! { <Page><DeploymentPage /></Page> } ssr=SsrMode::Async />
+                    <Route path=path!("/services/:service/environments/:environment") view=|| view! { <Page><EnvironmentPage /></Page> } ssr=SsrMode::Async />
                     <Route path=path!("/releases") view=|| planned(PlannedPage::Releases) ssr=SsrMode::Async />
                     <Route path=path!("/incidents") view=|| planned(PlannedPage::Incidents) ssr=SsrMode::Async />
                     <Route path=path!("/metrics") view=|| planned(PlannedPage::Metrics) ssr=SsrMode::Async />

@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 pub mod deployments;
+mod environment;
 mod forbidden;
 mod login;
 mod not_found;
@@ -13,6 +14,7 @@ mod setup;
 pub use account::AccountPage;
 pub use admin::{AuditPage, ServicesPage, TokensPage, UsersPage};
 pub use deployments::{DeploymentPage, DeploymentsPage, RecordDeploymentPage};
+pub use environment::EnvironmentPage;
 pub use forbidden::Forbidden;
 pub use login::LoginPage;
 pub use not_found::NotFound;

@@ -64,12 +64,12 @@ fn EnvironmentTable(rows: Vec<OverviewRow>, now: Timestamp) -> impl IntoView {
                             Some(slot) => format!("{} · {}", slot.color, slot.version.as_deref().unwrap_or("no version yet")),
                             None => env.strategy.as_str().replace('_', "-"),
                         };
-                        let list = format!("/deployments?service={}&environment={}", env.service, env.name);
+                        let page = format!("/services/{}/environments/{}", env.service, env.name);
                         view! {
                             <tr>
                                 <th scope="row">{env.service.clone()}</th>
                                 <td>
-                                    <a href=list>{env.name.clone()}</a> " "
+                                    <a href=page>{env.name.clone()}</a> " "
                                     <span class="tier">{env.tier.as_str()}</span>
                                     {(row.running > 0).then(|| view! {
                                         " " <span class="status status-running">{format!("{} running", row.running)}</span>
