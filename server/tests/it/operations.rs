@@ -36,6 +36,7 @@ on_both_engines!(
     fifty_concurrent_switches_take_the_lock_once_per_round,
     bad_input_is_refused_before_anything_runs,
     a_restart_interrupts_the_running_operation_and_releases_the_lock,
+    a_canary_climbs_its_steps_and_an_abort_sends_all_traffic_back,
 );
 
 /// The world the operations act on: blue and green health endpoints and an HTTP driver, on a
@@ -217,6 +218,10 @@ async fn set_up(app: &TestApp, world: &World) {
             "/api/v1/services/shop/environments",
             json!({"name": "staging", "tier": "staging", "strategy": "rolling"}),
         ),
+        (
+            "/api/v1/services/shop/environments",
+            json!({"name": "canary", "tier": "production", "strategy": "canary"}),
+        ),
     ] {
         let response = app.send_as(&admin, json_request("POST", path, &body)).await;
         assert_eq!(response.status, 201, "{}", response.body);
@@ -240,13 +245,7 @@ async fn operate(app: &TestApp, who: &Credential, environment: &str, body: Value
 
 async fn finished(app: &TestApp, who: &Credential, id: i64) -> Value {
     for _ in 0..1000 {
-        let operation = app
-            .send_as(
-                who,
-                json_request("GET", &format!("/api/v1/operations/{id}"), &Value::Null),
-            )
-            .await
-            .json();
+        let operation = read(app, who, format!("/api/v1/operations/{id}")).await;
         if operation["status"] != "running" {
             return operation;
         }
@@ -255,10 +254,15 @@ async fn finished(app: &TestApp, who: &Credential, id: i64) -> Value {
     panic!("operation {id} did not end");
 }
 
-async fn revision(app: &TestApp, who: &Credential, path: &str) -> i64 {
-    app.send_as(who, json_request("GET", path, &Value::Null))
+/// A GET as `who`, answered with JSON.
+async fn read(app: &TestApp, who: &Credential, path: impl AsRef<str>) -> Value {
+    app.send_as(who, json_request("GET", path.as_ref(), &Value::Null))
         .await
-        .json()["revision"]
+        .json()
+}
+
+async fn revision(app: &TestApp, who: &Credential, path: &str) -> i64 {
+    read(app, who, path).await["revision"]
         .as_i64()
         .expect("revision")
 }
@@ -314,10 +318,7 @@ async fn blue_green_deploy_switch_and_rollback_run_the_command_driver(engine: En
         .map(|s| s["status"].as_str().unwrap_or(""))
         .collect();
     assert_eq!(steps, ["succeeded", "succeeded"]);
-    let environment = app
-        .send_as(&rel, json_request("GET", PRODUCTION, &Value::Null))
-        .await
-        .json();
+    let environment = read(&app, &rel, PRODUCTION).await;
     assert_eq!(
         (
             environment["revision"].as_i64(),
@@ -327,17 +328,7 @@ async fn blue_green_deploy_switch_and_rollback_run_the_command_driver(engine: En
     );
     assert_eq!(environment["slots"][1]["version"], "2.0.0");
     let deployment = deploy["deployment_id"].as_i64().expect("a deployment");
-    let recorded = app
-        .send_as(
-            &rel,
-            json_request(
-                "GET",
-                &format!("/api/v1/deployments/{deployment}"),
-                &Value::Null,
-            ),
-        )
-        .await
-        .json();
+    let recorded = read(&app, &rel, &format!("/api/v1/deployments/{deployment}")).await;
     assert_eq!(
         (recorded["status"].as_str(), recorded["source"].as_str()),
         (Some("running"), Some("operation"))
@@ -356,17 +347,7 @@ async fn blue_green_deploy_switch_and_rollback_run_the_command_driver(engine: En
         Some(deployment),
         "the switch finishes the deploy's deployment"
     );
-    let recorded = app
-        .send_as(
-            &rel,
-            json_request(
-                "GET",
-                &format!("/api/v1/deployments/{deployment}"),
-                &Value::Null,
-            ),
-        )
-        .await
-        .json();
+    let recorded = read(&app, &rel, &format!("/api/v1/deployments/{deployment}")).await;
     assert_eq!(recorded["status"], "succeeded");
 
     // 2.1.0 onto blue, live; then roll back: green still holds 2.0.0, so it only switches.
@@ -397,10 +378,7 @@ async fn blue_green_deploy_switch_and_rollback_run_the_command_driver(engine: En
         (Some("succeeded"), Some("2.0.0")),
         "{rollback}"
     );
-    let environment = app
-        .send_as(&rel, json_request("GET", PRODUCTION, &Value::Null))
-        .await
-        .json();
+    let environment = read(&app, &rel, PRODUCTION).await;
     assert_eq!(
         (
             environment["revision"].as_i64(),
@@ -408,32 +386,22 @@ async fn blue_green_deploy_switch_and_rollback_run_the_command_driver(engine: En
         ),
         (Some(5), Some("green"))
     );
-    let rolled = app
-        .send_as(
-            &rel,
-            json_request(
-                "GET",
-                &format!("/api/v1/deployments/{}", rollback["deployment_id"]),
-                &Value::Null,
-            ),
-        )
-        .await
-        .json();
+    let rolled = read(
+        &app,
+        &rel,
+        &format!("/api/v1/deployments/{}", rollback["deployment_id"]),
+    )
+    .await;
     assert_eq!(
         (rolled["is_rollback"].as_bool(), rolled["status"].as_str()),
         (Some(true), Some("succeeded"))
     );
-    let replaced = app
-        .send_as(
-            &rel,
-            json_request(
-                "GET",
-                &format!("/api/v1/deployments/{}", switched["deployment_id"]),
-                &Value::Null,
-            ),
-        )
-        .await
-        .json();
+    let replaced = read(
+        &app,
+        &rel,
+        &format!("/api/v1/deployments/{}", switched["deployment_id"]),
+    )
+    .await;
     assert!(replaced["rolled_back_at"].is_string(), "{replaced}");
 
     assert_eq!(
@@ -516,10 +484,7 @@ async fn a_failing_health_check_after_the_switch_switches_back(engine: Engine) {
             "switch blue 2.0.0"
         ]
     );
-    let environment = app
-        .send_as(&rel, json_request("GET", PRODUCTION, &Value::Null))
-        .await
-        .json();
+    let environment = read(&app, &rel, PRODUCTION).await;
     assert_eq!(
         (
             environment["live_slot"].as_str(),
@@ -527,17 +492,12 @@ async fn a_failing_health_check_after_the_switch_switches_back(engine: Engine) {
         ),
         (Some("blue"), Some(2))
     );
-    let deployment = app
-        .send_as(
-            &rel,
-            json_request(
-                "GET",
-                &format!("/api/v1/deployments/{}", switch["deployment_id"]),
-                &Value::Null,
-            ),
-        )
-        .await
-        .json();
+    let deployment = read(
+        &app,
+        &rel,
+        &format!("/api/v1/deployments/{}", switch["deployment_id"]),
+    )
+    .await;
     assert_eq!(deployment["status"], "failed");
     assert!(
         deployment["notes"]
@@ -608,17 +568,7 @@ async fn the_http_driver_gets_each_step_as_json_and_a_failure_rolls_back(engine:
     assert_eq!(body["service"], "shop");
     assert_eq!(body["environment"], "staging");
     assert_eq!(body["operation_id"], first["id"]);
-    let staging = app
-        .send_as(
-            &rel,
-            json_request(
-                "GET",
-                "/api/v1/services/shop/environments/staging",
-                &Value::Null,
-            ),
-        )
-        .await
-        .json();
+    let staging = read(&app, &rel, "/api/v1/services/shop/environments/staging").await;
     assert_eq!(staging["current_version"], "1.0.0");
 }
 
@@ -738,10 +688,7 @@ async fn fifty_concurrent_switches_take_the_lock_once_per_round(engine: Engine) 
             .await,
         101
     );
-    let environment = app
-        .send_as(&rel, json_request("GET", PRODUCTION, &Value::Null))
-        .await
-        .json();
+    let environment = read(&app, &rel, PRODUCTION).await;
     // 100 switches from green end on green.
     assert_eq!(
         (
@@ -1017,4 +964,85 @@ async fn a_restart_interrupts_the_running_operation_and_releases_the_lock(engine
             .await,
         1
     );
+}
+
+async fn a_canary_climbs_its_steps_and_an_abort_sends_all_traffic_back(engine: Engine) {
+    let world = World::start().await;
+    let driver = Driver::Http(HttpDriver {
+        method: "POST".into(),
+        url: format!("{}/driver", world.url),
+        headers: vec![],
+        timeout: Duration::from_secs(5),
+    });
+    let health = HealthSettings {
+        url: Some(format!("{}/blue/health", world.url)),
+        ..fast_health()
+    };
+    let (app, rel) = app(engine, &world, vec![settings("canary", driver, health)]).await;
+    let step = |action: &str, version: Option<&str>, weight: Option<i64>, revision: i64| json!({"action": action, "version": version, "weight": weight, "expected_revision": revision});
+    let run = |body: Value| operate(&app, &rel, "canary", body);
+    let started = run(step("deploy", Some("2.0.0"), None, 0)).await;
+    assert_eq!(
+        (
+            started["status"].as_str(),
+            started["canary_weight"].as_i64()
+        ),
+        (Some("succeeded"), Some(10))
+    );
+    run(step("canary_promote", None, None, 1)).await;
+    let explicit = run(step("canary_promote", None, Some(40), 2)).await;
+    assert_eq!(explicit["canary_weight"], 40);
+    let environment = read(&app, &rel, "/api/v1/services/shop/environments/canary").await;
+    assert_eq!(
+        environment["canary"],
+        json!({"version": "2.0.0", "weight": 40})
+    );
+    let aborted = run(step("canary_abort", None, None, 3)).await;
+    assert_eq!(aborted["status"], "succeeded");
+    let deployment = read(
+        &app,
+        &rel,
+        &format!("/api/v1/deployments/{}", aborted["deployment_id"]),
+    )
+    .await;
+    assert_eq!(
+        deployment["status"], "failed",
+        "an aborted canary is a failed change"
+    );
+    assert!(deployment["notes"]
+        .as_str()
+        .unwrap_or("")
+        .contains("Canary aborted at 40% of traffic."));
+    assert_eq!(
+        deployment["id"], started["deployment_id"],
+        "one deployment from start to abort"
+    );
+
+    run(step("deploy", Some("2.1.0"), None, 4)).await;
+    for (expected, revision) in [(25, 5), (50, 6), (100, 7)] {
+        let promoted = run(step("canary_promote", None, None, revision)).await;
+        assert_eq!(
+            (
+                promoted["status"].as_str(),
+                promoted["canary_weight"].as_i64()
+            ),
+            (Some("succeeded"), Some(expected))
+        );
+    }
+    let environment = read(&app, &rel, "/api/v1/services/shop/environments/canary").await;
+    assert_eq!(
+        (
+            environment["canary"].clone(),
+            environment["current_version"].as_str()
+        ),
+        (Value::Null, Some("2.1.0"))
+    );
+    let weights: Vec<i64> = world
+        .driver_calls
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(_, body)| body["canary_weight"].as_i64().unwrap_or(-1))
+        .collect();
+    assert_eq!(weights, [10, 25, 40, 0, 10, 25, 50, 100]);
 }
