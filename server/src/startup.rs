@@ -140,6 +140,12 @@ impl Application {
         tracing::info!(%addr, "listening on http://{addr}");
         let cleanup = tokio::spawn(delete_expired_sessions(self.state.db.clone()));
         let maintenance = tokio::spawn(operations::maintain(self.state.clone()));
+        let events = self.state.events.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // Live pages hold their connection open; they must end for the server to stop.
+            events.close();
+        };
         let result = axum::serve(
             self.listener,
             self.router

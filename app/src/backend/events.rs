@@ -2,7 +2,7 @@
 //! timelines and checklists later. Events only say what changed; listeners read the details
 //! from the database, which is the truth shared by every replica.
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// Something changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,24 +25,42 @@ impl Event {
 
 /// The in-process event bus, cheap to clone.
 #[derive(Clone, Debug)]
-pub struct Events(broadcast::Sender<Event>);
+pub struct Events {
+    bus: broadcast::Sender<Event>,
+    /// Set when the server stops, so endless listeners (live pages) end and let it.
+    closing: watch::Sender<bool>,
+}
 
 /// Events kept for a slow listener before it starts missing some (it then re-reads).
 const BACKLOG: usize = 1024;
 
 impl Default for Events {
     fn default() -> Self {
-        Self(broadcast::channel(BACKLOG).0)
+        Self {
+            bus: broadcast::channel(BACKLOG).0,
+            closing: watch::channel(false).0,
+        }
     }
 }
 
 impl Events {
     /// Tells every listener; nobody listening is fine.
     pub fn publish(&self, event: Event) {
-        let _ = self.0.send(event);
+        let _ = self.bus.send(event);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.0.subscribe()
+        self.bus.subscribe()
+    }
+
+    /// Tells listeners the server is stopping.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Completes once the server is stopping.
+    pub async fn closed(&self) {
+        let mut closing = self.closing.subscribe();
+        let _ = closing.wait_for(|closing| *closing).await;
     }
 }

@@ -186,10 +186,10 @@ fn State(view: EnvironmentView) -> impl IntoView {
             })
             .collect_view();
         view! {
-            <table class="slots">
+            <div class="table-wrap"><table class="slots">
                 <thead><tr><th scope="col">"Slot"</th><th scope="col">"Traffic"</th><th scope="col">"Version"</th><th scope="col">"Upstream"</th></tr></thead>
                 <tbody>{rows}</tbody>
-            </table>
+            </table></div>
         }
     });
     view! {
@@ -372,7 +372,7 @@ fn Progress(operation: Operation) -> impl IntoView {
             data-status=status.as_str() data-operation-id=operation.id>
             <h2 id="operation-heading">{format!("Operation {}: {heading}", operation.id)}</h2>
             <p>
-                <span class=format!("badge status-{}", status.as_str())>{status.as_str()}</span>
+                <span class=format!("status status-{}", status.as_str())>{status.as_str()}</span>
                 {format!(" started by {} at {}", operation.requested_by, operation.started_at)}
                 {operation.deployment_id.map(|id| view! { " · " <a href=format!("/deployments/{id}")>{format!("deployment {id}")}</a> })}
             </p>
@@ -405,7 +405,7 @@ fn History(operations: Vec<Operation>) -> impl IntoView {
                     <td>{o.id}</td>
                     <td>{o.action.as_str()}</td>
                     <td>{o.version.clone().unwrap_or_default()}</td>
-                    <td><span class=format!("badge status-{}", o.status.as_str())>{o.status.as_str()}</span></td>
+                    <td><span class=format!("status status-{}", o.status.as_str())>{o.status.as_str()}</span></td>
                     <td>{o.requested_by.clone()}</td>
                     <td><time datetime=o.started_at.to_rfc3339()>{o.started_at.to_string()}</time></td>
                     <td>{o.error.clone().unwrap_or_default()}</td>
@@ -415,10 +415,10 @@ fn History(operations: Vec<Operation>) -> impl IntoView {
         view! {
             <section class="card" aria-labelledby="history">
                 <h2 id="history">"Earlier operations"</h2>
-                <table>
+                <div class="table-wrap"><table>
                     <thead><tr><th scope="col">"#"</th><th scope="col">"Action"</th><th scope="col">"Version"</th><th scope="col">"Status"</th><th scope="col">"By"</th><th scope="col">"Started (UTC)"</th><th scope="col">"Error"</th></tr></thead>
                     <tbody>{rows}</tbody>
-                </table>
+                </table></div>
             </section>
         }
     })

@@ -89,7 +89,10 @@ pub async fn environment_events(
                             }
                         }
                     };
-                    let _ = tokio::time::timeout(POLL_EVERY, wait).await;
+                    tokio::select! {
+                        _ = tokio::time::timeout(POLL_EVERY, wait) => {}
+                        () = state.events.closed() => return None,
+                    }
                 }
                 first = false;
                 // A database that stops answering ends the stream; the browser reconnects.

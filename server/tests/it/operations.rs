@@ -37,6 +37,7 @@ on_both_engines!(
     bad_input_is_refused_before_anything_runs,
     a_restart_interrupts_the_running_operation_and_releases_the_lock,
     a_canary_climbs_its_steps_and_an_abort_sends_all_traffic_back,
+    the_environment_streams_its_changes_as_server_sent_events,
 );
 
 /// The world the operations act on: blue and green health endpoints and an HTTP driver, on a
@@ -1045,4 +1046,67 @@ async fn a_canary_climbs_its_steps_and_an_abort_sends_all_traffic_back(engine: E
         .map(|(_, body)| body["canary_weight"].as_i64().unwrap_or(-1))
         .collect();
     assert_eq!(weights, [10, 25, 40, 0, 10, 25, 50, 100]);
+}
+
+async fn the_environment_streams_its_changes_as_server_sent_events(engine: Engine) {
+    use tower::ServiceExt;
+    let world = World::start().await;
+    let driver = world.command(false, Duration::from_secs(10));
+    let (app, rel) = app(
+        engine,
+        &world,
+        vec![settings("production", driver, fast_health())],
+    )
+    .await;
+    let request = rel.apply(json_request(
+        "GET",
+        &format!("{PRODUCTION}/events"),
+        &Value::Null,
+    ));
+    let response = app.router.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut body = response.into_body();
+    let first = next_event(&mut body).await.expect("the state as it is");
+    assert!(first.starts_with("event: changed\ndata: {"), "{first}");
+    assert!(first.contains("\"revision\":0"), "{first}");
+    let done = operate(
+        &app,
+        &rel,
+        "production",
+        json!({"action": "deploy", "version": "2.0.0", "expected_revision": 0}),
+    )
+    .await;
+    // Events follow the operation until it ends, revision 1.
+    let mut last = String::new();
+    while !last.contains("\"revision\":1") {
+        last = next_event(&mut body).await.expect("more events");
+    }
+    assert!(
+        last.contains(&format!("\"operation\":{}", done["id"])),
+        "{last}"
+    );
+    // A stopping server ends the stream, so it can stop.
+    app.app.state().events.close();
+    assert_eq!(next_event(&mut body).await, None);
+}
+
+/// The next server-sent event's text, or `None` when the stream ended.
+async fn next_event(body: &mut axum::body::Body) -> Option<String> {
+    use http_body_util::BodyExt;
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+            .await
+            .expect("an event within 5 s");
+        match frame {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    text.push_str(&String::from_utf8_lossy(data));
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(text)
 }
