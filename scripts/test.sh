@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 setup_build
-apt_install chromium
+apt_install chromium nginx
 
 # PostgreSQL: the storage and HTTP tests run on it for real, so its absence is a failure.
 if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then

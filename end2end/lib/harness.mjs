@@ -1,7 +1,7 @@
 // Starts a real switchyard process on a free port with a fresh SQLite database, and a real
 // Chromium driven by playwright-core.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,8 +11,12 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 export const screenshotDir = join(here, '..', 'screenshots');
 
-/** Starts switchyard; resolves with its base URL and a stop() that sends SIGTERM. */
-export async function startServer() {
+/**
+ * Starts switchyard; resolves with its base URL and a stop() that sends SIGTERM.
+ * Options: `configToml`, the text of a config file (passed as SWITCHYARD_CONFIG); `env`, extra
+ * environment variables (they win over the defaults here).
+ */
+export async function startServer({ configToml, env: extraEnv = {} } = {}) {
   const bin = process.env.SWITCHYARD_BIN;
   const siteRoot = process.env.SWITCHYARD_SITE_ROOT;
   if (!bin || !siteRoot) {
@@ -25,6 +29,12 @@ export async function startServer() {
     SWITCHYARD_DATABASE_URL: `sqlite://${join(dataDir, 'switchyard.db')}`,
     SWITCHYARD_SITE_ROOT: siteRoot,
   };
+  if (configToml !== undefined) {
+    const configFile = join(dataDir, 'switchyard.toml');
+    writeFileSync(configFile, configToml);
+    env.SWITCHYARD_CONFIG = configFile;
+  }
+  Object.assign(env, extraEnv);
   const child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'inherit', 'pipe'] });
   const log = [];
   let setupUrl;

@@ -359,9 +359,11 @@ fn Progress(operation: Operation) -> impl IntoView {
         .log
         .iter()
         .map(|line| {
+            // HH:MM:SS.mmm in UTC: the date is beside the start time above.
+            let at = line.at.to_rfc3339().unwrap_or_default();
             format!(
                 "{} {:<6} {}\n",
-                line.at.to_string().get(11..23).unwrap_or_default(),
+                at.get(11..23).unwrap_or_default(),
                 line.stream.as_str(),
                 line.line
             )
@@ -376,6 +378,8 @@ fn Progress(operation: Operation) -> impl IntoView {
                 {format!(" started by {} at {}", operation.requested_by, operation.started_at)}
                 {operation.deployment_id.map(|id| view! { " · " <a href=format!("/deployments/{id}")>{format!("deployment {id}")}</a> })}
             </p>
+            // Without JavaScript nothing follows the events: reload while it runs.
+            {(!status.is_final()).then(|| view! { <noscript><meta http-equiv="refresh" content="2" /></noscript> })}
             <progress max=total value=if status.is_final() { total } else { done } aria-label="Steps done">{format!("{done} of {total}")}</progress>
             {operation.error.clone().map(|error| view! { <p class="form-error">{error}</p> })}
             <ol class="steps">{steps}</ol>
