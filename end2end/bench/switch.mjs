@@ -1,8 +1,8 @@
-// How fast a switch moves real traffic, end to end through Switchyard (DRAFT):
+// How fast a switch moves real traffic, end to end through Switchyard:
 //   SWITCHYARD_BIN=... SWITCHYARD_SITE_ROOT=target/site node end2end/bench/switch.mjs [switches]
 // The fixture of tests/operations.test.mjs (blue and green behind a private nginx, driven by
-// examples/nginx/switch.sh) under 4 looping clients; a releaser deploys 2.0.0 to green, then
-// switches 20 times, alternating, through the REST API. Prints p50 and max of "request sent →
+// examples/nginx/switch.sh) under 4 looping clients; a releaser puts a version on both slots,
+// then switches 20 times, alternating, through the REST API. Prints p50 and max of "request sent →
 // all traffic on the new colour" and of "request sent → operation ended", and failed requests.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PASSWORD, apiSession, startBlueGreen } from '../lib/blue-green.mjs';
@@ -37,8 +37,12 @@ async function main() {
   const switches = [];
   try {
     const api = await apiSession(fixture.server.baseUrl, 'rel', PASSWORD);
-    const deploy = await operate(api, { action: 'deploy', version: '2.0.0' });
-    if (deploy.op.status !== 'succeeded') throw new Error(`deploy ${deploy.op.status}: ${deploy.op.error}`);
+    // Both slots must hold a version to switch back and forth: 2.0.0 onto green, switch,
+    // then 1.0.0 (what blue runs) onto blue, now idle.
+    for (const body of [{ action: 'deploy', version: '2.0.0' }, { action: 'switch' }, { action: 'deploy', version: '1.0.0' }]) {
+      const run = await operate(api, body);
+      if (run.op.status !== 'succeeded') throw new Error(`${body.action} ${run.op.status}: ${run.op.error}`);
+    }
     for (let i = 0; i < count; i++) {
       const run = await operate(api, { action: 'switch' });
       if (run.op.status !== 'succeeded') throw new Error(`switch ${i + 1} ${run.op.status}: ${run.op.error}`);
