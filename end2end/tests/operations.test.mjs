@@ -217,4 +217,28 @@ describe('operations', () => {
     await first.context.close();
     await second.context.close();
   });
+
+  test('without JavaScript the buttons still work, and the page fits a phone and prints', async () => {
+    fixture = await startBlueGreen();
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 375, height: 800 } });
+    await logIn(context, fixture.server.baseUrl, 'rel', PASSWORD);
+    const page = await context.newPage();
+    await page.goto(`${fixture.server.baseUrl}${ENVIRONMENT_PATH}`);
+    await page.getByRole('link', { name: 'Deploy to idle…' }).click();
+    await page.getByRole('textbox', { name: 'Version' }).fill('2.0.0');
+    await page.getByRole('button', { name: 'Yes, deploy' }).click();
+    // A plain form post lands back on the page, which reloads itself while the operation runs.
+    await page.locator('#operation[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    assert.equal(await text(page, 'tr[data-slot="green"] td:nth-of-type(2)'), '2.0.0');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone`);
+    await page.screenshot({ path: join(screenshotDir, 'operations-phone.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'Switch…' }).click();
+    await page.locator('#confirm-question').waitFor();
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('.confirm-panel').isVisible(), false, 'a printout leaves the buttons out');
+    assert.equal(await page.locator('#operation pre.log').isVisible(), true, 'and keeps the log');
+    await context.close();
+  });
 });
