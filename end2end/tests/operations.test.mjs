@@ -224,6 +224,9 @@ describe('operations', () => {
     await logIn(context, fixture.server.baseUrl, 'rel', PASSWORD);
     const page = await context.newPage();
     await page.goto(`${fixture.server.baseUrl}${ENVIRONMENT_PATH}`);
+    // Nothing on green yet: Switch is offered disabled, with the reason beside it.
+    assert.equal(await page.getByRole('button', { name: 'Switch…' }).isDisabled(), true);
+    await page.getByText('Switch: The idle slot (green) holds no version yet: deploy to it first.').waitFor();
     await page.getByRole('link', { name: 'Deploy to idle…' }).click();
     await page.getByRole('textbox', { name: 'Version' }).fill('2.0.0');
     await page.getByRole('button', { name: 'Yes, deploy' }).click();

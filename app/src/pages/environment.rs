@@ -233,13 +233,35 @@ fn Buttons(
         .into_any();
     }
     let revision = view.environment.revision;
-    let buttons = OperationAction::offered_by(view.state.strategy)
-        .iter()
-        .map(|&action| {
-            let href = format!("{here}?confirm={action}&revision={revision}");
-            view! { <a class="button" href=href>{button_label(action, view.state.live.is_some())}</a> }
-        })
-        .collect_view();
+    let blue_green = view.state.live.is_some();
+    // An action the state does not allow now is shown disabled, with the reason beside it,
+    // instead of a confirmation that can only refuse.
+    let (mut buttons, mut unavailable) = (Vec::new(), Vec::new());
+    for &action in OperationAction::offered_by(view.state.strategy) {
+        let label = button_label(action, blue_green);
+        let request = Request {
+            action,
+            version: None,
+            expected_revision: revision,
+            weight: None,
+        };
+        match plan(&view.state, &request, &view.canary_steps) {
+            Err(Refusal::Conflict(refused)) => {
+                buttons.push(
+                    view! { <button type="button" disabled=true>{label}</button> }.into_any(),
+                );
+                unavailable.push(view! { <li>{format!("{}: {}", label.trim_end_matches('…'), refused.message)}</li> });
+            }
+            _ => {
+                let href = format!("{here}?confirm={action}&revision={revision}");
+                buttons.push(view! { <a class="button" href=href>{label}</a> }.into_any());
+            }
+        }
+    }
+    let buttons = view! {
+        <div class="actions">{buttons}</div>
+        {(!unavailable.is_empty()).then(|| view! { <ul class="hint unavailable">{unavailable}</ul> })}
+    };
     let confirmation = confirm.map(|(action, seen)| view! { <Confirm view=view.clone() action seen here=here.clone() start /> });
     view! {
         <section class="card" aria-labelledby="operate">
@@ -247,7 +269,7 @@ fn Buttons(
             {if running {
                 view! { <p class="hint">"An operation runs; the buttons come back when it ends."</p> }.into_any()
             } else {
-                view! { <div class="actions">{buttons}</div> }.into_any()
+                buttons.into_any()
             }}
             {confirmation}
         </section>

@@ -931,7 +931,15 @@ async fn a_restart_interrupts_the_running_operation_and_releases_the_lock(engine
     };
     let operation = get(format!("/api/v1/operations/{id}")).await.json();
     assert_eq!(operation["status"], "interrupted", "{operation}");
-    let log = log_text(&operation);
+    // The slots' health is re-read in the background, so startup does not wait for it.
+    let mut log = String::new();
+    for _ in 0..200 {
+        log = log_text(&get(format!("/api/v1/operations/{id}")).await.json());
+        if log.contains("After the restart, green") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(
         log.contains("After the restart, blue is healthy")
             && log.contains("After the restart, green is healthy"),

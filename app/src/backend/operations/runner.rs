@@ -399,7 +399,23 @@ pub(super) async fn interrupt(
     };
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
-    // The environment's actual state, as its health checks tell it now.
+    state.events.publish(Event::OperationChanged {
+        environment_id,
+        operation_id: id,
+    });
+    // Health checks may take their timeout per slot: a starting server does not wait for them.
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(error) = reread_health(&state, id, environment_id).await {
+            tracing::warn!(%error, operation = id, "cannot re-read an interrupted environment's health");
+        }
+    });
+    Ok(())
+}
+
+/// Logs what each slot's (or the environment's) health check answers now into the log of
+/// interrupted operation `id`: the environment's actual state, as far as health tells it.
+async fn reread_health(state: &AppState, id: i64, environment_id: i64) -> Result<(), StorageError> {
     let mut lines = Vec::new();
     if let Some(environment) =
         catalog::store::environment_by_id(state.db.reader(), environment_id).await?
