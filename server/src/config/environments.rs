@@ -264,27 +264,7 @@ fn http_url(url: &str) -> Result<String, String> {
     }
 }
 
-/// `200ms`, `30s`, `5m`, `1h`; zero only where `zero_ok`.
-pub fn duration(text: Option<&str>, default: Duration, zero_ok: bool) -> Result<Duration, String> {
-    let Some(text) = text.map(str::trim) else {
-        return Ok(default);
-    };
-    let invalid = || format!("{text:?} is not a duration such as 200ms, 30s or 5m");
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(invalid)?;
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| invalid())?;
-    let millis = match unit {
-        "ms" => 1,
-        "s" => 1000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ => return Err(invalid()),
-    };
-    let duration = Duration::from_millis(number.checked_mul(millis).ok_or_else(invalid)?);
-    if duration.is_zero() && !zero_ok {
-        return Err(format!("{text:?}: use a duration above zero"));
-    }
-    Ok(duration)
+/// An optional duration (`default` when absent); zero only where `zero_ok`.
+fn duration(text: Option<&str>, default: Duration, zero_ok: bool) -> Result<Duration, String> {
+    text.map_or(Ok(default), |text| super::parse_span(text, zero_ok))
 }

@@ -231,6 +231,21 @@ async fn set_up(app: &TestApp, world: &World) {
 
 const PRODUCTION: &str = "/api/v1/services/shop/environments/production";
 
+/// An app whose `production` alone is operated, with `driver` and `health`.
+async fn production_app(
+    engine: Engine,
+    world: &World,
+    driver: Driver,
+    health: HealthSettings,
+) -> (TestApp, Credential) {
+    app(engine, world, vec![settings("production", driver, health)]).await
+}
+
+/// An operation on `production`, waited for.
+async fn on_production(app: &TestApp, who: &Credential, body: Value) -> Value {
+    operate(app, who, "production", body).await
+}
+
 /// Starts an operation and waits for it to end; returns it.
 async fn operate(app: &TestApp, who: &Credential, environment: &str, body: Value) -> Value {
     let path = format!("/api/v1/services/shop/environments/{environment}/operations");
@@ -286,17 +301,11 @@ fn log_text(operation: &Value) -> String {
 async fn blue_green_deploy_switch_and_rollback_run_the_command_driver(engine: Engine) {
     let world = World::start().await;
     let driver = world.command(false, Duration::from_secs(10));
-    let (app, rel) = app(
-        engine,
-        &world,
-        vec![settings("production", driver, fast_health())],
-    )
-    .await;
+    let (app, rel) = production_app(engine, &world, driver, fast_health()).await;
 
-    let deploy = operate(
+    let deploy = on_production(
         &app,
         &rel,
-        "production",
         json!({"action": "deploy", "version": "2.0.0", "expected_revision": 0}),
     )
     .await;
@@ -335,10 +344,9 @@ async fn blue_green_deploy_switch_and_rollback_run_the_command_driver(engine: En
         (Some("running"), Some("operation"))
     );
 
-    let switch = operate(
+    let switch = on_production(
         &app,
         &rel,
-        "production",
         json!({"action": "switch", "expected_revision": 1}),
     )
     .await;
@@ -352,25 +360,22 @@ async fn blue_green_deploy_switch_and_rollback_run_the_command_driver(engine: En
     assert_eq!(recorded["status"], "succeeded");
 
     // 2.1.0 onto blue, live; then roll back: green still holds 2.0.0, so it only switches.
-    operate(
+    on_production(
         &app,
         &rel,
-        "production",
         json!({"action": "deploy", "version": "2.1.0", "expected_revision": 2}),
     )
     .await;
-    let switched = operate(
+    let switched = on_production(
         &app,
         &rel,
-        "production",
         json!({"action": "switch", "version": "2.1.0", "expected_revision": 3}),
     )
     .await;
     assert_eq!(switched["status"], "succeeded");
-    let rollback = operate(
+    let rollback = on_production(
         &app,
         &rel,
-        "production",
         json!({"action": "rollback", "expected_revision": 4}),
     )
     .await;
@@ -430,23 +435,16 @@ async fn blue_green_deploy_switch_and_rollback_run_the_command_driver(engine: En
 async fn a_failing_health_check_after_the_switch_switches_back(engine: Engine) {
     let world = World::start().await;
     let driver = world.command(true, Duration::from_secs(10));
-    let (app, rel) = app(
-        engine,
-        &world,
-        vec![settings("production", driver, fast_health())],
-    )
-    .await;
-    operate(
+    let (app, rel) = production_app(engine, &world, driver, fast_health()).await;
+    on_production(
         &app,
         &rel,
-        "production",
         json!({"action": "deploy", "version": "2.0.0", "expected_revision": 0}),
     )
     .await;
-    let switch = operate(
+    let switch = on_production(
         &app,
         &rel,
-        "production",
         json!({"action": "switch", "expected_revision": 1}),
     )
     .await;
@@ -576,16 +574,10 @@ async fn the_http_driver_gets_each_step_as_json_and_a_failure_rolls_back(engine:
 async fn a_driver_that_overruns_its_timeout_is_killed_with_its_process_group(engine: Engine) {
     let world = World::start().await;
     let driver = world.command(false, Duration::from_millis(500));
-    let (app, rel) = app(
-        engine,
-        &world,
-        vec![settings("production", driver, fast_health())],
-    )
-    .await;
-    let hung = operate(
+    let (app, rel) = production_app(engine, &world, driver, fast_health()).await;
+    let hung = on_production(
         &app,
         &rel,
-        "production",
         json!({"action": "deploy", "version": "hang", "expected_revision": 0}),
     )
     .await;
@@ -603,10 +595,9 @@ async fn a_driver_that_overruns_its_timeout_is_killed_with_its_process_group(eng
         );
     }
     // Nothing is left holding the lock.
-    let again = operate(
+    let again = on_production(
         &app,
         &rel,
-        "production",
         json!({"action": "deploy", "version": "2.0.0", "expected_revision": 1}),
     )
     .await;
@@ -644,14 +635,11 @@ async fn fifty_concurrent_switches_take_the_lock_once_per_round(engine: Engine) 
         verify_for: Duration::ZERO,
         ..fast_health()
     };
-    let (app, rel) = app(engine, &world, vec![settings("production", driver, health)]).await;
+    let (app, rel) = production_app(engine, &world, driver, health).await;
     // Both slots hold a version, so a switch is always possible.
     for (action, revision) in [("deploy", 0), ("switch", 1), ("deploy", 2)] {
         let body = json!({"action": action, "version": "2.0.0", "expected_revision": revision});
-        assert_eq!(
-            operate(&app, &rel, "production", body).await["status"],
-            "succeeded"
-        );
+        assert_eq!(on_production(&app, &rel, body).await["status"], "succeeded");
     }
     let app = Arc::new(app);
     for round in 0..100 {
@@ -868,6 +856,23 @@ async fn bad_input_is_refused_before_anything_runs(engine: Engine) {
         ))
         .await;
     assert_eq!(anonymous.status, 401);
+    // The page's form (a server function) refuses the same way.
+    let form = |rest: &str| {
+        crate::helpers::rpc_request(
+            "start_operation",
+            &format!("service=shop&environment=production&{rest}"),
+        )
+    };
+    for (rest, status, text) in [
+        ("operation[action]=deploy&operation[version]=two%20words&operation[expected_revision]=0", 422, "Remove the spaces from the version."),
+        ("operation[action]=deploy&operation[expected_revision]=0", 422, "Enter the version to deploy"),
+        ("operation[action]=deploy&operation[version]=1&operation[expected_revision]=5", 409, "changed since you looked"),
+        ("operation[action]=explode&operation[expected_revision]=0", 422, "is not a action"),
+    ] {
+        let response = app.send_as(&rel, form(rest)).await;
+        assert_eq!(response.status.as_u16(), status, "{rest}: {}", response.body);
+        assert!(response.body.contains(text), "{rest}: {}", response.body);
+    }
     assert_eq!(app.count("SELECT COUNT(*) FROM operations").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM deployments").await, 0);
     assert_eq!(
@@ -1060,12 +1065,7 @@ async fn the_environment_streams_its_changes_as_server_sent_events(engine: Engin
     use tower::ServiceExt;
     let world = World::start().await;
     let driver = world.command(false, Duration::from_secs(10));
-    let (app, rel) = app(
-        engine,
-        &world,
-        vec![settings("production", driver, fast_health())],
-    )
-    .await;
+    let (app, rel) = production_app(engine, &world, driver, fast_health()).await;
     let request = rel.apply(json_request(
         "GET",
         &format!("{PRODUCTION}/events"),
@@ -1078,10 +1078,9 @@ async fn the_environment_streams_its_changes_as_server_sent_events(engine: Engin
     let first = next_event(&mut body).await.expect("the state as it is");
     assert!(first.starts_with("event: changed\ndata: {"), "{first}");
     assert!(first.contains("\"revision\":0"), "{first}");
-    let done = operate(
+    let done = on_production(
         &app,
         &rel,
-        "production",
         json!({"action": "deploy", "version": "2.0.0", "expected_revision": 0}),
     )
     .await;

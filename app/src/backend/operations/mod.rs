@@ -90,6 +90,11 @@ pub async fn start(
             Refusal::Invalid(e) => AppError::Invalid(e),
             Refusal::Conflict(e) => AppError::Conflict(e),
         })?;
+    // Where a recorded deployment goes, in the deployments table's terms.
+    let ids = deployment_store::target(db.reader(), &target.service, &target.name)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| AppError::NotFound("The environment is gone.".into()))?;
     let mut tx = db.begin().await.map_err(fail)?;
     if !store::hold_revision(&mut tx, target.id, request.expected_revision)
         .await
@@ -124,7 +129,7 @@ pub async fn start(
     store::insert_steps(&mut tx, id, &names)
         .await
         .map_err(fail)?;
-    let deployment_id = open_deployment(&mut tx, caller, &target, &plan, id, now).await?;
+    let deployment_id = open_deployment(&mut tx, caller, &target, ids, &plan, id, now).await?;
     if let Some(deployment_id) = deployment_id {
         store::set_deployment(&mut tx, id, deployment_id)
             .await
@@ -141,10 +146,7 @@ pub async fn start(
     let object = format!("environment:{}/{}", target.service, target.name);
     audit_created(&mut tx, caller, "operation.started", object, after, now).await?;
     tx.commit().await.map_err(fail)?;
-    state.events.publish(Event::OperationChanged {
-        environment_id: target.id,
-        operation_id: id,
-    });
+    announce(state, target.id, id);
     runner::spawn(
         state.clone(),
         runner::Job {
@@ -235,6 +237,7 @@ async fn open_deployment(
     tx: &mut Tx,
     caller: &Caller,
     environment: &Environment,
+    target: deployment_store::Target,
     plan: &Plan,
     operation_id: i64,
     now: Timestamp,
@@ -282,11 +285,6 @@ async fn open_deployment(
         url: None,
         is_rollback: intent.is_rollback,
     };
-    let target = deployment_store::Target {
-        service_id: service_id(tx, caller, environment).await?,
-        environment_id: environment.id,
-        strategy: environment.strategy,
-    };
     let id = deployments::insert(
         tx,
         caller,
@@ -301,21 +299,6 @@ async fn open_deployment(
 
 fn parse_name(field: &str, name: &str) -> Result<crate::domain::catalog::Name, AppError> {
     Ok(crate::domain::catalog::Name::parse(field, name)?)
-}
-
-async fn service_id(
-    tx: &mut Tx,
-    caller: &Caller,
-    environment: &Environment,
-) -> Result<i64, AppError> {
-    let id: i64 = crate::on_tx!(tx, |conn| {
-        sqlx::query_scalar("SELECT service_id FROM environments WHERE id = $1")
-            .bind(environment.id)
-            .fetch_one(conn)
-            .await
-    })
-    .map_err(|e| caller.fail(e.into()))?;
-    Ok(id)
 }
 
 /// Ends deployment `id` (if it still runs) with `status`, noting why.
@@ -461,6 +444,14 @@ pub async fn maintain(state: AppState) {
             Err(error) => tracing::warn!(%error, "cannot look for orphaned operations"),
         }
     }
+}
+
+/// Tells live pages (and any other listener) that operation `id` moved.
+fn announce(state: &AppState, environment_id: i64, id: i64) {
+    state.events.publish(Event::OperationChanged {
+        environment_id,
+        operation_id: id,
+    });
 }
 
 /// How an operation's ending is told in the audit log.

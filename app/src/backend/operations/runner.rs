@@ -8,7 +8,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::{
-    audit_action,
+    announce, audit_action,
     drivers::{self, DriverCall, LogSender},
     end_deployment,
     http::seconds,
@@ -17,12 +17,11 @@ use super::{
 };
 use crate::{
     backend::{
-        audit::{self, Actor, Entry},
-        catalog,
-        events::Event,
-        AppState, Caller, StorageError,
+        audit::{self, Entry},
+        catalog, AppState, Caller, StorageError,
     },
     domain::{
+        deployment::DeploymentStatus,
         operation::{
             DriverAction, Ending, LogStream, Next, OperationStatus, Run, Step, StepOutcome,
             StepStatus,
@@ -85,15 +84,8 @@ impl Log<'_> {
         store::append_log(&mut tx, self.id, &self.pending).await?;
         tx.commit().await?;
         self.pending.clear();
-        self.changed();
+        announce(self.state, self.environment_id, self.id);
         Ok(())
-    }
-
-    fn changed(&self) {
-        self.state.events.publish(Event::OperationChanged {
-            environment_id: self.environment_id,
-            operation_id: self.id,
-        });
     }
 }
 
@@ -181,9 +173,7 @@ async fn execute(state: &AppState, mut job: Job) -> Result<(), StorageError> {
         Some(error) => log.push(LogStream::Error, error.clone()),
     }
     log.flush().await?;
-    finish(state, &job, &ending).await?;
-    log.changed();
-    Ok(())
+    finish(state, &job, &ending).await
 }
 
 /// Runs one step; its output goes to `output`.
@@ -300,25 +290,52 @@ async fn run_step(
     }
 }
 
-/// Ends the operation: its row, the environment's new state and revision, its deployment,
-/// and the audit entry, in one transaction.
+/// Ends the operation as the runner saw it end, in the name of whoever asked for it.
 async fn finish(state: &AppState, job: &Job, ending: &Ending) -> Result<(), StorageError> {
+    let object = format!(
+        "environment:{}/{}",
+        job.environment.service, job.environment.name
+    );
+    close(
+        state,
+        &job.caller,
+        job.id,
+        job.environment.id,
+        job.deployment_id,
+        ending,
+        object,
+    )
+    .await
+}
+
+/// Ends operation `id` with `ending` in one transaction: its row, the environment's new state
+/// and revision, its deployment, and the audit entry in `caller`'s name. An operation that
+/// ended already (interrupted by a sweep, then finished by a late runner) keeps its first
+/// ending.
+async fn close(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    environment_id: i64,
+    deployment_id: Option<i64>,
+    ending: &Ending,
+    object: String,
+) -> Result<(), StorageError> {
     let now = Timestamp::now();
     let status = ending.status();
     let mut tx = state.db.begin().await?;
-    if !store::finish(&mut tx, job.id, status, ending.error.as_deref(), now).await? {
-        // Interrupted meanwhile (a sweep thought this process gone): that ending stands.
+    if !store::finish(&mut tx, id, status, ending.error.as_deref(), now).await? {
         return Ok(());
     }
-    store::apply(&mut tx, job.environment.id, ending).await?;
-    if let (Some(deployment_status), Some(deployment_id)) = (ending.deployment, job.deployment_id) {
+    store::apply(&mut tx, environment_id, ending).await?;
+    if let (Some(deployment_status), Some(deployment_id)) = (ending.deployment, deployment_id) {
         let note = ending
             .deployment_note
             .as_ref()
-            .map(|note| format!("Operation {}: {note}", job.id));
+            .map(|note| format!("Operation {id}: {note}"));
         end_deployment(
             &mut tx,
-            &job.caller,
+            caller,
             deployment_id,
             deployment_status,
             note.as_deref(),
@@ -328,16 +345,13 @@ async fn finish(state: &AppState, job: &Job, ending: &Ending) -> Result<(), Stor
         .map_err(|e| StorageError::Batch(e.to_string()))?;
     }
     let entry = Entry {
-        actor: &job.caller.actor(),
-        origin: &job.caller.origin,
+        actor: &caller.actor(),
+        origin: &caller.origin,
         action: audit_action(status),
-        object: format!(
-            "environment:{}/{}",
-            job.environment.service, job.environment.name
-        ),
+        object,
         before: None,
         after: Some(json!({
-            "operation": job.id,
+            "operation": id,
             "status": status,
             "error": ending.error,
             "live_slot": ending.live,
@@ -345,6 +359,7 @@ async fn finish(state: &AppState, job: &Job, ending: &Ending) -> Result<(), Stor
     };
     audit::record(&mut tx, entry, now).await?;
     tx.commit().await?;
+    announce(state, environment_id, id);
     Ok(())
 }
 
@@ -355,14 +370,15 @@ pub(super) async fn interrupt(
     id: i64,
     environment_id: i64,
 ) -> Result<(), StorageError> {
-    let now = Timestamp::now();
     let reason =
         "The server stopped while this operation ran. Traffic may be anywhere between the \
-                  start and the end of the step that was running: check the health below and the \
-                  router, then run the operation again.";
+         start and the end of the step that was running: check the health below and the \
+         router, then run the operation again.";
     let ending = Ending {
         status: Some(OperationStatus::Interrupted),
         error: Some(reason.to_owned()),
+        deployment: Some(DeploymentStatus::Failed),
+        deployment_note: Some("interrupted by a server restart.".to_owned()),
         ..Ending::default()
     };
     let system = Caller {
@@ -371,38 +387,18 @@ pub(super) async fn interrupt(
         }),
         origin: Default::default(),
     };
-    let mut tx = state.db.begin().await?;
-    if !store::finish(&mut tx, id, OperationStatus::Interrupted, Some(reason), now).await? {
-        return Ok(());
-    }
-    store::apply(&mut tx, environment_id, &ending).await?;
-    if let Some(Some(deployment_id)) = store::get_in(&mut tx, id).await? {
-        let note = format!("Operation {id} was interrupted by a server restart.");
-        end_deployment(
-            &mut tx,
-            &system,
-            deployment_id,
-            crate::domain::deployment::DeploymentStatus::Failed,
-            Some(&note),
-            now,
-        )
-        .await
-        .map_err(|e| StorageError::Batch(e.to_string()))?;
-    }
-    let entry = Entry {
-        actor: &Actor::System("switchyard".to_owned()),
-        origin: &Default::default(),
-        action: audit_action(OperationStatus::Interrupted),
-        object: format!("operation:{id}"),
-        before: None,
-        after: Some(json!({ "operation": id, "status": OperationStatus::Interrupted })),
-    };
-    audit::record(&mut tx, entry, now).await?;
-    tx.commit().await?;
-    state.events.publish(Event::OperationChanged {
+    let deployment_id = store::deployment_of(state.db.reader(), id).await?;
+    let object = format!("operation:{id}");
+    close(
+        state,
+        &system,
+        id,
         environment_id,
-        operation_id: id,
-    });
+        deployment_id,
+        &ending,
+        object,
+    )
+    .await?;
     // Health checks may take their timeout per slot: a starting server does not wait for them.
     let state = state.clone();
     tokio::spawn(async move {
@@ -465,9 +461,6 @@ async fn reread_health(state: &AppState, id: i64, environment_id: i64) -> Result
     let mut tx = state.db.begin().await?;
     store::append_log(&mut tx, id, &lines).await?;
     tx.commit().await?;
-    state.events.publish(Event::OperationChanged {
-        environment_id,
-        operation_id: id,
-    });
+    announce(state, environment_id, id);
     Ok(())
 }

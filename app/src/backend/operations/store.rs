@@ -466,12 +466,13 @@ pub async fn fingerprint(
     })?)
 }
 
-/// The deployment an operation records, read inside `tx`: `Some(None)` when it records none.
-pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<Option<i64>>, StorageError> {
-    Ok(on_tx!(tx, |conn| {
+/// The deployment operation `id` records, if any.
+pub async fn deployment_of(pool: Pool<'_>, id: i64) -> Result<Option<i64>, StorageError> {
+    let deployment: Option<Option<i64>> = on_pool!(pool, |pool| {
         sqlx::query_scalar("SELECT deployment_id FROM operations WHERE id = $1")
             .bind(id)
-            .fetch_optional(conn)
+            .fetch_optional(pool)
             .await
-    })?)
+    })?;
+    Ok(deployment.flatten())
 }
