@@ -14,7 +14,7 @@ use crate::word_enum;
 
 word_enum! {
     /// What an operation does, as the API and the buttons name it.
-    OperationAction, "action" {
+    OperationAction, "known action" {
         Deploy = "deploy",
         Switch = "switch",
         Rollback = "rollback",

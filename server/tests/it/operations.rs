@@ -749,7 +749,7 @@ async fn bad_input_is_refused_before_anything_runs(engine: Engine) {
             json!({"action": "restart", "expected_revision": 0}),
             422,
             Some("action"),
-            "is not a action",
+            "is not a known action",
         ),
         (
             path("production"),
@@ -867,7 +867,7 @@ async fn bad_input_is_refused_before_anything_runs(engine: Engine) {
         ("operation[action]=deploy&operation[version]=two%20words&operation[expected_revision]=0", 422, "Remove the spaces from the version."),
         ("operation[action]=deploy&operation[expected_revision]=0", 422, "Enter the version to deploy"),
         ("operation[action]=deploy&operation[version]=1&operation[expected_revision]=5", 409, "changed since you looked"),
-        ("operation[action]=explode&operation[expected_revision]=0", 422, "is not a action"),
+        ("operation[action]=explode&operation[expected_revision]=0", 422, "is not a known action"),
     ] {
         let response = app.send_as(&rel, form(rest)).await;
         assert_eq!(response.status.as_u16(), status, "{rest}: {}", response.body);
