@@ -7,4 +7,5 @@
 # Timings are printed, never asserted.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
+ensure_patched_crates
 exec cargo bench -p server --bench deployments -- "$@"

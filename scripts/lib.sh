@@ -128,9 +128,39 @@ ensure_node_packages() {
   esac
 }
 
+# Crates Switchyard builds with a fix of its own (patches/README.md): each is downloaded from
+# crates.io, checked against the checksum its release had, and patched into patches/<crate>/,
+# where Cargo.toml's [patch.crates-io] finds it. Redone only when the patch file changes.
+PATCHED_CRATES=("reactive_graph 0.2.16 3bcec36a2d1b9a53a4129b3270b19e3df6f6b88c2e7c97ed9404dc9307f137d7")
+
+ensure_patched_crates() {
+  local entry crate version checksum dir stamp want
+  for entry in "${PATCHED_CRATES[@]}"; do
+    read -r crate version checksum <<<"$entry"
+    dir="$ROOT/patches/$crate"
+    stamp="$dir/.switchyard-patch"
+    want="$(sha256sum "$ROOT/patches/$crate-$version.patch" | cut -d' ' -f1)"
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && continue
+    say "patching $crate $version (patches/$crate-$version.patch)"
+    command -v patch >/dev/null || apt_install patch
+    local archive
+    archive="$(mktemp)"
+    curl -sSfL --retry 3 -o "$archive" \
+      "https://static.crates.io/crates/$crate/$crate-$version.crate" \
+      || die "cannot download $crate $version from crates.io"
+    [ "$(sha256sum "$archive" | cut -d' ' -f1)" = "$checksum" ] \
+      || die "$crate-$version.crate does not match its crates.io checksum"
+    rm -rf "$dir" && mkdir -p "$dir"
+    tar -xzf "$archive" -C "$dir" --strip-components=1 && rm -f "$archive"
+    patch -s -p1 -d "$dir" <"$ROOT/patches/$crate-$version.patch"
+    echo "$want" >"$stamp"
+  done
+}
+
 # Everything needed to build the site.
 setup_build() {
   apt_install build-essential pkg-config curl
+  ensure_patched_crates
   choose_toolchain
   ensure_node_packages
   ensure_wasm_bindgen

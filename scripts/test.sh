@@ -26,7 +26,7 @@ psql -q "$SWITCHYARD_TEST_POSTGRES_URL" -At -c \
 
 say "cargo fmt --check"
 # rustfmt from rustup's default toolchain: formatting does not depend on the compiler.
-env -u RUSTUP_TOOLCHAIN cargo fmt --all --check
+env -u RUSTUP_TOOLCHAIN cargo fmt -p app -p frontend -p server --check
 
 say "unit and integration tests (SQLite and PostgreSQL)"
 cargo test -p app -p server --features app/ssr
@@ -37,6 +37,11 @@ say "clippy, browser side (hydrate)"
 cargo clippy -p app -p frontend --features app/hydrate --all-targets -- -D warnings
 
 build_site
+
+# The shutdown deadlock (issue 19) showed only in the optimized build: stop it under load too.
+say "stopping the release build under load"
+SWITCHYARD_BIN="$CARGO_TARGET_DIR/release/switchyard" \
+  cargo test -p server --features app/ssr --test it -- --test-threads=1 shutdown::
 
 say "end-to-end tests in Chromium"
 (cd end2end && SWITCHYARD_BIN="$CARGO_TARGET_DIR/release/switchyard" SWITCHYARD_SITE_ROOT="$ROOT/target/site" npm test)

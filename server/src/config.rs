@@ -34,6 +34,9 @@ pub struct Config {
     pub log_level: String,
     /// The largest request body accepted, in bytes.
     pub request_body_limit: usize,
+    /// How long requests in flight may take to finish after a stop is asked for; after it,
+    /// Switchyard logs what was still running and exits anyway.
+    pub shutdown_timeout: Duration,
     /// Session idle timeout and absolute lifetime.
     pub auth: AuthSettings,
     /// Whether the session cookie is marked `Secure` (sent over https only). Turn on whenever
@@ -78,6 +81,7 @@ impl Default for Config {
             log_format: LogFormat::Json,
             log_level: "info".to_owned(),
             request_body_limit: 1024 * 1024,
+            shutdown_timeout: Duration::from_secs(20),
             auth: AuthSettings::default(),
             secure_cookies: false,
             trusted_proxies: Vec::new(),
@@ -118,6 +122,10 @@ const KEYS: &[Key] = &[
     Key {
         name: "request_body_limit",
         apply: |c, v| parse_byte_size(v).map(|n| c.request_body_limit = n),
+    },
+    Key {
+        name: "shutdown_timeout",
+        apply: |c, v| parse_duration(v).map(|d| c.shutdown_timeout = d),
     },
     Key {
         name: "session_idle_timeout",

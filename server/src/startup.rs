@@ -1,7 +1,7 @@
 //! Building and running the application: what `main` calls and what tests call.
 
 use std::{
-    future::Future,
+    future::{Future, IntoFuture},
     net::SocketAddr,
     time::{Duration, Instant},
 };
@@ -23,7 +23,10 @@ use axum::Router;
 use leptos::prelude::LeptosOptions;
 use tokio::net::TcpListener;
 
-use crate::{config::Config, http};
+use crate::{
+    config::Config,
+    http::{self, request_context::InFlight},
+};
 
 /// Why Switchyard could not start.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +46,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    in_flight: InFlight,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -91,11 +96,14 @@ impl Application {
                 "operations left running by a stopped server are marked interrupted"
             );
         }
-        let router = http::router(state.clone(), config);
+        let in_flight = InFlight::default();
+        let router = http::router(state.clone(), config, &in_flight);
         Ok(Self {
             listener,
             router,
             state,
+            in_flight,
+            shutdown_timeout: config.shutdown_timeout,
         })
     }
 
@@ -130,8 +138,10 @@ impl Application {
         Ok(())
     }
 
-    /// Serves until `shutdown` completes, lets requests in flight finish, then closes the
-    /// database. Expired sessions are deleted every few minutes meanwhile.
+    /// Serves until `shutdown` completes, lets requests in flight finish (for at most the
+    /// configured `shutdown_timeout`: then it logs what was still running and stops anyway, so
+    /// no stuck request can hang a restart), then closes the database. Expired sessions are
+    /// deleted every few minutes meanwhile.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -141,31 +151,61 @@ impl Application {
         let cleanup = tokio::spawn(delete_expired_sessions(self.state.db.clone()));
         let maintenance = tokio::spawn(operations::maintain(self.state.clone()));
         let events = self.state.events.clone();
+        let (requested, deadline) = tokio::sync::oneshot::channel();
         let shutdown = async move {
             shutdown.await;
+            let _ = requested.send(Instant::now());
             // Live pages hold their connection open; they must end for the server to stop.
             events.close();
         };
-        let result = axum::serve(
+        let serve = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await;
+        .into_future();
+        let limit = self.shutdown_timeout;
+        let out_of_time = async move {
+            match deadline.await {
+                Ok(requested_at) => tokio::time::sleep_until((requested_at + limit).into()).await,
+                // The server stopped without being asked (its listener failed).
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let result = tokio::select! {
+            result = serve => result,
+            () = out_of_time => {
+                tracing::error!(
+                    shutdown_timeout_secs = limit.as_secs_f64(),
+                    "requests in flight did not finish in time; stopping anyway"
+                );
+                self.in_flight.log_remaining();
+                Ok(())
+            }
+        };
         cleanup.abort();
         maintenance.abort();
         // Operations still running here will not finish: say so now rather than leave the
-        // lock to the heartbeat timeout.
+        // lock to the heartbeat timeout. A database that does not answer must not hold up
+        // the stop either.
         let own = Some(self.state.operations.runner_id.as_str());
-        if let Err(error) = operations::interrupt_orphans(&self.state, false, own).await {
-            tracing::warn!(%error, "cannot mark this server's running operations interrupted");
+        let closing = async {
+            if let Err(error) = operations::interrupt_orphans(&self.state, false, own).await {
+                tracing::warn!(%error, "cannot mark this server's running operations interrupted");
+            }
+            self.state.db.close().await;
+        };
+        if tokio::time::timeout(CLOSE_TIMEOUT, closing).await.is_err() {
+            tracing::error!("the database did not close in time; stopping anyway");
         }
-        self.state.db.close().await;
         tracing::info!("stopped");
         result
     }
 }
+
+/// How long the database gets to close after the server has stopped serving.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How often expired sessions, old login attempts and idempotency keys are swept.
 const SESSION_SWEEP_INTERVAL: Duration = Duration::from_secs(5 * 60);

@@ -133,6 +133,29 @@ fn session_settings_read_durations_and_booleans() {
 }
 
 #[test]
+fn shutdown_timeout_defaults_to_twenty_seconds_and_reads_a_duration() {
+    assert_eq!(
+        Config::load(None, &env(&[]))
+            .expect("valid")
+            .shutdown_timeout,
+        Duration::from_secs(20)
+    );
+    let config = Config::load(
+        Some(("switchyard.toml", "shutdown_timeout = \"5s\"\n")),
+        &env(&[]),
+    )
+    .expect("valid");
+    assert_eq!(config.shutdown_timeout, Duration::from_secs(5));
+    for bad in ["", "0s", "20", "soon"] {
+        let result = Config::load(None, &env(&[("SWITCHYARD_SHUTDOWN_TIMEOUT", bad)]));
+        assert!(
+            invalid_key(result).starts_with("SWITCHYARD_SHUTDOWN_TIMEOUT"),
+            "{bad:?} must be refused"
+        );
+    }
+}
+
+#[test]
 fn trusted_proxies_are_a_list_of_addresses() {
     let config = Config::load(
         None,

@@ -28,7 +28,10 @@ use tower_sessions::{
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use self::error::{ApiError, API_ROUTES_HINT};
+use self::{
+    error::{ApiError, API_ROUTES_HINT},
+    request_context::InFlight,
+};
 use crate::config::Config;
 
 /// The session cookie's name.
@@ -99,7 +102,7 @@ fn page_routes() -> Vec<AxumRouteListing> {
 
 /// The whole application: API, pages, server functions, static files, and the middleware
 /// around them.
-pub fn router(state: AppState, config: &Config) -> Router {
+pub fn router(state: AppState, config: &Config, in_flight: &InFlight) -> Router {
     let leptos_options = state.leptos_options.clone();
     let routes = page_routes();
     let context_state = state.clone();
@@ -120,7 +123,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         ))
         .layer(sessions)
         .with_state(state);
-    with_middleware(routes, config.request_body_limit)
+    with_middleware(routes, config.request_body_limit, in_flight)
 }
 
 /// Sessions in the database, in a cookie scripts cannot read and other sites do not send
@@ -138,10 +141,14 @@ fn session_layer(state: &AppState, config: &Config) -> SessionManagerLayer<DbSes
 }
 
 /// Wraps routes in the middleware every request passes: the request context (id, logging,
-/// errors, panics) outermost, then the cross-origin check, then the body size limit.
-pub fn with_middleware(routes: Router, request_body_limit: usize) -> Router {
+/// errors, panics, the list of requests in flight) outermost, then the cross-origin check,
+/// then the body size limit.
+pub fn with_middleware(routes: Router, request_body_limit: usize, in_flight: &InFlight) -> Router {
     routes
         .layer(RequestBodyLimitLayer::new(request_body_limit))
         .layer(middleware::from_fn(auth::same_origin))
-        .layer(middleware::from_fn(request_context::request_context))
+        .layer(middleware::from_fn_with_state(
+            in_flight.clone(),
+            request_context::request_context,
+        ))
 }

@@ -1,12 +1,19 @@
 //! The middleware every request passes through, outermost: it gives the request an id, runs
 //! it inside a tracing span carrying that id (so every log line names it), turns a panic into
 //! a generic 500, writes API errors as JSON, logs each error once, returns the id in
-//! `x-request-id`, and adds the security headers every response carries.
+//! `x-request-id`, and adds the security headers every response carries. It also keeps the
+//! list of requests in flight, so a shutdown that runs out of time can say what was still
+//! running.
 
-use std::{panic::AssertUnwindSafe, time::Instant};
+use std::{
+    collections::BTreeMap,
+    panic::AssertUnwindSafe,
+    sync::{Arc, Mutex},
+    time::Instant,
+};
 
 use axum::{
-    extract::Request,
+    extract::{Request, State},
     http::{header, HeaderValue, StatusCode},
     middleware::Next,
     response::{Html, IntoResponse, Response},
@@ -23,11 +30,92 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
+/// The requests being handled right now, by arrival.
+#[derive(Clone, Debug, Default)]
+pub struct InFlight {
+    inner: Arc<Mutex<InFlightInner>>,
+}
+
+#[derive(Debug, Default)]
+struct InFlightInner {
+    next: u64,
+    requests: BTreeMap<u64, InFlightRequest>,
+}
+
+/// One request in flight, as a shutdown report names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InFlightRequest {
+    pub request_id: String,
+    pub method: String,
+    pub path: String,
+    pub started: Instant,
+}
+
+impl InFlight {
+    /// Registers a request until the returned guard drops: when the response is sent, or
+    /// when the request is abandoned (its client went away).
+    fn enter(&self, request: InFlightRequest) -> InFlightGuard {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let key = inner.next;
+        inner.next += 1;
+        inner.requests.insert(key, request);
+        InFlightGuard {
+            registry: self.clone(),
+            key,
+        }
+    }
+
+    /// The requests still being handled, oldest first.
+    pub fn snapshot(&self) -> Vec<InFlightRequest> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.requests.values().cloned().collect()
+    }
+
+    /// Logs each request still being handled, with how long it has run.
+    pub fn log_remaining(&self) {
+        for request in self.snapshot() {
+            tracing::warn!(
+                request_id = %request.request_id,
+                method = %request.method,
+                path = %request.path,
+                running_secs = request.started.elapsed().as_secs_f64(),
+                "request still running at the shutdown deadline"
+            );
+        }
+    }
+}
+
+struct InFlightGuard {
+    registry: InFlight,
+    key: u64,
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let mut inner = self
+            .registry
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        inner.requests.remove(&self.key);
+    }
+}
+
 /// See the module documentation.
-pub async fn request_context(mut request: Request, next: Next) -> Response {
+pub async fn request_context(
+    State(in_flight): State<InFlight>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let id =
         incoming_request_id(&request).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     request.extensions_mut().insert(RequestId(id.clone()));
+    let _in_flight = in_flight.enter(InFlightRequest {
+        request_id: id.clone(),
+        method: request.method().to_string(),
+        path: request.uri().path().to_owned(),
+        started: Instant::now(),
+    });
     let is_api = request.uri().path().starts_with("/api/");
     let span = tracing::info_span!(
         "request",

@@ -13,5 +13,6 @@ mod openapi;
 mod operations;
 mod pages;
 mod process;
+mod shutdown;
 mod storage;
 mod webhooks;

@@ -15,8 +15,11 @@ use crate::{
     on_both_engines,
 };
 
-fn switchyard() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_switchyard"));
+/// The binary under test: this build's, or `SWITCHYARD_BIN` (a release build, say).
+pub(crate) fn switchyard() -> Command {
+    let binary =
+        std::env::var("SWITCHYARD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_switchyard").into());
+    let mut command = Command::new(binary);
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
@@ -121,16 +124,22 @@ async fn serve_logs_json_with_request_ids_and_stops_on_sigterm(engine: Engine) {
 }
 
 /// A running `switchyard serve` with its log captured.
-struct Server {
+pub(crate) struct Server {
     child: tokio::process::Child,
-    addr: String,
-    log: Vec<String>,
+    pub addr: String,
+    pub log: Vec<String>,
     lines: mpsc::UnboundedReceiver<String>,
 }
 
 impl Server {
-    async fn start(db: &TestDb, url: &str) -> Self {
+    pub async fn start(db: &TestDb, url: &str) -> Self {
+        Self::start_with(db, url, &[]).await
+    }
+
+    /// Starts the server with extra environment variables.
+    pub async fn start_with(db: &TestDb, url: &str, env: &[(&str, &str)]) -> Self {
         let mut child = switchyard()
+            .envs(env.iter().copied())
             .env("SWITCHYARD_ADDR", "127.0.0.1:0")
             .env("SWITCHYARD_DATABASE_URL", url)
             .env("SWITCHYARD_SITE_ROOT", db.dir.path().join("site"))
@@ -168,8 +177,13 @@ impl Server {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
     /// Sends SIGTERM, checks the exit is graceful, and returns the whole log.
-    async fn stop(mut self) -> Vec<String> {
+    pub async fn stop(mut self) -> Vec<String> {
         let pid = self.child.id().expect("running").to_string();
         let killed = Command::new("kill")
             .args(["-TERM", &pid])
@@ -190,7 +204,7 @@ impl Server {
 }
 
 /// Runs `switchyard ARGS` on a database with `stdin` as input.
-async fn run_cli(db: &TestDb, args: &[&str], stdin: &str) -> std::process::Output {
+pub(crate) async fn run_cli(db: &TestDb, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = switchyard()
         .args(args)
         .env("SWITCHYARD_DATABASE_URL", &db.url)
@@ -329,7 +343,7 @@ async fn http_get(addr: &str, path: &str, request_id: &str) -> String {
 }
 
 /// One HTTP/1.1 request over a fresh TCP connection; returns the raw response.
-async fn http(
+pub(crate) async fn http(
     addr: &str,
     method: &str,
     path: &str,
