@@ -387,15 +387,19 @@ pub async fn view(
     let principal = caller.authorize(Action::Read)?;
     let db = &state.db;
     let fail = |e| caller.fail(e);
-    let environment = catalog::find_environment(db, caller, service, environment).await?;
-    let settings = state.operations.settings.find(service, &environment.name);
-    let recent = store::recent(db.reader(), environment.id, 11)
+    let found = catalog::find_environment(db, caller, service, environment).await?;
+    let settings = state.operations.settings.find(service, &found.name);
+    let recent = store::recent(db.reader(), found.id, 11)
         .await
         .map_err(fail)?;
     let operation = match recent.first() {
         Some(newest) => store::get(db.reader(), newest.id).await.map_err(fail)?,
         None => None,
     };
+    // The state is read after the operations: an operation that ended meanwhile wrote its
+    // ending to the environment in the same transaction, so a page never shows it ended
+    // beside the state from before (without JavaScript, it would stop reloading there).
+    let environment = catalog::find_environment(db, caller, service, environment).await?;
     Ok(EnvironmentView {
         state: environment_state(db, &environment).await.map_err(fail)?,
         canary_steps: settings.map_or_else(
