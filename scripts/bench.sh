@@ -7,5 +7,8 @@
 # Timings are printed, never asserted.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-ensure_patched_crates
+# The server checks the compiled site at startup; build it as test.sh does.
+setup_build
+build_site
+export SWITCHYARD_SITE_ROOT="$ROOT/target/site"
 exec cargo bench -p server --bench deployments -- "$@"

@@ -167,7 +167,11 @@ setup_build() {
   ensure_cargo_leptos
 }
 
+# The release build: the WASM split into a chunk per lazy page (--split) with content-hashed
+# names, each file also written brotli- and gzip-compressed (--precompress); hash.txt, which
+# names the files, goes into the site root, where the server reads it.
 build_site() {
   say "building the server and the WASM front end (release)"
-  (cd "$ROOT" && cargo leptos build --release "${LEPTOS_BUILD_ARGS[@]}")
+  (cd "$ROOT" && cargo leptos build --release --split --precompress "${LEPTOS_BUILD_ARGS[@]}")
+  cp "$CARGO_TARGET_DIR/release/hash.txt" "$ROOT/target/site/hash.txt"
 }

@@ -15,10 +15,10 @@ pub mod session;
 mod theme;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::{
@@ -29,31 +29,57 @@ use crate::{
         NotFound, Overview, Planned, PlannedPage, RecordDeploymentPage, ServicesPage, SetupPage,
         TokensPage, UsersPage,
     },
-    session::{Protected, WithCurrentUser},
+    session::{provide_current_user, Protected},
 };
+
+/// A route whose page the browser loads on first use, as a WASM chunk of its own
+/// (`cargo leptos build --split`), so the first page a phone opens downloads only what it
+/// shows. Only the Overview and the login page are in the main bundle; every new page is lazy
+/// (README: Architecture, page weight).
+macro_rules! lazy_page {
+    ($route:ident => $page:expr) => {
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <Page>{$page}</Page> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(DeploymentsRoute => view! { <DeploymentsPage /> });
+lazy_page!(RecordDeploymentRoute => view! { <RecordDeploymentPage /> });
+lazy_page!(DeploymentRoute => view! { <DeploymentPage /> });
+lazy_page!(EnvironmentRoute => view! { <EnvironmentPage /> });
+lazy_page!(ReleasesRoute => planned(PlannedPage::Releases));
+lazy_page!(IncidentsRoute => planned(PlannedPage::Incidents));
+lazy_page!(MetricsRoute => planned(PlannedPage::Metrics));
+lazy_page!(UsersRoute => view! { <UsersPage /> });
+lazy_page!(TokensRoute => view! { <TokensPage /> });
+lazy_page!(ServicesRoute => view! { <ServicesPage /> });
+lazy_page!(AuditRoute => view! { <AuditPage /> });
+lazy_page!(AccountRoute => view! { <AccountPage /> });
+lazy_page!(SetupRoute => view! { <SetupPage /> });
 
 /// A section every logged-in role may read, behind the login.
 fn planned(page: PlannedPage) -> impl IntoView {
     view! {
-        <Page>
-            <Protected action=Action::Read>
-                <Planned page />
-            </Protected>
-        </Page>
+        <Protected action=Action::Read>
+            <Planned page />
+        </Protected>
     }
 }
 
-/// Every page: the current user loaded once (one Suspense boundary), then the layout around
-/// the content. Each route renders its own, so the route list stays visible to leptos_axum
-/// without loading anything.
+/// Every page: the layout around the content.
 #[component]
-fn Page(children: ChildrenFn) -> impl IntoView {
-    let children = StoredValue::new(children);
-    view! {
-        <WithCurrentUser>
-            <Layout>{children.read_value()()}</Layout>
-        </WithCurrentUser>
-    }
+fn Page(children: Children) -> impl IntoView {
+    view! { <Layout>{children()}</Layout> }
 }
 
 /// The HTML document around every page. Rendered only on the server; the browser hydrates
@@ -69,6 +95,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href=theme::FAVICON />
                 // Applies a stored theme before first paint, so a dark page never flashes white.
                 <script inner_html=theme::APPLY_STORED_THEME></script>
+                <HashedStylesheet id="switchyard" options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -83,30 +110,29 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_current_user();
 
     view! {
-        <Stylesheet id="switchyard" href="/pkg/switchyard.css" />
         <Title formatter=|page: String| format!("{page} · Switchyard") />
-        // Async rendering: the server answers once the user is known and the page's data is
-        // loaded, so a guard can still redirect or answer 403, and pages are complete without
-        // JavaScript.
+        // Async rendering: the server answers once the page's data is loaded, so pages are
+        // complete without JavaScript (and a guard's status or redirect reaches the head).
         <Router>
                 <Routes fallback=|| view! { <Page><NotFound /></Page> }>
                     <Route path=path!("/") view=|| view! { <Page><Protected action=Action::Read><Overview /></Protected></Page> } ssr=SsrMode::Async />
-                    <Route path=path!("/deployments") view=|| view! { <Page><DeploymentsPage /></Page> } ssr=SsrMode::Async />
-                    <Route path=path!("/deployments/new") view=|| view! { <Page><RecordDeploymentPage /></Page> } ssr=SsrMode::Async />
-                    <Route path=path!("/deployments/:id") view=|| view! { <Page><DeploymentPage /></Page> } ssr=SsrMode::Async />
-                    <Route path=path!("/services/:service/environments/:environment") view=|| view! { <Page><EnvironmentPage /></Page> } ssr=SsrMode::Async />
-                    <Route path=path!("/releases") view=|| planned(PlannedPage::Releases) ssr=SsrMode::Async />
-                    <Route path=path!("/incidents") view=|| planned(PlannedPage::Incidents) ssr=SsrMode::Async />
-                    <Route path=path!("/metrics") view=|| planned(PlannedPage::Metrics) ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view=|| view! { <Page><UsersPage /></Page> } ssr=SsrMode::Async />
-                    <Route path=path!("/admin/tokens") view=|| view! { <Page><TokensPage /></Page> } ssr=SsrMode::Async />
-                    <Route path=path!("/admin/services") view=|| view! { <Page><ServicesPage /></Page> } ssr=SsrMode::Async />
-                    <Route path=path!("/admin/audit") view=|| view! { <Page><AuditPage /></Page> } ssr=SsrMode::Async />
-                    <Route path=path!("/account") view=|| view! { <Page><AccountPage /></Page> } ssr=SsrMode::Async />
+                    <Route path=path!("/deployments") view={Lazy::<DeploymentsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/deployments/new") view={Lazy::<RecordDeploymentRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/deployments/:id") view={Lazy::<DeploymentRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/services/:service/environments/:environment") view={Lazy::<EnvironmentRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/releases") view={Lazy::<ReleasesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/incidents") view={Lazy::<IncidentsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/metrics") view={Lazy::<MetricsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/services") view={Lazy::<ServicesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/login") view=|| view! { <Page><LoginPage /></Page> } ssr=SsrMode::Async />
-                    <Route path=path!("/setup") view=|| view! { <Page><SetupPage /></Page> } ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
         </Router>
     }

@@ -1,6 +1,6 @@
-//! Who is logged in, as the pages see it: the current user (loaded once, before the page
-//! streams, so the server can still redirect or answer 403), logging in and out, and the guard
-//! that keeps pages from roles that may not use them.
+//! Who is logged in, as the pages see it: the current user (known before anything renders,
+//! so the server can still redirect or answer 403), logging in and out, and the guard that
+//! keeps pages from roles that may not use them.
 
 use leptos::prelude::*;
 use leptos_router::{components::Redirect, hooks::use_location};
@@ -26,12 +26,6 @@ impl CurrentUser {
     pub fn may(&self, action: Action) -> bool {
         self.role.may(action)
     }
-}
-
-/// Who is calling, or `None` for nobody.
-#[server(prefix = "/rpc", endpoint = "who_am_i")]
-pub async fn who_am_i() -> Result<Option<CurrentUser>, AppError> {
-    Ok(crate::backend::rpc::caller()?.current_user())
 }
 
 /// Logs in with a username and password.
@@ -68,37 +62,39 @@ pub async fn logout() -> Result<(), AppError> {
     .await
 }
 
-/// The current user (or `None` for nobody), known to every component below
-/// [`WithCurrentUser`].
+/// The current user (or `None` for nobody), known to every component.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Me(pub Option<CurrentUser>);
 
-/// The current user, as far as this page knows; nobody outside [`WithCurrentUser`].
+/// The current user, as far as this page knows.
 pub fn me() -> Option<CurrentUser> {
     use_context::<Me>().and_then(|me| me.0)
 }
 
-/// Loads the current user once per page load, before anything below renders, and shares it
-/// through context. One boundary awaits it and everything else reads it synchronously, so the
-/// guards decide (and set the status or redirect) while the server still can; a resource read
-/// by several Suspense boundaries can also stall streaming SSR (leptos issue #4851).
-#[component]
-pub fn WithCurrentUser(children: ChildrenFn) -> impl IntoView {
-    let user = Resource::new_blocking(|| (), |_| who_am_i());
-    let children = StoredValue::new(children);
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match user.await {
-                    Ok(user) => {
-                        provide_context(Me(user));
-                        children.read_value()().into_any()
-                    }
-                    Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+/// Shares the current user with every component, synchronously. The server knows the caller
+/// before it renders anything (the request middleware resolved it), and sends it along in the
+/// page, where hydration reads it back instead of asking again. Nothing waits for it, so
+/// guards decide (and set the status or redirect) at once, and no page is rendered inside a
+/// Suspense boundary that would run its closures, and their data loads, several times.
+pub fn provide_current_user() {
+    let user = SharedValue::new(caller_on_server).into_inner();
+    provide_context(Me(user));
+}
+
+/// Outside a request (the route list is generated once at startup), nobody.
+#[cfg(feature = "ssr")]
+fn caller_on_server() -> Option<CurrentUser> {
+    use_context::<axum::http::request::Parts>()?
+        .extensions
+        .get::<crate::backend::Caller>()?
+        .current_user()
+}
+
+/// In the browser the user comes from the page; this runs only if it could not be read, and
+/// then shows the page as to nobody, whom the server would have sent elsewhere.
+#[cfg(not(feature = "ssr"))]
+fn caller_on_server() -> Option<CurrentUser> {
+    None
 }
 
 /// A local address to return to after logging in; anything else (another site, a

@@ -397,7 +397,11 @@ async fn main() {
     let config = Config {
         addr: "127.0.0.1:0".parse().expect("address"),
         database_url: url,
-        site_root: folder.path().join("site"),
+        // The compiled site (scripts/bench.sh builds it): the server checks it at startup.
+        site_root: std::env::var("SWITCHYARD_SITE_ROOT").map_or_else(
+            |_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site"),
+            Into::into,
+        ),
         log_level: "warn".into(),
         ..Config::default()
     };

@@ -6,6 +6,7 @@ mod admin_cli;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod site;
 pub mod startup;
 pub mod telemetry;
 

@@ -9,11 +9,13 @@ use std::{
 use app::{
     backend::{
         accounts,
+        callers::Callers,
         deployments::ingest::Ingest,
         events::Events,
         idempotency, login_attempts,
         operations::{self, Operations},
         sessions,
+        state::State,
         storage::redact_url,
         AppState, Database, Engine, StorageError,
     },
@@ -26,6 +28,7 @@ use tokio::net::TcpListener;
 use crate::{
     config::Config,
     http::{self, request_context::InFlight},
+    site::{self, Site, SiteError},
 };
 
 /// Why Switchyard could not start.
@@ -33,6 +36,8 @@ use crate::{
 pub enum StartupError {
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Site(#[from] SiteError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -54,6 +59,7 @@ impl Application {
     /// Opens and migrates the database, then binds the address (port 0 picks a free one).
     /// A failing migration stops here, before anything is served.
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        let site = Site::load(&config.site_root)?;
         let db = Database::connect(&config.database_url).await?;
         if let Err(error) = db.migrate().await {
             db.close().await;
@@ -71,8 +77,8 @@ impl Application {
                     addr: config.addr,
                     source,
                 })?;
-        let state = AppState {
-            leptos_options: leptos_options(config),
+        let state = AppState::new(State {
+            leptos_options: leptos_options(config, &site),
             ingest: Ingest::start(db.clone()),
             db,
             started_at: Instant::now(),
@@ -84,7 +90,8 @@ impl Application {
                 uuid::Uuid::new_v4().simple().to_string(),
             ),
             events: Events::default(),
-        };
+            callers: Callers::default(),
+        });
         // A SQLite database has one Switchyard process: whatever still runs was left by its
         // previous life. PostgreSQL replicas interrupt only operations whose runner stopped
         // beating.
@@ -97,7 +104,7 @@ impl Application {
             );
         }
         let in_flight = InFlight::default();
-        let router = http::router(state.clone(), config, &in_flight);
+        let router = http::router(state.clone(), config, &in_flight, &site);
         Ok(Self {
             listener,
             router,
@@ -234,12 +241,15 @@ async fn delete_expired_sessions(db: Database) {
 }
 
 /// Leptos' settings, from ours: the names must match `[[workspace.metadata.leptos]]`.
-fn leptos_options(config: &Config) -> LeptosOptions {
+fn leptos_options(config: &Config, site: &Site) -> LeptosOptions {
     LeptosOptions::builder()
-        .output_name("switchyard")
-        .site_root(config.site_root.to_string_lossy().into_owned())
-        .site_pkg_dir("pkg")
+        .output_name(site::OUTPUT_NAME)
+        .site_root(site.root.to_string_lossy().into_owned())
+        .site_pkg_dir(site::PKG_DIR)
         .site_addr(config.addr)
+        // Leptos looks for the hash file beside the executable unless its path is absolute.
+        .hash_files(true)
+        .hash_file(site.hash_file().to_string_lossy().as_ref().into())
         .build()
 }
 

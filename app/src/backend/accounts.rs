@@ -11,6 +11,7 @@ use tower_sessions::Session;
 
 use super::{
     audit::{self, Actor, Entry},
+    callers::Callers,
     identity::{end_session, Caller, Principal},
     login_attempts, passwords,
     secrets::{digest, new_secret},
@@ -95,7 +96,7 @@ pub async fn log_in(
     };
     audit::record(&mut tx, entry, now).await.map_err(fail)?;
     tx.commit().await.map_err(fail)?;
-    end_session(session).await.map_err(fail)?;
+    end_session(&state.callers, session).await.map_err(fail)?;
     let login = Login {
         user_id: user.id,
         logged_in_at: now,
@@ -148,7 +149,7 @@ pub async fn log_out(state: &AppState, caller: &Caller, session: &Session) -> Re
             .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
     }
-    end_session(session).await.map_err(fail)
+    end_session(&state.callers, session).await.map_err(fail)
 }
 
 /// A new user's details as a form or the API sends them. Its `Debug` hides the password.
@@ -353,6 +354,7 @@ pub struct PasswordChange {
 /// sessions, since whoever else held one may be why the password changes.
 pub async fn change_own_password(
     db: &Database,
+    callers: &Callers,
     caller: &Caller,
     change: &PasswordChange,
 ) -> Result<(), AppError> {
@@ -411,7 +413,9 @@ pub async fn change_own_password(
         after: Some(json!({ "other_sessions_ended": ended })),
     };
     audit::record(&mut tx, entry, now).await.map_err(fail)?;
-    tx.commit().await.map_err(fail)
+    tx.commit().await.map_err(fail)?;
+    callers.forget_user(*id);
+    Ok(())
 }
 
 /// The caller's own live sessions, and which of them is this one.
@@ -434,6 +438,7 @@ pub async fn own_sessions(
 /// Returns how many ended.
 pub async fn end_own_sessions(
     db: &Database,
+    callers: &Callers,
     caller: &Caller,
     handle: Option<&str>,
 ) -> Result<u64, AppError> {
@@ -475,6 +480,8 @@ pub async fn end_own_sessions(
         .await
         .map_err(fail)?;
     tx.commit().await.map_err(fail)?;
+    // The cache knows sessions by id, not by handle: forget all of the user's.
+    callers.forget_user(*id);
     Ok(ended)
 }
 

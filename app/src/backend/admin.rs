@@ -10,6 +10,7 @@ use super::{
     accounts::{debug_without_secrets, parse_role_field, user_summary},
     api_tokens::{self, ApiToken, NewToken, TokenRef, TOKEN_PREFIX},
     audit::{self, Entry},
+    callers::Callers,
     identity::Caller,
     passwords,
     secrets::new_secret,
@@ -45,6 +46,7 @@ pub struct UserUpdate {
 /// the last active admin can be neither demoted nor deactivated.
 pub async fn update_user(
     db: &Database,
+    callers: &Callers,
     caller: &Caller,
     update: &UserUpdate,
 ) -> Result<User, AppError> {
@@ -102,6 +104,7 @@ pub async fn update_user(
     };
     audit::record(&mut tx, entry, now).await.map_err(fail)?;
     tx.commit().await.map_err(fail)?;
+    callers.forget_user(after.id);
     Ok(after)
 }
 
@@ -121,6 +124,7 @@ pub struct PasswordReset {
 /// Sets a user's password; their sessions end, so the new password takes effect at once.
 pub async fn reset_password(
     db: &Database,
+    callers: &Callers,
     caller: &Caller,
     reset: &PasswordReset,
 ) -> Result<(), AppError> {
@@ -149,7 +153,9 @@ pub async fn reset_password(
         after: Some(json!({ "sessions_ended": ended })),
     };
     audit::record(&mut tx, entry, now).await.map_err(fail)?;
-    tx.commit().await.map_err(fail)
+    tx.commit().await.map_err(fail)?;
+    callers.forget_user(user.id);
+    Ok(())
 }
 
 /// Every API token, for the admin page.

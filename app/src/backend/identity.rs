@@ -11,6 +11,7 @@ use tower_sessions::Session;
 use super::{
     api_tokens,
     audit::{Actor, Origin},
+    callers::Callers,
     sessions::{handle_of, Login, LOGIN_KEY},
     users, AppState, StorageError,
 };
@@ -165,6 +166,11 @@ pub async fn resolve(
     let Some(session) = session else {
         return Ok(None);
     };
+    // The cookie's id, known without loading the session.
+    let id = session.id().map(|id| id.to_string());
+    if let Some(principal) = id.as_deref().and_then(|id| state.callers.get(id, now)) {
+        return Ok(Some(principal));
+    }
     let login: Option<Login> = session
         .get(LOGIN_KEY)
         .await
@@ -175,7 +181,7 @@ pub async fn resolve(
     let user = users::find(state.db.reader(), login.user_id).await?;
     let too_old = now.since(login.logged_in_at) >= state.auth.session_lifetime;
     let (Some(user), false) = (user.filter(|user| user.active), too_old) else {
-        end_session(session).await?;
+        end_session(&state.callers, session).await?;
         return Ok(None);
     };
     if now.since(login.last_seen_at) >= LAST_SEEN_PRECISION {
@@ -186,17 +192,25 @@ pub async fn resolve(
             .map_err(|e| StorageError::Session(e.to_string()))?;
     }
     let handle = session.id().map(|id| handle_of(&id)).unwrap_or_default();
-    Ok(Some(Principal::User {
+    let principal = Principal::User {
         id: user.id,
         username: user.username,
         display_name: user.display_name,
         role: user.role,
         session: handle,
-    }))
+    };
+    if let Some(id) = id {
+        let ends_at = login.logged_in_at.plus(state.auth.session_lifetime);
+        state.callers.put(id, principal.clone(), now, ends_at);
+    }
+    Ok(Some(principal))
 }
 
-/// Deletes a session on the server and removes its cookie.
-pub async fn end_session(session: &Session) -> Result<(), StorageError> {
+/// Deletes a session on the server and removes its cookie; this process forgets it at once.
+pub async fn end_session(callers: &Callers, session: &Session) -> Result<(), StorageError> {
+    if let Some(id) = session.id() {
+        callers.forget_session(&id.to_string());
+    }
     session
         .flush()
         .await

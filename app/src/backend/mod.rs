@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api_tokens;
 pub mod audit;
+pub mod callers;
 pub mod catalog;
 pub mod deployments;
 pub mod events;

@@ -11,9 +11,29 @@ use leptos::prelude::LeptosOptions;
 
 use super::Database;
 
-/// Everything a request may need, cloned cheaply into each handler.
+/// Everything a request may need. Handlers, server functions and Leptos' context clone it
+/// many times per request, so a clone is one reference count: the fields live behind an
+/// `Arc` and are read through `Deref`.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<State>);
+
+impl AppState {
+    pub fn new(state: State) -> Self {
+        Self(Arc::new(state))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct State {
     /// Where the compiled site lives and how it is named; leptos_axum reads it.
     pub leptos_options: LeptosOptions,
     /// The database, SQLite or PostgreSQL.
@@ -32,6 +52,8 @@ pub struct AppState {
     pub operations: Arc<super::operations::Operations>,
     /// What just happened, for live pages and other listeners.
     pub events: super::events::Events,
+    /// Who recent sessions and tokens belong to, for a few seconds.
+    pub callers: super::callers::Callers,
 }
 
 /// Session lifetimes, from the configuration.

@@ -49,7 +49,7 @@ pub async fn end_sessions(handle: String) -> Result<u64, AppError> {
     use crate::backend::{accounts, rpc};
     rpc::serve(|state, caller| async move {
         let handle = Some(handle.as_str()).filter(|h| !h.is_empty());
-        accounts::end_own_sessions(&state.db, &caller, handle).await
+        accounts::end_own_sessions(&state.db, &state.callers, &caller, handle).await
     })
     .await
 }
@@ -68,7 +68,7 @@ pub async fn change_password(
             new_password,
             new_password_confirmation,
         };
-        accounts::change_own_password(&state.db, &caller, &change).await
+        accounts::change_own_password(&state.db, &state.callers, &caller, &change).await
     })
     .await
 }

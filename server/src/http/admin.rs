@@ -63,7 +63,9 @@ pub async fn update_user(
         role: patch.role,
         active: patch.active,
     };
-    Ok(Json(admin::update_user(&state.db, &caller, &update).await?))
+    Ok(Json(
+        admin::update_user(&state.db, &state.callers, &caller, &update).await?,
+    ))
 }
 
 /// The body of `PUT /api/v1/users/{id}/password`.
@@ -90,7 +92,7 @@ pub async fn reset_password(
         id,
         password: body.password,
     };
-    admin::reset_password(&state.db, &caller, &reset).await?;
+    admin::reset_password(&state.db, &state.callers, &caller, &reset).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

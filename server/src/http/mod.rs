@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod auth;
+mod caching;
 mod deployments;
 pub mod error;
 mod health;
@@ -20,7 +21,7 @@ use app::{
 use axum::{extract::OriginalUri, middleware, Extension, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
-use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::{compression::CompressionLayer, limit::RequestBodyLimitLayer};
 use tower_sessions::{
     cookie::{time, SameSite},
     Expiry, SessionManagerLayer,
@@ -30,9 +31,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use self::{
     error::{ApiError, API_ROUTES_HINT},
-    request_context::InFlight,
+    request_context::{InFlight, RequestContext},
 };
-use crate::config::Config;
+use crate::{config::Config, site::Site};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "switchyard_session";
@@ -102,7 +103,7 @@ fn page_routes() -> Vec<AxumRouteListing> {
 
 /// The whole application: API, pages, server functions, static files, and the middleware
 /// around them.
-pub fn router(state: AppState, config: &Config, in_flight: &InFlight) -> Router {
+pub fn router(state: AppState, config: &Config, in_flight: &InFlight, site: &Site) -> Router {
     let leptos_options = state.leptos_options.clone();
     let routes = page_routes();
     let context_state = state.clone();
@@ -123,7 +124,11 @@ pub fn router(state: AppState, config: &Config, in_flight: &InFlight) -> Router 
         ))
         .layer(sessions)
         .with_state(state);
-    with_middleware(routes, config.request_body_limit, in_flight)
+    let context = RequestContext {
+        in_flight: in_flight.clone(),
+        stylesheet: site.stylesheet.as_str().into(),
+    };
+    with_middleware(routes, config.request_body_limit, context)
 }
 
 /// Sessions in the database, in a cookie scripts cannot read and other sites do not send
@@ -141,14 +146,22 @@ fn session_layer(state: &AppState, config: &Config) -> SessionManagerLayer<DbSes
 }
 
 /// Wraps routes in the middleware every request passes: the request context (id, logging,
-/// errors, panics, the list of requests in flight) outermost, then the cross-origin check,
-/// then the body size limit.
-pub fn with_middleware(routes: Router, request_body_limit: usize, in_flight: &InFlight) -> Router {
+/// errors, panics, the list of requests in flight) outermost, then caching headers and
+/// compression, then the cross-origin check, then the body size limit.
+pub fn with_middleware(
+    routes: Router,
+    request_body_limit: usize,
+    context: RequestContext,
+) -> Router {
     routes
         .layer(RequestBodyLimitLayer::new(request_body_limit))
         .layer(middleware::from_fn(auth::same_origin))
+        // Pages and JSON, when the browser accepts it; the precompressed static files and
+        // the event streams pass as they are.
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(caching::cache_control))
         .layer(middleware::from_fn_with_state(
-            in_flight.clone(),
+            context,
             request_context::request_context,
         ))
 }

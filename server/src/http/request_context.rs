@@ -30,6 +30,15 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
+/// What the outermost middleware keeps: the requests in flight, and the stylesheet the 500
+/// page links to.
+#[derive(Clone, Debug, Default)]
+pub struct RequestContext {
+    pub in_flight: InFlight,
+    /// `/pkg/switchyard.<hash>.css`.
+    pub stylesheet: Arc<str>,
+}
+
 /// The requests being handled right now, by arrival.
 #[derive(Clone, Debug, Default)]
 pub struct InFlight {
@@ -103,14 +112,14 @@ impl Drop for InFlightGuard {
 
 /// See the module documentation.
 pub async fn request_context(
-    State(in_flight): State<InFlight>,
+    State(context): State<RequestContext>,
     mut request: Request,
     next: Next,
 ) -> Response {
     let id =
         incoming_request_id(&request).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     request.extensions_mut().insert(RequestId(id.clone()));
-    let _in_flight = in_flight.enter(InFlightRequest {
+    let _in_flight = context.in_flight.enter(InFlightRequest {
         request_id: id.clone(),
         method: request.method().to_string(),
         path: request.uri().path().to_owned(),
@@ -134,7 +143,7 @@ pub async fn request_context(
                 if is_api {
                     report.into_response(&id)
                 } else {
-                    server_error_page(&id)
+                    server_error_page(&id, &context.stylesheet)
                 }
             }
         };
@@ -207,11 +216,11 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
 
 /// The page shown when a page request fails inside Switchyard: generic, with the request id
 /// to quote, never the internal error. Plain HTML, so it renders even if the app cannot.
-fn server_error_page(request_id: &str) -> Response {
+fn server_error_page(request_id: &str, stylesheet: &str) -> Response {
     let page = format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Something went wrong · Switchyard</title><link rel="stylesheet" href="/pkg/switchyard.css"></head>
+<title>Something went wrong · Switchyard</title><link rel="stylesheet" href="{stylesheet}"></head>
 <body><main id="content" class="content"><section class="error-page">
 <p class="error-code">500</p><h1>Something went wrong</h1>
 <p>Switchyard could not show this page. Try again in a moment; if it keeps happening, give your administrator this request id:</p>

@@ -8,7 +8,7 @@ use axum::{
     Router,
 };
 use serde::Deserialize;
-use server::http::{json::ApiJson, request_context::InFlight, with_middleware};
+use server::http::{json::ApiJson, request_context::RequestContext, with_middleware};
 
 use crate::{
     helpers::{send, Engine, TestApp},
@@ -95,7 +95,7 @@ fn json_router() -> Router {
         )
         .route("/api/v1/explode", get(explode))
         .route("/explode", get(explode));
-    with_middleware(routes, 1024, &InFlight::default())
+    with_middleware(routes, 1024, RequestContext::default())
 }
 
 async fn explode() -> &'static str {

@@ -1,7 +1,5 @@
 //! Test fixtures: fresh databases, a built application, and requests through its router.
 
-use std::path::PathBuf;
-
 use app::{
     backend::{
         accounts::{self, NewUserInput},
@@ -133,7 +131,6 @@ pub struct TestApp {
     pub app: Application,
     pub router: Router,
     pub db: TestDb,
-    pub site_root: PathBuf,
 }
 
 /// A response with its body read.
@@ -159,8 +156,36 @@ impl TestResponse {
     }
 }
 
-/// The configuration tests use: port 0, the given database, a site root in the test folder.
+/// The hashes of the stand-in site's files.
+pub const SITE_CSS: &str = "/pkg/switchyard.CssCssCssCssCssCssCss0.css";
+
+/// A stand-in for the compiled site under `root`: the files `hash.txt` names, with content
+/// hashes in their names as cargo-leptos writes them, so the server starts and serves them.
+pub fn write_site(root: &std::path::Path) {
+    let pkg = root.join("pkg");
+    std::fs::create_dir_all(&pkg).expect("site folder");
+    std::fs::write(
+        root.join("hash.txt"),
+        "js: JsJsJsJsJsJsJsJsJsJs00\nwasm: WasmWasmWasmWasmWasm00\ncss: CssCssCssCssCssCssCss0\n",
+    )
+    .expect("hash file");
+    std::fs::write(
+        pkg.join("switchyard.JsJsJsJsJsJsJsJsJsJs00.js"),
+        "export {};",
+    )
+    .expect("js");
+    std::fs::write(pkg.join("switchyard.WasmWasmWasmWasmWasm00.wasm"), b"\0asm").expect("wasm");
+    std::fs::write(
+        root.join(SITE_CSS.trim_start_matches('/')),
+        "body { color: black; }",
+    )
+    .expect("css");
+}
+
+/// The configuration tests use: port 0, the given database, a stand-in site in the test
+/// folder.
 pub fn test_config(db: &TestDb) -> Config {
+    write_site(&db.dir.path().join("site"));
     Config {
         addr: "127.0.0.1:0".parse().expect("address"),
         database_url: db.url.clone(),
@@ -177,9 +202,6 @@ impl TestApp {
     }
 
     async fn build(db: TestDb, config: Config) -> Self {
-        let pkg = config.site_root.join("pkg");
-        std::fs::create_dir_all(&pkg).expect("site folder");
-        std::fs::write(pkg.join("switchyard.css"), "body { color: black; }").expect("css");
         let app = Application::build(&config)
             .await
             .expect("application builds");
@@ -187,7 +209,6 @@ impl TestApp {
             router: app.router(),
             app,
             db,
-            site_root: config.site_root,
         }
     }
 

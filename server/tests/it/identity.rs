@@ -32,6 +32,7 @@ on_both_engines!(
     changing_the_password_ends_other_sessions,
     setup_link_creates_the_first_admin_once,
     audit_log_records_with_request_ids_and_refuses_edits,
+    session_changes_hold_here_at_once_and_on_another_replica_within_the_cache_ttl,
 );
 
 async fn me(app: &TestApp, who: &Credential) -> u16 {
@@ -705,8 +706,8 @@ async fn two_admins_demoting_each_other_at_once_leave_one(engine: Engine) {
     };
     let (a, b) = (update(first.id), update(second.id));
     let (one, other) = tokio::join!(
-        app::backend::admin::update_user(db, &caller, &a),
-        app::backend::admin::update_user(db, &caller, &b),
+        app::backend::admin::update_user(db, &app.app.state().callers, &caller, &a),
+        app::backend::admin::update_user(db, &app.app.state().callers, &caller, &b),
     );
     assert!(
         one.is_ok() != other.is_ok(),
@@ -982,4 +983,88 @@ async fn row_counts(app: &TestApp) -> Vec<i64> {
         counts.push(app.count(&format!("SELECT COUNT(*) FROM {table}")).await);
     }
     counts
+}
+
+/// Sessions are remembered for a few seconds (`backend::callers`): a role change, a
+/// deactivation or a logout takes effect on the next request in the process that made it, and
+/// within the cache's TTL on another replica serving the same database.
+async fn session_changes_hold_here_at_once_and_on_another_replica_within_the_cache_ttl(
+    engine: Engine,
+) {
+    use app::backend::callers::CALLER_CACHE_TTL;
+    use std::time::{Duration, Instant};
+
+    let app = TestApp::new(engine).await;
+    let replica = server::Application::build(&crate::helpers::test_config(&app.db))
+        .await
+        .expect("a second replica starts");
+    let on_replica = |who: &Credential| {
+        let request = who.apply(
+            Request::get("/api/v1/me")
+                .body(Body::empty())
+                .expect("request"),
+        );
+        let router = replica.router();
+        async move { crate::helpers::send(&router, request).await.status.as_u16() }
+    };
+    let admin = app.logged_in(Role::Admin).await;
+    let bob = app.create_user("bob", Role::Releaser).await;
+    let bob_session = app.log_in("bob", TEST_PASSWORD).await;
+    // Both processes have seen (and remember) bob's session.
+    assert_eq!(me(&app, &bob_session).await, 200);
+    assert_eq!(on_replica(&bob_session).await, 200);
+    let role = || {
+        let request = bob_session.apply(
+            Request::get("/api/v1/me")
+                .body(Body::empty())
+                .expect("request"),
+        );
+        let app = &app;
+        async move { app.send(request).await.json()["role"].clone() }
+    };
+    assert_eq!(role().await, "releaser");
+
+    let demote = app
+        .send_as(
+            &admin,
+            json_request(
+                "PATCH",
+                &format!("/api/v1/users/{}", bob.id),
+                &json!({"role": "viewer", "active": true}),
+            ),
+        )
+        .await;
+    assert_eq!(demote.status, 200, "{}", demote.body);
+    assert_eq!(role().await, "viewer", "at once where it was changed");
+
+    let deactivate = app
+        .send_as(
+            &admin,
+            json_request(
+                "PATCH",
+                &format!("/api/v1/users/{}", bob.id),
+                &json!({"role": "viewer", "active": false}),
+            ),
+        )
+        .await;
+    assert_eq!(deactivate.status, 200, "{}", deactivate.body);
+    assert_eq!(
+        me(&app, &bob_session).await,
+        401,
+        "at once where it was changed"
+    );
+    // The other replica learns it from the database once its memory of the session expires.
+    let changed = Instant::now();
+    loop {
+        match on_replica(&bob_session).await {
+            401 => break,
+            200 => assert!(
+                changed.elapsed() < CALLER_CACHE_TTL + Duration::from_secs(5),
+                "the replica still accepts a deactivated user's session after {:?}",
+                changed.elapsed()
+            ),
+            other => panic!("unexpected status {other}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -4,7 +4,7 @@ use app::domain::Role;
 use axum::{body::Body, http::Request};
 
 use crate::{
-    helpers::{Engine, TestApp},
+    helpers::{Engine, TestApp, SITE_CSS},
     on_both_engines,
 };
 
@@ -49,8 +49,11 @@ async fn overview_renders_layout_and_hydration_scripts(engine: Engine) {
         html.contains(&format!("Switchyard {}", env!("CARGO_PKG_VERSION"))),
         "footer"
     );
-    assert!(html.contains("/pkg/switchyard.js"), "hydration script");
-    assert!(html.contains("/pkg/switchyard.css"), "stylesheet");
+    assert!(
+        html.contains("/pkg/switchyard.JsJsJsJsJsJsJsJsJsJs00.js"),
+        "hydration script, by the name hash.txt gives"
+    );
+    assert!(html.contains(SITE_CSS), "stylesheet");
     assert!(
         html.contains("<title>Overview · Switchyard</title>"),
         "title"
@@ -102,12 +105,29 @@ async fn every_navigation_section_answers(engine: Engine) {
 async fn static_files_come_from_the_site_root(engine: Engine) {
     let app = TestApp::new(engine).await;
 
-    let response = app.get("/pkg/switchyard.css").await;
+    let response = app.get(SITE_CSS).await;
 
     assert_eq!(response.status, 200);
     assert!(response.header("content-type").starts_with("text/css"));
     assert_eq!(response.body, "body { color: black; }");
-    assert!(app.site_root.join("pkg").exists());
+    // The name changes with the content: browsers keep it for a year without asking again.
+    assert_eq!(
+        response.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    let unhashed = app.get("/hash.txt").await;
+    assert_eq!(unhashed.status, 200);
+    assert_eq!(unhashed.header("cache-control"), "no-cache");
+    // Pages name the same files, and are asked for again every time.
+    let page = app.get("/login").await;
+    assert!(page.body.contains(SITE_CSS), "{}", page.body);
+    assert!(
+        page.body
+            .contains("/pkg/switchyard.WasmWasmWasmWasmWasm00.wasm"),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.header("cache-control"), "private, no-cache");
 }
 
 async fn pages_send_nobody_to_the_login_page_and_back(engine: Engine) {

@@ -138,6 +138,7 @@ impl Server {
 
     /// Starts the server with extra environment variables.
     pub async fn start_with(db: &TestDb, url: &str, env: &[(&str, &str)]) -> Self {
+        crate::helpers::write_site(&db.dir.path().join("site"));
         let mut child = switchyard()
             .envs(env.iter().copied())
             .env("SWITCHYARD_ADDR", "127.0.0.1:0")

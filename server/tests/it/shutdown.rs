@@ -344,9 +344,14 @@ async fn abandoned_requests_leave_threads_flat_and_every_other_request_answered(
     let answered = tally.answered.load(Ordering::Relaxed);
     let abandoned = tally.abandoned.load(Ordering::Relaxed);
     let failed = tally.failed.load(Ordering::Relaxed);
+    let (fewest, most) = (
+        samples.iter().min().copied().unwrap_or(0),
+        samples.iter().max().copied().unwrap_or(0),
+    );
     println!(
-        "soak {:?} on {engine:?}: {answered} answered, {abandoned} abandoned, {failed} failed; threads each second {samples:?}",
-        soak
+        "soak {soak:?} on {engine:?}: {answered} answered, {abandoned} abandoned, {failed} failed; \
+         threads {baseline} after 1 s, {fewest}–{most} over {} samples",
+        samples.len()
     );
     assert!(answered > 0 && abandoned > 0, "{answered} / {abandoned}");
     assert_eq!(failed, 0, "every request not abandoned is answered");

@@ -46,7 +46,7 @@ pub async fn create_user(
 pub async fn update_user(id: i64, role: String, active: bool) -> Result<User, AppError> {
     rpc::serve(|state, caller| async move {
         let update = admin::UserUpdate { id, role, active };
-        admin::update_user(&state.db, &caller, &update).await
+        admin::update_user(&state.db, &state.callers, &caller, &update).await
     })
     .await
 }
@@ -56,7 +56,7 @@ pub async fn update_user(id: i64, role: String, active: bool) -> Result<User, Ap
 pub async fn reset_password(id: i64, password: String) -> Result<(), AppError> {
     rpc::serve(|state, caller| async move {
         let reset = admin::PasswordReset { id, password };
-        admin::reset_password(&state.db, &caller, &reset).await
+        admin::reset_password(&state.db, &state.callers, &caller, &reset).await
     })
     .await
 }
