@@ -114,6 +114,16 @@ ensure_cargo_leptos() {
     cargo_install "$toolchain" cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
 }
 
+CARGO_DENY_VERSION="0.20.2"
+
+# cargo-deny checks licences, duplicate versions and sources (deny.toml).
+ensure_cargo_deny() {
+  if [ "$(cargo-deny --version 2>/dev/null | awk '{print $2}')" != "$CARGO_DENY_VERSION" ]; then
+    say "installing cargo-deny $CARGO_DENY_VERSION (once; about 3 minutes on 2 cores)"
+    cargo_install "${RUSTUP_TOOLCHAIN:-}" cargo-deny --version "$CARGO_DENY_VERSION" --locked
+  fi
+}
+
 # npm's binaryen: Debian's wasm-opt 108 produces WASM that fails to hydrate.
 ensure_node_packages() {
   command -v npm >/dev/null || apt_install nodejs npm

@@ -28,6 +28,10 @@ say "cargo fmt --check"
 # rustfmt from rustup's default toolchain: formatting does not depend on the compiler.
 env -u RUSTUP_TOOLCHAIN cargo fmt -p app -p frontend -p server --check
 
+say "cargo deny: licences, duplicate versions, sources (advisories need GitHub; see deny.toml)"
+ensure_cargo_deny
+cargo deny --log-level error check licenses bans sources
+
 say "unit and integration tests (SQLite and PostgreSQL)"
 cargo test -p app -p server --features app/ssr
 

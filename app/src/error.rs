@@ -37,8 +37,15 @@ pub enum AppError {
     #[error("{0}")]
     NotFound(String),
     /// Something failed inside Switchyard; details are in the server log under this id.
+    /// `detail` is what the log gets, once, where the request's answer is made (the REST
+    /// middleware, or the server-function wrapper, which also fills in the id); it never
+    /// travels to a browser.
     #[error("Something went wrong on the server. Try again; if it keeps failing, give your administrator this request id: {request_id}.")]
-    Internal { request_id: String },
+    Internal {
+        request_id: String,
+        #[serde(skip)]
+        detail: String,
+    },
     /// The request did not reach the server function, or its answer did not come back.
     #[error("The server could not be reached ({0}). Check your connection and try again.")]
     Transport(String),
@@ -69,6 +76,17 @@ impl AppError {
             AppError::TooManyAttempts { .. } => 429,
             AppError::Internal { .. } => 500,
             AppError::Transport(_) => 400,
+        }
+    }
+}
+
+/// A storage failure: internal, whatever it was. Use cases let it travel with `?`.
+#[cfg(feature = "ssr")]
+impl From<crate::backend::StorageError> for AppError {
+    fn from(error: crate::backend::StorageError) -> Self {
+        AppError::Internal {
+            request_id: String::new(),
+            detail: error.to_string(),
         }
     }
 }

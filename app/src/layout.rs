@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use crate::{
     build_info,
     domain::Action,
-    session::{me, reload_at, CurrentUser, Logout},
+    pages::accounts::session::{me, reload_at, CurrentUser, Logout},
     theme::ThemeToggle,
 };
 
@@ -132,5 +132,18 @@ fn UserMenu(user: Option<CurrentUser>) -> impl IntoView {
             </div>
         }
         .into_any(),
+    }
+}
+
+/// The admin section's own navigation: its pages belong to several features.
+#[component]
+pub fn AdminNav() -> impl IntoView {
+    view! {
+        <nav class="sub-nav" aria-label="Admin">
+            <A href="/admin" exact=true>"Users"</A>
+            <A href="/admin/tokens">"API tokens"</A>
+            <A href="/admin/services">"Services"</A>
+            <A href="/admin/audit">"Audit log"</A>
+        </nav>
     }
 }

@@ -10,8 +10,7 @@ pub mod domain;
 pub mod error;
 mod layout;
 pub mod model;
-mod pages;
-pub mod session;
+pub mod pages;
 mod theme;
 
 use leptos::prelude::*;
@@ -25,11 +24,16 @@ use crate::{
     domain::Action,
     layout::Layout,
     pages::{
-        AccountPage, AuditPage, DeploymentPage, DeploymentsPage, EnvironmentPage, LoginPage,
-        NotFound, Overview, Planned, PlannedPage, RecordDeploymentPage, ServicesPage, SetupPage,
-        TokensPage, UsersPage,
+        accounts::{
+            session::{provide_current_user, Protected},
+            AccountPage, LoginPage, SetupPage, TokensPage, UsersPage,
+        },
+        audit::AuditPage,
+        catalog::ServicesPage,
+        deployments::{DeploymentPage, DeploymentsPage, RecordDeploymentPage},
+        operations::EnvironmentPage,
+        NotFound, Overview, Planned, PlannedPage,
     },
-    session::{provide_current_user, Protected},
 };
 
 /// A route whose page the browser loads on first use, as a WASM chunk of its own

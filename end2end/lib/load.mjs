@@ -41,6 +41,12 @@ export function startLoad(url, { concurrency = 4 } = {}) {
   const loops = Array.from({ length: concurrency }, loop);
   return {
     results,
+    /** Resolves once `count` requests started after `after` (ms) have been answered. */
+    answeredAfter: async (after, count = 8) => {
+      while (results.filter((r) => r.start > after).length < count) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     stop: async () => {
       running = false;
       await Promise.all(loops);

@@ -5,7 +5,6 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { launchBrowser, logIn, screenshotDir } from '../lib/harness.mjs';
 import { ENVIRONMENT_PATH, PASSWORD, startBlueGreen } from '../lib/blue-green.mjs';
 import { failures, firstTimeAllOn, startLoad } from '../lib/load.mjs';
@@ -132,7 +131,8 @@ describe('operations', () => {
     assert.equal(rollbackOp.status, 'succeeded');
     await page.screenshot({ path: join(screenshotDir, 'operations.png'), fullPage: true });
 
-    await sleep(500); // requests after the rollback, to see where traffic settled
+    // Requests after the rollback ended, to see where traffic settled.
+    await load.answeredAfter(rollbackOp.finishedMs);
     const results = await load.stop();
     assert.deepEqual(failures(results), [], 'no request failed');
     assert.ok(
@@ -168,7 +168,7 @@ describe('operations', () => {
     assert.ok(op.error, 'the failed operation says why');
     await page.screenshot({ path: join(screenshotDir, 'operation-failed.png'), fullPage: true });
 
-    await sleep(500);
+    await load.answeredAfter(op.finishedMs);
     const results = await load.stop();
     assert.deepEqual(failures(results), [], 'no request failed');
     assert.ok(results.some((r) => r.colour === 'green' && r.start >= switched.clickedAt), 'the switch did reach green');

@@ -15,7 +15,7 @@ use std::{
 
 use app::{
     backend::{
-        admin::{self, NewTokenInput},
+        accounts::manage::{self, NewTokenInput},
         catalog, Caller, Database,
     },
     domain::{
@@ -409,7 +409,7 @@ async fn main() {
     let addr = application.local_addr();
     let db = application.state().db.clone();
     set_up_catalog(&db).await;
-    let token = admin::create_token(
+    let token = manage::create_token(
         &db,
         &Caller::command_line(),
         &NewTokenInput {

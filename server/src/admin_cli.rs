@@ -5,9 +5,9 @@ use std::io::{BufRead, IsTerminal};
 
 use app::{
     backend::{
+        accounts::manage::{self, NewTokenInput},
+        accounts::store::tokens::TokenRef,
         accounts::{self, NewUserInput},
-        admin::{self, NewTokenInput},
-        api_tokens::TokenRef,
         Caller, Database,
     },
     error::AppError,
@@ -43,7 +43,7 @@ pub async fn user(config: &Config, command: UserCommand) -> CliResult {
         username,
         display_name,
         role,
-        password,
+        password: password.into(),
     };
     let user = with_database(config, async |db| {
         accounts::create_user(db, &Caller::command_line(), &input).await
@@ -67,7 +67,7 @@ pub async fn token(config: &Config, command: TokenCommand) -> CliResult {
                 expires,
             };
             let created = with_database(config, async |db| {
-                admin::create_token(db, &caller, &input).await
+                manage::create_token(db, &caller, &input).await
             })
             .await?;
             let expiry = created
@@ -83,7 +83,7 @@ pub async fn token(config: &Config, command: TokenCommand) -> CliResult {
         }
         TokenCommand::Revoke { name } => {
             let token = with_database(config, async |db| {
-                admin::revoke_token(db, &caller, TokenRef::Name(&name)).await
+                manage::revoke_token(db, &caller, TokenRef::Name(&name)).await
             })
             .await?;
             println!("revoked token {}", token.name);

@@ -11,11 +11,11 @@ use std::{
 
 use app::{
     backend::{
+        deployments::webhooks::{secret_setting, WebhookSettings},
         operations::settings::OperationSettings,
-        webhooks::{Secret, WebhookSettings},
         AuthSettings, Engine,
     },
-    domain::webhook::GithubMapping,
+    domain::deployments::webhook::GithubMapping,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -146,7 +146,7 @@ const KEYS: &[Key] = &[
     Key {
         name: "github_webhook_secret",
         apply: |c, v| {
-            c.webhooks.github_secret = Secret::new(v);
+            c.webhooks.github_secret = secret_setting(v);
             Ok(())
         },
     },
@@ -163,7 +163,7 @@ const KEYS: &[Key] = &[
     Key {
         name: "generic_webhook_secret",
         apply: |c, v| {
-            c.webhooks.generic_secret = Secret::new(v);
+            c.webhooks.generic_secret = secret_setting(v);
             Ok(())
         },
     },
@@ -245,7 +245,7 @@ impl Config {
             };
             if name == ENVIRONMENT_TABLES {
                 self.operations =
-                    environments::parse(value).map_err(|(key, message)| ConfigError::Invalid {
+                    operations::parse(value).map_err(|(key, message)| ConfigError::Invalid {
                         key: format!("{key} (in {path})"),
                         message,
                     })?;
@@ -392,6 +392,6 @@ fn parse_bool(value: &str) -> Result<bool, String> {
     }
 }
 
-mod environments;
+mod operations;
 #[cfg(test)]
 mod tests;

@@ -9,12 +9,13 @@ use std::{
 use app::{
     backend::{
         accounts,
-        callers::Callers,
+        accounts::callers::Callers,
+        accounts::store::login_attempts,
+        accounts::store::sessions,
         deployments::ingest::Ingest,
         events::Events,
-        idempotency, login_attempts,
+        idempotency,
         operations::{self, Operations},
-        sessions,
         state::State,
         storage::redact_url,
         AppState, Database, Engine, StorageError,
@@ -228,7 +229,7 @@ async fn delete_expired_sessions(db: Database) {
             Err(error) => tracing::warn!(%error, "cannot delete expired sessions"),
         }
         // Attempts older than the throttle's window no longer count.
-        let before = now.minus(app::domain::throttle::WINDOW);
+        let before = now.minus(app::domain::accounts::throttle::WINDOW);
         if let Err(error) = login_attempts::delete_older_than(&db, before).await {
             tracing::warn!(%error, "cannot delete old login attempts");
         }

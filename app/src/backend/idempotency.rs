@@ -7,6 +7,13 @@ use sha2::{Digest, Sha256};
 use super::{storage::Tx, Database, StorageError};
 use crate::{domain::FieldError, error::AppError, on_pool, on_tx};
 
+/// A resource made by a create call, and whether an idempotency key replayed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Made<T> {
+    pub value: T,
+    pub replayed: bool,
+}
+
 /// How long a key is remembered: a retry after that makes a new resource.
 pub const KEY_LIFETIME: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
@@ -138,15 +145,15 @@ pub enum CheckError {
     Storage(#[from] StorageError),
 }
 
-impl CheckError {
-    /// The error the caller sees; storage failures go through `fail` (logged with the id).
-    pub fn into_app(self, fail: impl FnOnce(StorageError) -> AppError) -> AppError {
-        match self {
+/// The error the caller sees.
+impl From<CheckError> for AppError {
+    fn from(error: CheckError) -> Self {
+        match error {
             CheckError::Reused => AppError::Conflict(FieldError::new(
                 "Idempotency-Key",
                 "This Idempotency-Key was already used with a different request; use a new key for a new request.",
             )),
-            CheckError::Storage(error) => fail(error),
+            CheckError::Storage(error) => AppError::from(error),
         }
     }
 }
@@ -177,16 +184,12 @@ pub enum Begun {
 /// Starts creating one `resource`: a transaction, unless `key` made one before.
 pub async fn begin(
     db: &Database,
-    caller: &super::Caller,
     key: Option<&IdempotencyKey>,
     resource: &str,
 ) -> Result<Begun, AppError> {
-    let fail = |e| caller.fail(e);
-    let mut tx = db.begin().await.map_err(fail)?;
+    let mut tx = db.begin().await?;
     if let Some(key) = key {
-        let earlier = check(&mut tx, key, resource)
-            .await
-            .map_err(|e| e.into_app(fail))?;
+        let earlier = check(&mut tx, key, resource).await?;
         if let Some(Earlier(id)) = earlier {
             return Ok(Begun::Replay(Created { id, replayed: true }));
         }
@@ -198,31 +201,27 @@ pub async fn begin(
 /// requests with one key, one commits and the others answer with its resource.
 pub async fn commit(
     db: &Database,
-    caller: &super::Caller,
     mut tx: Tx,
     key: Option<&IdempotencyKey>,
     resource: &str,
     id: i64,
 ) -> Result<Created, AppError> {
-    let fail = |e| caller.fail(e);
     if let Some(key) = key {
         let now = crate::domain::Timestamp::now();
         if let Err(error) = remember(&mut tx, key, resource, id, now).await {
             if !is_race(&error) {
-                return Err(fail(error));
+                return Err(AppError::from(error));
             }
             // Another request with this key committed first: undo ours, answer with theirs.
             drop(tx);
-            let earlier = check_committed(db, key, resource)
-                .await
-                .map_err(|e| e.into_app(fail))?;
+            let earlier = check_committed(db, key, resource).await?;
             return match earlier {
                 Some(Earlier(id)) => Ok(Created { id, replayed: true }),
-                None => Err(fail(error)),
+                None => Err(AppError::from(error)),
             };
         }
     }
-    tx.commit().await.map_err(fail)?;
+    tx.commit().await?;
     Ok(Created {
         id,
         replayed: false,

@@ -14,9 +14,9 @@ use super::{AppState, Caller};
 use crate::error::AppError;
 
 fn missing(what: &str) -> AppError {
-    tracing::error!("server function called without {what} in its context");
     AppError::Internal {
-        request_id: "none".to_owned(),
+        request_id: String::new(),
+        detail: format!("server function called without {what} in its context"),
     }
 }
 
@@ -36,14 +36,33 @@ pub async fn serve<T, Fut>(body: impl FnOnce(AppState, Caller) -> Fut) -> Result
 where
     Fut: Future<Output = Result<T, AppError>>,
 {
-    let result = match use_context::<AppState>() {
+    let (result, request_id) = match use_context::<AppState>() {
         Some(state) => match caller() {
-            Ok(caller) => body(state, caller).await,
-            Err(error) => Err(error),
+            Ok(caller) => {
+                let request_id = caller.origin.request_id.clone().unwrap_or_default();
+                (body(state, caller).await, request_id)
+            }
+            Err(error) => (Err(error), String::new()),
         },
-        None => Err(missing("the application state")),
+        None => (Err(missing("the application state")), String::new()),
     };
-    respond(result)
+    respond(result.map_err(|error| logged(error, request_id)))
+}
+
+/// Logs an internal error once, with the request's id (a server function may run outside the
+/// request's span: Leptos spawns the loads of a page it renders), and gives the caller the id
+/// to quote instead of the details.
+fn logged(error: AppError, request_id: String) -> AppError {
+    match error {
+        AppError::Internal { detail, .. } => {
+            tracing::error!(error = %detail, request_id = %request_id, "request failed inside Switchyard");
+            AppError::Internal {
+                request_id,
+                detail: String::new(),
+            }
+        }
+        other => other,
+    }
 }
 
 /// The session of the current request.

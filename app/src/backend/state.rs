@@ -47,13 +47,13 @@ pub struct State {
     /// Writes recorded deployments with group commit.
     pub ingest: super::deployments::ingest::Ingest,
     /// Secrets and name mapping of the CI webhooks.
-    pub webhooks: Arc<super::webhooks::WebhookSettings>,
+    pub webhooks: Arc<super::deployments::webhooks::WebhookSettings>,
     /// Drivers, health checks and the HTTP client operations run with.
     pub operations: Arc<super::operations::Operations>,
     /// What just happened, for live pages and other listeners.
     pub events: super::events::Events,
     /// Who recent sessions and tokens belong to, for a few seconds.
-    pub callers: super::callers::Callers,
+    pub callers: super::accounts::callers::Callers,
 }
 
 /// Session lifetimes, from the configuration.

@@ -1,3 +1,4 @@
 //! Pieces several pages use.
 
 pub mod form;
+pub mod url;

@@ -1,18 +1,20 @@
 //! Switchyard's vocabulary as plain Rust: no I/O, compiled for the server and the browser alike,
 //! so a form can say what is wrong before it is sent and the server says the same thing after.
+//! One module per feature (accounts, catalog, deployments, operations); paging, time, words and
+//! the field error are shared by all of them.
 
-pub mod account;
+pub mod accounts;
 pub mod catalog;
-pub mod deployment;
-pub mod operation;
+pub mod deployments;
+mod field;
+pub mod operations;
 pub mod paging;
-pub mod role;
-pub mod throttle;
 pub mod time;
-pub mod token;
-pub mod webhook;
 pub mod words;
 
-pub use account::{DisplayName, FieldError, Password, Username};
-pub use role::{Action, Role};
+pub use accounts::{
+    role::{Action, Role},
+    DisplayName, Password, Username,
+};
+pub use field::FieldError;
 pub use time::Timestamp;

@@ -2,7 +2,7 @@
 //! keyset cursor that continues a page without counting rows (fast at any depth).
 
 use super::{
-    catalog::Name, deployment::DeploymentStatus, words::bounded_text, FieldError, Timestamp,
+    catalog::Name, deployments::DeploymentStatus, words::bounded_text, FieldError, Timestamp,
 };
 use crate::model::DeploymentFilter;
 

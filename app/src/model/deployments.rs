@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::Environment;
 use crate::domain::{
     catalog::{SlotColor, Strategy},
-    deployment::{DeploymentStatus, Source},
+    deployments::{DeploymentStatus, Source},
     Timestamp,
 };
 

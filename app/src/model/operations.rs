@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::Environment;
 use crate::domain::{
     catalog::SlotColor,
-    operation::{EnvironmentState, LogStream, OperationAction, OperationStatus, StepStatus},
+    operations::{EnvironmentState, LogStream, OperationAction, OperationStatus, StepStatus},
     Timestamp,
 };
 

@@ -1,23 +1,18 @@
-//! One module per page.
+//! The pages, one folder per feature (each holds that feature's pages and the server functions
+//! they call), and the few pages that belong to none: the Overview, 403, 404 and the sections
+//! still to come.
 
-mod account;
-mod admin;
+pub mod accounts;
+pub mod audit;
+pub mod catalog;
 pub mod deployments;
-mod environment;
 mod forbidden;
-mod login;
 mod not_found;
+pub mod operations;
 mod overview;
 mod planned;
-mod setup;
 
-pub use account::AccountPage;
-pub use admin::{AuditPage, ServicesPage, TokensPage, UsersPage};
-pub use deployments::{DeploymentPage, DeploymentsPage, RecordDeploymentPage};
-pub use environment::EnvironmentPage;
 pub use forbidden::Forbidden;
-pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use overview::Overview;
 pub use planned::{Planned, PlannedPage};
-pub use setup::SetupPage;

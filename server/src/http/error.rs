@@ -179,8 +179,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The report for a shared-operation error. Internal ones were logged where they happened,
-/// with the request id; the client gets the generic message.
+/// The report for a shared-operation error. Internal ones carry their detail to the request
+/// middleware, which logs it once with the request id; the client gets the generic message.
 fn app_error_report(error: AppError) -> ErrorReport {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let code = match &error {
@@ -191,7 +191,12 @@ fn app_error_report(error: AppError) -> ErrorReport {
         AppError::Conflict(_) => "conflict",
         AppError::TooManyAttempts { .. } => "too_many_attempts",
         AppError::NotFound(_) => "not_found",
-        AppError::Internal { .. } => return ErrorReport::for_status(status),
+        AppError::Internal { detail, .. } => {
+            return ErrorReport {
+                detail: Some(detail.clone()),
+                ..ErrorReport::for_status(status)
+            }
+        }
         AppError::Transport(_) => "bad_request",
     };
     ErrorReport {

@@ -11,7 +11,16 @@ use axum::{extract::State, http::StatusCode, Json};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use utoipa_axum::{router::OpenApiRouter, routes};
+
 use super::error::ErrorBody;
+
+/// The health routes, with their descriptions.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_health))
+        .routes(routes!(get_health_detailed))
+}
 
 /// How long the detailed check waits for the database before calling it unreachable.
 const DATABASE_CHECK_LIMIT: Duration = Duration::from_secs(2);

@@ -1,21 +1,21 @@
 //! HTTP: the REST API under `/api/v1`, the server-rendered pages and their server functions
 //! (`/rpc/…`), and the static site.
 
-mod admin;
-pub mod auth;
+mod accounts;
+mod audit;
 mod caching;
+mod catalog;
 mod deployments;
 pub mod error;
+pub mod extract;
 mod health;
-pub mod json;
+pub mod identity;
 mod openapi;
 mod operations;
 pub mod request_context;
-mod session;
-mod webhooks;
 
 use app::{
-    backend::{sessions::DbSessionStore, AppState},
+    backend::{accounts::store::sessions::DbSessionStore, AppState},
     shell, App,
 };
 use axum::{extract::OriginalUri, middleware, Extension, Router};
@@ -38,46 +38,18 @@ use crate::{config::Config, site::Site};
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "switchyard_session";
 
-/// The REST API, mounted at `/api`, and its OpenAPI document: every route is registered
-/// with its description. The fallback answers unknown API paths with JSON, never with the
-/// HTML 404 page.
+/// The REST API, mounted at `/api`, and its OpenAPI document: each feature brings its routes
+/// with their descriptions, so no route is registered without one. The fallback answers unknown
+/// API paths with JSON, never with the HTML 404 page.
 fn api_router() -> Router<AppState> {
     let (router, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .routes(routes!(health::get_health))
-        .routes(routes!(health::get_health_detailed))
+        .merge(health::routes())
         .routes(routes!(openapi::get_openapi))
-        .routes(routes!(session::create_session, session::delete_session))
-        .routes(routes!(session::get_me))
-        .routes(routes!(admin::list_users, admin::create_user))
-        .routes(routes!(admin::update_user))
-        .routes(routes!(admin::reset_password))
-        .routes(routes!(admin::list_tokens, admin::create_token))
-        .routes(routes!(admin::revoke_token))
-        .routes(routes!(admin::list_audit))
-        .routes(routes!(
-            deployments::list_services,
-            deployments::create_service
-        ))
-        .routes(routes!(deployments::create_environment))
-        .routes(routes!(deployments::update_service))
-        .routes(routes!(
-            deployments::get_environment,
-            deployments::update_environment
-        ))
-        .routes(routes!(deployments::list_environments))
-        .routes(routes!(
-            deployments::list_deployments,
-            deployments::create_deployment
-        ))
-        .routes(routes!(deployments::get_deployment))
-        .routes(routes!(deployments::finish_deployment))
-        .routes(routes!(deployments::add_note))
-        .routes(routes!(deployments::get_overview))
-        .routes(routes!(operations::start_operation))
-        .routes(routes!(operations::get_operation))
-        .routes(routes!(operations::environment_events))
-        .routes(routes!(webhooks::github))
-        .routes(routes!(webhooks::generic))
+        .merge(accounts::routes())
+        .merge(audit::routes())
+        .merge(catalog::routes())
+        .merge(deployments::routes())
+        .merge(operations::routes())
         .split_for_parts();
     router
         .layer(Extension(openapi::Document::new(document)))
@@ -120,7 +92,7 @@ pub fn router(state: AppState, config: &Config, in_flight: &InFlight, site: &Sit
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::identify,
+            identity::identify,
         ))
         .layer(sessions)
         .with_state(state);
@@ -155,7 +127,7 @@ pub fn with_middleware(
 ) -> Router {
     routes
         .layer(RequestBodyLimitLayer::new(request_body_limit))
-        .layer(middleware::from_fn(auth::same_origin))
+        .layer(middleware::from_fn(identity::same_origin))
         // Pages and JSON, when the browser accepts it; the precompressed static files and
         // the event streams pass as they are.
         .layer(CompressionLayer::new())

@@ -5,6 +5,8 @@
 use std::sync::Arc;
 
 use axum::{Extension, Json};
+
+use super::error::ErrorBody;
 use utoipa::{
     openapi::{
         security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -27,11 +29,12 @@ use utoipa::{
     modifiers(&Security),
     tags(
         (name = "health", description = "Liveness and the detailed health check"),
-        (name = "session", description = "Logging in and out as JSON; who am I"),
+        (name = "accounts", description = "Logging in and out as JSON, who am I; users and API tokens (admins)"),
+        (name = "audit", description = "The audit log (admins)"),
         (name = "catalog", description = "Services and their environments (admins set them up)"),
         (name = "deployments", description = "Recording, finishing and reading deployments"),
         (name = "webhooks", description = "CI systems reporting deployments, HMAC-signed"),
-        (name = "admin", description = "Users, API tokens and the audit log"),
+        (name = "operations", description = "Deploy to idle, switch, roll back and canary steps, and their live progress"),
     )
 )]
 pub struct ApiDoc;
@@ -50,6 +53,23 @@ impl Modify for Security {
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(super::SESSION_COOKIE))),
         );
     }
+}
+
+/// The refusals every route behind the login may answer with, in the JSON error shape; a
+/// route lists the others it has (a 409 that names its conflict, say) beside them.
+#[derive(utoipa::IntoResponses)]
+// Only described: handlers answer with `ApiError`, whose bodies have this shape.
+#[allow(dead_code)]
+pub enum Refusals {
+    /// Not logged in, or the token is unknown, revoked or expired.
+    #[response(status = 401)]
+    Unauthenticated(ErrorBody<'static>),
+    /// The role may not do this.
+    #[response(status = 403)]
+    Forbidden(ErrorBody<'static>),
+    /// Refused: the JSON error shape names the reason and, for bad input, the field.
+    #[response(status = "4XX")]
+    Refused(ErrorBody<'static>),
 }
 
 /// The finished document, shared by the route that serves it.

@@ -6,7 +6,7 @@ use std::{convert::Infallible, time::Duration};
 
 use app::{
     backend::{catalog, operations, AppState, Caller},
-    domain::operation::OperationInput,
+    domain::operations::OperationInput,
     model::Operation,
 };
 use axum::{
@@ -21,11 +21,21 @@ use axum::{
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
+use utoipa_axum::{router::OpenApiRouter, routes};
+
 use super::{
-    deployments::numeric_id,
     error::{ApiError, ErrorBody},
-    json::ApiJson,
+    extract::{numeric_id, ApiJson},
+    openapi::Refusals,
 };
+
+/// The operations routes, each with its description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(start_operation))
+        .routes(routes!(get_operation))
+        .routes(routes!(environment_events))
+}
 
 /// `POST /api/v1/services/{service}/environments/{environment}/operations` (releaser and
 /// above): starts an operation; 202 with it as it starts, `Location` pointing at it.
@@ -47,7 +57,7 @@ pub async fn start_operation(
 }
 
 /// `GET /api/v1/operations/{id}`: status, steps and log lines.
-#[utoipa::path(get, path = "/v1/operations/{id}", tag = "operations", params(("id" = i64, Path)), responses((status = 200, body = Operation), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+#[utoipa::path(get, path = "/v1/operations/{id}", tag = "operations", params(("id" = i64, Path)), responses((status = 200, body = Operation), Refusals), security(("bearer" = []), ("session" = [])))]
 pub async fn get_operation(
     State(state): State<AppState>,
     caller: Caller,
@@ -63,7 +73,7 @@ const POLL_EVERY: Duration = Duration::from_secs(1);
 
 /// `GET /api/v1/services/{service}/environments/{environment}/events`: a `changed` event
 /// whenever the environment's revision, its newest operation, or that operation's log moves.
-#[utoipa::path(get, path = "/v1/services/{service}/environments/{environment}/events", tag = "operations", params(("service" = String, Path), ("environment" = String, Path)), responses((status = 200, description = "Server-sent events: `changed` with {revision, operation, status, log_lines}", content_type = "text/event-stream"), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+#[utoipa::path(get, path = "/v1/services/{service}/environments/{environment}/events", tag = "operations", params(("service" = String, Path), ("environment" = String, Path)), responses((status = 200, description = "Server-sent events: `changed` with {revision, operation, status, log_lines}", content_type = "text/event-stream"), Refusals), security(("bearer" = []), ("session" = [])))]
 pub async fn environment_events(
     State(state): State<AppState>,
     caller: Caller,

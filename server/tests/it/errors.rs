@@ -8,7 +8,7 @@ use axum::{
     Router,
 };
 use serde::Deserialize;
-use server::http::{json::ApiJson, request_context::RequestContext, with_middleware};
+use server::http::{extract::ApiJson, request_context::RequestContext, with_middleware};
 
 use crate::{
     helpers::{send, Engine, TestApp},

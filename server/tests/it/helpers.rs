@@ -2,8 +2,8 @@
 
 use app::{
     backend::{
+        accounts::manage::{self, NewTokenInput},
         accounts::{self, NewUserInput},
-        admin::{self, NewTokenInput},
         Caller,
     },
     domain::Role,
@@ -312,7 +312,7 @@ impl TestApp {
             username: username.to_owned(),
             display_name: String::new(),
             role: role.as_str().to_owned(),
-            password: TEST_PASSWORD.to_owned(),
+            password: TEST_PASSWORD.into(),
         };
         accounts::create_user(&self.app.state().db, &Caller::command_line(), &input)
             .await
@@ -349,7 +349,7 @@ impl TestApp {
             role: role.as_str().to_owned(),
             expires: expires.to_owned(),
         };
-        admin::create_token(&self.app.state().db, &Caller::command_line(), &input)
+        manage::create_token(&self.app.state().db, &Caller::command_line(), &input)
             .await
             .expect("token created")
             .secret

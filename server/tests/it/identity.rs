@@ -203,7 +203,7 @@ async fn five_failures_for_one_account_lock_it_with_retry_after(engine: Engine) 
     let rpc = app
         .send(rpc_request(
             "login",
-            &format!("username=alice&password={TEST_PASSWORD}"),
+            &format!("credentials[username]=alice&credentials[password]={TEST_PASSWORD}"),
         ))
         .await;
     assert_eq!(rpc.status, 429);
@@ -260,7 +260,7 @@ async fn cross_origin_requests_that_change_data_are_refused(engine: Engine) {
         }
         request
     };
-    let form = "username=mallory&display_name=&role=admin&password=a-long-enough-password";
+    let form = "input[username]=mallory&input[display_name]=&input[role]=admin&input[password]=a-long-enough-password";
     let cross = app
         .send_as(
             &admin,
@@ -376,7 +376,7 @@ async fn bad_user_input_names_the_field_and_writes_nothing(engine: Engine) {
             &admin,
             rpc_request(
                 "create_user",
-                "username=&display_name=&role=viewer&password=x",
+                "input[username]=&input[display_name]=&input[role]=viewer&input[password]=x",
             ),
         )
         .await;
@@ -508,12 +508,12 @@ async fn changing_the_password_ends_other_sessions(engine: Engine) {
     let phone = app.log_in("erin", TEST_PASSWORD).await;
     let new_password = "a-brand-new-passphrase";
     let wrong = app
-        .send_as(&laptop, rpc_request("change_password", &format!("current_password=nope&new_password={new_password}&new_password_confirmation={new_password}")))
+        .send_as(&laptop, rpc_request("change_password", &format!("change[current_password]=nope&change[new_password]={new_password}&change[new_password_confirmation]={new_password}")))
         .await;
     assert_eq!(wrong.status, 422);
     assert!(wrong.body.contains("current_password"), "{}", wrong.body);
     let changed = app
-        .send_as(&laptop, rpc_request("change_password", &format!("current_password={TEST_PASSWORD}&new_password={new_password}&new_password_confirmation={new_password}")))
+        .send_as(&laptop, rpc_request("change_password", &format!("change[current_password]={TEST_PASSWORD}&change[new_password]={new_password}&change[new_password_confirmation]={new_password}")))
         .await;
     assert_eq!(changed.status, 200, "{}", changed.body);
     assert_eq!(me(&app, &laptop).await, 200, "this session stays");
@@ -679,10 +679,12 @@ async fn expired_sessions_are_swept(engine: Engine) {
     app.execute("UPDATE sessions SET expires_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = 'viewer')")
         .await
         .expect("expire one");
-    let swept =
-        app::backend::sessions::delete_expired(&app.app.state().db, app::domain::Timestamp::now())
-            .await
-            .expect("sweep");
+    let swept = app::backend::accounts::store::sessions::delete_expired(
+        &app.app.state().db,
+        app::domain::Timestamp::now(),
+    )
+    .await
+    .expect("sweep");
     assert_eq!(swept, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
 }
@@ -699,15 +701,15 @@ async fn two_admins_demoting_each_other_at_once_leave_one(engine: Engine) {
     // Through the operation itself, as two admins would, concurrently.
     let caller = app::backend::Caller::command_line();
     let db = &app.app.state().db;
-    let update = |id: i64| app::backend::admin::UserUpdate {
+    let update = |id: i64| app::backend::accounts::manage::UserUpdate {
         id,
         role: "viewer".into(),
         active: true,
     };
     let (a, b) = (update(first.id), update(second.id));
     let (one, other) = tokio::join!(
-        app::backend::admin::update_user(db, &app.app.state().callers, &caller, &a),
-        app::backend::admin::update_user(db, &app.app.state().callers, &caller, &b),
+        app::backend::accounts::manage::update_user(db, &app.app.state().callers, &caller, &a),
+        app::backend::accounts::manage::update_user(db, &app.app.state().callers, &caller, &b),
     );
     assert!(
         one.is_ok() != other.is_ok(),
@@ -727,7 +729,7 @@ async fn wrong_current_passwords_are_throttled_like_logins(engine: Engine) {
     let change = |current: &str| {
         rpc_request(
             "change_password",
-            &format!("current_password={current}&new_password=another-long-passphrase&new_password_confirmation=another-long-passphrase"),
+            &format!("change[current_password]={current}&change[new_password]=another-long-passphrase&change[new_password_confirmation]=another-long-passphrase"),
         )
     };
     for _ in 0..5 {
@@ -956,8 +958,8 @@ async fn every_new_field_refuses_bad_input_and_writes_nothing(engine: Engine) {
     let ivan = app.log_in("ivan", TEST_PASSWORD).await;
     let after_login = row_counts(&app).await;
     for (form, field) in [
-        (format!("current_password={TEST_PASSWORD}&new_password=short&new_password_confirmation=short"), "new_password"),
-        (format!("current_password={TEST_PASSWORD}&new_password=a-new-long-passphrase&new_password_confirmation=a-different-one"), "new_password_confirmation"),
+        (format!("change[current_password]={TEST_PASSWORD}&change[new_password]=short&change[new_password_confirmation]=short"), "new_password"),
+        (format!("change[current_password]={TEST_PASSWORD}&change[new_password]=a-new-long-passphrase&change[new_password_confirmation]=a-different-one"), "new_password_confirmation"),
     ] {
         let response = app.send_as(&ivan, rpc_request("change_password", &form)).await;
         assert_eq!(response.status, 422, "{}", response.body);
@@ -985,13 +987,13 @@ async fn row_counts(app: &TestApp) -> Vec<i64> {
     counts
 }
 
-/// Sessions are remembered for a few seconds (`backend::callers`): a role change, a
+/// Sessions are remembered for a few seconds (`backend::accounts::callers`): a role change, a
 /// deactivation or a logout takes effect on the next request in the process that made it, and
 /// within the cache's TTL on another replica serving the same database.
 async fn session_changes_hold_here_at_once_and_on_another_replica_within_the_cache_ttl(
     engine: Engine,
 ) {
-    use app::backend::callers::CALLER_CACHE_TTL;
+    use app::backend::accounts::callers::CALLER_CACHE_TTL;
     use std::time::{Duration, Instant};
 
     let app = TestApp::new(engine).await;

@@ -2,7 +2,7 @@
 //! shape; wrong signatures store nothing.
 
 use app::{
-    backend::webhooks::{sign, Secret},
+    backend::deployments::webhooks::{secret_setting, sign},
     domain::Role,
 };
 use axum::{body::Body, http::Request};
@@ -26,8 +26,8 @@ const GENERIC_SECRET: &str = "generic-secret-for-tests";
 /// `production`, and that service and environment set up.
 async fn app(engine: Engine) -> TestApp {
     let app = TestApp::with_config(engine, |config| {
-        config.webhooks.github_secret = Secret::new(GITHUB_SECRET);
-        config.webhooks.generic_secret = Secret::new(GENERIC_SECRET);
+        config.webhooks.github_secret = secret_setting(GITHUB_SECRET);
+        config.webhooks.generic_secret = secret_setting(GENERIC_SECRET);
         config.webhooks.github_mapping.services = vec![("acme/parts-api".into(), "parts".into())];
         config.webhooks.github_mapping.environments = vec![("prod".into(), "production".into())];
     })
@@ -72,7 +72,7 @@ async fn deliver(
     let mut request = Request::post(path)
         .header("content-type", "application/json")
         .header("x-github-event", event);
-    if let Some(secret) = secret.and_then(Secret::new) {
+    if let Some(secret) = secret.and_then(secret_setting) {
         request = request.header(header, sign(&secret, bytes.as_bytes()));
     }
     app.send(request.body(Body::from(bytes)).expect("request"))
@@ -179,7 +179,7 @@ async fn a_wrong_signature_is_refused_and_stores_nothing(engine: Engine) {
     }
     // A body changed after signing.
     let signed_for = github_event("in_progress", "acme/parts-api").to_string();
-    let secret = Secret::new(GITHUB_SECRET).expect("secret");
+    let secret = secret_setting(GITHUB_SECRET).expect("secret");
     let request = Request::post("/api/v1/webhooks/github")
         .header("x-github-event", "deployment_status")
         .header("x-hub-signature-256", sign(&secret, signed_for.as_bytes()))

@@ -6,9 +6,9 @@ pub mod store;
 use serde_json::json;
 
 use super::{
-    audit::{self, Entry},
-    idempotency::{self, Begun},
-    storage::{is_unique_violation, Tx},
+    audit,
+    idempotency::{self, Begun, Made},
+    storage::is_unique_violation,
     Caller, Database, StorageError,
 };
 use crate::{
@@ -22,27 +22,16 @@ use crate::{
     model::{Environment, Service},
 };
 
-/// A resource made by a create call, and whether an idempotency key replayed it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Made<T> {
-    pub value: T,
-    pub replayed: bool,
-}
-
 /// Every service.
 pub async fn services(db: &Database, caller: &Caller) -> Result<Vec<Service>, AppError> {
     caller.authorize(Action::Read)?;
-    store::services(db.reader())
-        .await
-        .map_err(|e| caller.fail(e))
+    Ok(store::services(db.reader()).await?)
 }
 
 /// Every environment of every service, with its slots.
 pub async fn environments(db: &Database, caller: &Caller) -> Result<Vec<Environment>, AppError> {
     caller.authorize(Action::Read)?;
-    store::environments(db.reader())
-        .await
-        .map_err(|e| caller.fail(e))
+    Ok(store::environments(db.reader()).await?)
 }
 
 /// One environment, by service and name.
@@ -53,24 +42,19 @@ pub async fn environment(
     name: &str,
 ) -> Result<Environment, AppError> {
     caller.authorize(Action::Read)?;
-    find_environment(db, caller, service, name).await
+    find_environment(db, service, name).await
 }
 
 /// The environment named, or a 404 that says which part is unknown.
 pub(crate) async fn find_environment(
     db: &Database,
-    caller: &Caller,
     service: &str,
     name: &str,
 ) -> Result<Environment, AppError> {
-    let fail = |e| caller.fail(e);
-    if let Some(environment) = store::environment(db.reader(), service, name)
-        .await
-        .map_err(fail)?
-    {
+    if let Some(environment) = store::environment(db.reader(), service, name).await? {
         return Ok(environment);
     }
-    find_service(db, caller, service).await?;
+    find_service(db, service).await?;
     Err(AppError::NotFound(format!(
         "Service {service} has no environment named {name}."
     )))
@@ -86,7 +70,7 @@ pub async fn create_service(
     caller.authorize(Action::ManageCatalog)?;
     let service = input.parse()?;
     let key = idempotency::key_for(caller, key, input)?;
-    let created = match idempotency::begin(db, caller, key.as_ref(), "service").await? {
+    let created = match idempotency::begin(db, key.as_ref(), "service").await? {
         Begun::Replay(created) => created,
         Begun::Fresh(mut tx) => {
             let now = Timestamp::now();
@@ -101,16 +85,15 @@ pub async fn create_service(
             };
             let made = store::insert_service(&mut tx, &service, now)
                 .await
-                .map_err(|e| conflict_or_fail(caller, e, taken))?;
+                .map_err(|e| conflict_or_fail(e, taken))?;
             let after = json!({ "description": made.description, "owner_team": made.owner_team });
             let object = format!("service:{}", made.name);
-            record(&mut tx, caller, "service.created", object, after, now).await?;
-            idempotency::commit(db, caller, tx, key.as_ref(), "service", made.id).await?
+            audit::created(&mut tx, caller, "service.created", object, after, now).await?;
+            idempotency::commit(db, tx, key.as_ref(), "service", made.id).await?
         }
     };
     let value = store::service_by_id(db.reader(), created.id)
-        .await
-        .map_err(|e| caller.fail(e))?
+        .await?
         .ok_or_else(|| AppError::NotFound("The service is gone.".into()))?;
     Ok(Made {
         value,
@@ -127,11 +110,11 @@ pub async fn create_environment(
     key: Option<&str>,
 ) -> Result<Made<Environment>, AppError> {
     caller.authorize(Action::ManageCatalog)?;
-    let owner = find_service(db, caller, service).await?;
+    let owner = find_service(db, service).await?;
     let environment = input.parse()?;
     let key = idempotency::key_for(caller, key, &(service, input))?;
     let service_name = &owner.name;
-    let created = match idempotency::begin(db, caller, key.as_ref(), "environment").await? {
+    let created = match idempotency::begin(db, key.as_ref(), "environment").await? {
         Begun::Replay(created) => created,
         Begun::Fresh(mut tx) => {
             let now = Timestamp::now();
@@ -146,7 +129,7 @@ pub async fn create_environment(
             };
             let id = store::insert_environment(&mut tx, owner.id, &environment, now)
                 .await
-                .map_err(|e| conflict_or_fail(caller, e, taken))?;
+                .map_err(|e| conflict_or_fail(e, taken))?;
             let slots = slot_addresses(
                 environment
                     .slots
@@ -159,13 +142,12 @@ pub async fn create_environment(
                 "slots": slots,
             });
             let object = format!("environment:{service_name}/{}", environment.name);
-            record(&mut tx, caller, "environment.created", object, after, now).await?;
-            idempotency::commit(db, caller, tx, key.as_ref(), "environment", id).await?
+            audit::created(&mut tx, caller, "environment.created", object, after, now).await?;
+            idempotency::commit(db, tx, key.as_ref(), "environment", id).await?
         }
     };
     let value = store::environment_by_id(db.reader(), created.id)
-        .await
-        .map_err(|e| caller.fail(e))?
+        .await?
         .ok_or_else(|| AppError::NotFound("The environment is gone.".into()))?;
     Ok(Made {
         value,
@@ -182,12 +164,9 @@ pub async fn update_service(
 ) -> Result<Service, AppError> {
     caller.authorize(Action::ManageCatalog)?;
     let change = patch.parse()?;
-    let fail = |e| caller.fail(e);
-    let before = find_service(db, caller, name).await?;
-    let mut tx = db.begin().await.map_err(fail)?;
-    store::update_service(&mut tx, before.id, &change)
-        .await
-        .map_err(fail)?;
+    let before = find_service(db, name).await?;
+    let mut tx = db.begin().await?;
+    store::update_service(&mut tx, before.id, &change).await?;
     let summary = |s: &Service| json!({ "description": s.description, "owner_team": s.owner_team });
     let after = Service {
         description: change
@@ -202,7 +181,7 @@ pub async fn update_service(
     };
     let object = format!("service:{name}");
     let (old, new) = (Some(summary(&before)), summary(&after));
-    record_change(
+    audit::change(
         &mut tx,
         caller,
         "service.updated",
@@ -212,7 +191,7 @@ pub async fn update_service(
         Timestamp::now(),
     )
     .await?;
-    tx.commit().await.map_err(fail)?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -225,13 +204,10 @@ pub async fn update_environment(
     patch: &EnvironmentPatch,
 ) -> Result<Environment, AppError> {
     caller.authorize(Action::ManageCatalog)?;
-    let before = find_environment(db, caller, service, name).await?;
+    let before = find_environment(db, service, name).await?;
     let change = patch.parse(before.strategy)?;
-    let fail = |e| caller.fail(e);
-    let mut tx = db.begin().await.map_err(fail)?;
-    store::update_environment(&mut tx, before.id, &change)
-        .await
-        .map_err(fail)?;
+    let mut tx = db.begin().await?;
+    store::update_environment(&mut tx, before.id, &change).await?;
     let addresses = |slots: &[NewSlot]| {
         slot_addresses(
             slots
@@ -253,7 +229,7 @@ pub async fn update_environment(
     let old = json!({ "tier": before.tier, "slots": old_slots });
     let new = json!({ "tier": change.tier.unwrap_or(before.tier), "slots": new_slots });
     let object = format!("environment:{service}/{name}");
-    record_change(
+    audit::change(
         &mut tx,
         caller,
         "environment.updated",
@@ -263,10 +239,9 @@ pub async fn update_environment(
         Timestamp::now(),
     )
     .await?;
-    tx.commit().await.map_err(fail)?;
+    tx.commit().await?;
     store::environment_by_id(db.reader(), before.id)
-        .await
-        .map_err(fail)?
+        .await?
         .ok_or_else(|| AppError::NotFound("The environment is gone.".into()))
 }
 
@@ -284,56 +259,19 @@ fn slot_addresses<'a>(
 }
 
 /// The service named, or a 404 saying so.
-async fn find_service(db: &Database, caller: &Caller, name: &str) -> Result<Service, AppError> {
+async fn find_service(db: &Database, name: &str) -> Result<Service, AppError> {
     store::service(db.reader(), name)
-        .await
-        .map_err(|e| caller.fail(e))?
+        .await?
         .ok_or_else(|| AppError::NotFound(format!("There is no service named {name}.")))
 }
 
 /// A unique violation as the conflict `taken` describes; anything else as an internal error.
 pub(crate) fn conflict_or_fail(
-    caller: &Caller,
     error: StorageError,
     taken: impl FnOnce() -> FieldError,
 ) -> AppError {
     match &error {
         StorageError::Query(e) if is_unique_violation(e) => AppError::Conflict(taken()),
-        _ => caller.fail(error),
+        _ => AppError::from(error),
     }
-}
-
-/// Audits a creation by `caller` inside `tx`.
-pub(crate) async fn record(
-    tx: &mut Tx,
-    caller: &Caller,
-    action: &str,
-    object: String,
-    after: serde_json::Value,
-    now: Timestamp,
-) -> Result<(), AppError> {
-    record_change(tx, caller, action, object, None, after, now).await
-}
-
-/// Audits a change by `caller` inside `tx`: what the object was and became.
-async fn record_change(
-    tx: &mut Tx,
-    caller: &Caller,
-    action: &str,
-    object: String,
-    before: Option<serde_json::Value>,
-    after: serde_json::Value,
-    now: Timestamp,
-) -> Result<(), AppError> {
-    let entry = Entry {
-        actor: &caller.actor(),
-        origin: &caller.origin,
-        action,
-        object,
-        before,
-        after: Some(after),
-    };
-    audit::record(tx, entry, now)
-        .await
-        .map_err(|e| caller.fail(e))
 }

@@ -18,7 +18,7 @@ use crate::{
         Caller, Database, Engine, StorageError,
     },
     domain::{
-        deployment::{NewDeployment, Source},
+        deployments::{NewDeployment, Source},
         Timestamp,
     },
     error::AppError,
@@ -80,19 +80,16 @@ impl Ingest {
         };
         let Some(queue) = &self.queue else {
             let mut results = write_batch(&self.db, std::slice::from_ref(&item)).await;
-            return results.pop().unwrap_or_else(|| Err(stopped(caller)));
+            return results.pop().unwrap_or_else(|| Err(stopped()));
         };
         let (reply, answer) = oneshot::channel();
-        queue
-            .send((item, reply))
-            .await
-            .map_err(|_| stopped(caller))?;
-        answer.await.map_err(|_| stopped(caller))?
+        queue.send((item, reply)).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 }
 
-fn stopped(caller: &Caller) -> AppError {
-    caller.fail(StorageError::Batch(
+fn stopped() -> AppError {
+    AppError::from(StorageError::Batch(
         "the deployment writer has stopped".into(),
     ))
 }
@@ -114,7 +111,7 @@ async fn write_batch(db: &Database, batch: &[Item]) -> Vec<Result<Created, AppEr
     let all_fail = |error: &StorageError| {
         batch
             .iter()
-            .map(|item| Err(item.caller.fail(clone_of(error))))
+            .map(|_| Err(AppError::from(clone_of(error))))
             .collect()
     };
     let mut tx = match db.begin().await {
@@ -146,29 +143,25 @@ async fn savepoint_command(tx: &mut Tx, sql: &str) -> Result<(), StorageError> {
 /// One item inside its savepoint: replayed when its key made a deployment before, else
 /// inserted and its key remembered. A failure undoes only this item.
 async fn write_one(tx: &mut Tx, item: &Item) -> Result<Created, AppError> {
-    let fail = |e| item.caller.fail(e);
-    savepoint_command(tx, "SAVEPOINT ingest_item")
-        .await
-        .map_err(fail)?;
+    savepoint_command(tx, "SAVEPOINT ingest_item").await?;
     let outcome = attempt(tx, item).await;
     let undo = !matches!(outcome, Ok(Attempt::Done(_)));
     if undo {
-        savepoint_command(tx, "ROLLBACK TO SAVEPOINT ingest_item")
-            .await
-            .map_err(fail)?;
+        savepoint_command(tx, "ROLLBACK TO SAVEPOINT ingest_item").await?;
     }
-    savepoint_command(tx, "RELEASE SAVEPOINT ingest_item")
-        .await
-        .map_err(fail)?;
+    savepoint_command(tx, "RELEASE SAVEPOINT ingest_item").await?;
     match outcome? {
         Attempt::Done(created) => Ok(created),
         // Another Switchyard replica committed this key meanwhile: answer with its deployment.
         Attempt::KeyTaken(error) => {
-            let key = item.key.as_ref().ok_or_else(|| fail(clone_of(&error)))?;
+            let key = item
+                .key
+                .as_ref()
+                .ok_or_else(|| AppError::from(clone_of(&error)))?;
             match idempotency::check(tx, key, "deployment").await {
                 Ok(Some(Earlier(id))) => Ok(Created { id, replayed: true }),
-                Ok(None) => Err(fail(error)),
-                Err(check) => Err(check.into_app(fail)),
+                Ok(None) => Err(AppError::from(error)),
+                Err(check) => Err(AppError::from(check)),
             }
         }
     }
@@ -180,11 +173,8 @@ enum Attempt {
 }
 
 async fn attempt(tx: &mut Tx, item: &Item) -> Result<Attempt, AppError> {
-    let fail = |e| item.caller.fail(e);
     if let Some(key) = &item.key {
-        let earlier = idempotency::check(tx, key, "deployment")
-            .await
-            .map_err(|e| e.into_app(fail))?;
+        let earlier = idempotency::check(tx, key, "deployment").await?;
         if let Some(Earlier(id)) = earlier {
             return Ok(Attempt::Done(Created { id, replayed: true }));
         }
@@ -204,7 +194,7 @@ async fn attempt(tx: &mut Tx, item: &Item) -> Result<Attempt, AppError> {
             return if idempotency::is_race(&error) {
                 Ok(Attempt::KeyTaken(error))
             } else {
-                Err(fail(error))
+                Err(AppError::from(error))
             };
         }
     }

@@ -4,19 +4,20 @@
 
 pub mod ingest;
 pub mod store;
+pub mod webhooks;
 
 use serde_json::json;
 
 use self::store::{Insert, Selection, Target};
 use super::{
-    catalog::{self, record as audit_created, Made},
-    idempotency,
+    audit, catalog,
+    idempotency::{self, Made},
     storage::Tx,
     AppState, Caller, Database,
 };
 use crate::{
     domain::{
-        deployment::{
+        deployments::{
             DeploymentInput, DeploymentStatus, FinishInput, NewDeployment, Source, MAX_NOTES,
         },
         paging::Cursor,
@@ -38,14 +39,14 @@ pub async fn record(
 ) -> Result<Made<Deployment>, AppError> {
     caller.authorize(Action::RecordDeployment)?;
     let deployment = input.parse(Timestamp::now())?;
-    let target = resolve_target(&state.db, caller, &deployment).await?;
+    let target = resolve_target(&state.db, &deployment).await?;
     let key = idempotency::key_for(caller, key, input)?;
     let created = state
         .ingest
         .write(caller, deployment, target, source, key)
         .await?;
     Ok(Made {
-        value: load(&state.db, caller, created.id).await?,
+        value: load(&state.db, created.id).await?,
         replayed: created.replayed,
     })
 }
@@ -53,20 +54,13 @@ pub async fn record(
 /// The environment a new deployment names, or an error at the field that is wrong.
 pub(crate) async fn resolve_target(
     db: &Database,
-    caller: &Caller,
     deployment: &NewDeployment,
 ) -> Result<Target, AppError> {
-    let fail = |e| caller.fail(e);
     let (service, environment) = (deployment.service.as_str(), deployment.environment.as_str());
-    if let Some(target) = store::target(db.reader(), service, environment)
-        .await
-        .map_err(fail)?
-    {
+    if let Some(target) = store::target(db.reader(), service, environment).await? {
         return Ok(target);
     }
-    let known_service = store::service_id(db.reader(), service)
-        .await
-        .map_err(fail)?;
+    let known_service = store::service_id(db.reader(), service).await?;
     Err(match known_service {
         None => FieldError::new(
             "service",
@@ -90,7 +84,6 @@ pub(crate) async fn insert(
     source: Source,
     external_id: Option<&str>,
 ) -> Result<i64, AppError> {
-    let fail = |e| caller.fail(e);
     let (strategy, slot) = deployment.settle_strategy(target.strategy)?;
     let actor = caller.actor();
     let recorded_by = Recorder {
@@ -108,7 +101,7 @@ pub(crate) async fn insert(
         external_id,
         now,
     };
-    let id = store::insert(tx, &row).await.map_err(fail)?;
+    let id = store::insert(tx, &row).await?;
     let after = json!({
         "service": deployment.service,
         "environment": deployment.environment,
@@ -116,7 +109,7 @@ pub(crate) async fn insert(
         "status": deployment.status,
         "source": source,
     });
-    audit_created(
+    audit::created(
         tx,
         caller,
         "deployment.recorded",
@@ -165,12 +158,11 @@ async fn mark_replaced(
         rollback.started_at,
         rollback.finished_at,
     )
-    .await
-    .map_err(|e| caller.fail(e))?;
+    .await?;
     if let Some(replaced) = replaced {
         let after = json!({ "rolled_back_by": rollback.id });
         let object = format!("deployment:{replaced}");
-        audit_created(
+        audit::created(
             tx,
             caller,
             "deployment.rolled_back",
@@ -191,18 +183,16 @@ pub async fn finish(
     input: &FinishInput,
 ) -> Result<Deployment, AppError> {
     caller.authorize(Action::RecordDeployment)?;
-    let fail = |e| caller.fail(e);
-    let mut tx = db.begin().await.map_err(fail)?;
+    let mut tx = db.begin().await?;
     let current = store::find_in(&mut tx, id)
-        .await
-        .map_err(fail)?
+        .await?
         .ok_or_else(|| no_such_deployment(id))?;
     let finish = input
         .parse(current.status, current.started_at, Timestamp::now())?
         .map_err(|refused| AppError::Conflict(FieldError::new("status", refused.to_string())))?;
     finish_in(&mut tx, caller, &current, finish).await?;
-    tx.commit().await.map_err(fail)?;
-    load(db, caller, id).await
+    tx.commit().await?;
+    load(db, id).await
 }
 
 /// Ends `current` inside `tx` and audits it.
@@ -210,10 +200,9 @@ pub(crate) async fn finish_in(
     tx: &mut Tx,
     caller: &Caller,
     current: &Deployment,
-    finish: crate::domain::deployment::Finish,
+    finish: crate::domain::deployments::Finish,
 ) -> Result<(), AppError> {
-    let fail = |e| caller.fail(e);
-    if !store::finish(tx, current.id, finish).await.map_err(fail)? {
+    if !store::finish(tx, current.id, finish).await? {
         return Err(AppError::Conflict(FieldError::new(
             "status",
             "This deployment was ended by someone else a moment ago; reload it to see how.",
@@ -228,11 +217,11 @@ pub(crate) async fn finish_in(
         before: Some(json!({ "status": current.status })),
         after: Some(json!({ "status": finish.status, "finished_at": finish.finished_at })),
     };
-    super::audit::record(tx, entry, now).await.map_err(fail)?;
+    super::audit::record(tx, entry, now).await?;
     if finish.status == DeploymentStatus::Succeeded && current.is_rollback {
         let rollback = SucceededRollback {
             id: current.id,
-            environment_id: environment_id_of(tx, caller, current.id).await?,
+            environment_id: environment_id_of(tx, current.id).await?,
             version: &current.version,
             started_at: current.started_at,
             finished_at: finish.finished_at,
@@ -242,10 +231,9 @@ pub(crate) async fn finish_in(
     Ok(())
 }
 
-async fn environment_id_of(tx: &mut Tx, caller: &Caller, id: i64) -> Result<i64, AppError> {
+async fn environment_id_of(tx: &mut Tx, id: i64) -> Result<i64, AppError> {
     store::environment_id(tx, id)
-        .await
-        .map_err(|e| caller.fail(e))?
+        .await?
         .ok_or_else(|| no_such_deployment(id))
 }
 
@@ -262,17 +250,13 @@ pub async fn add_note(
     if text.is_empty() {
         return Err(FieldError::new("note", "Write the note first.").into());
     }
-    let fail = |e| caller.fail(e);
     let now = Timestamp::now();
     let paragraph = format!("{} ({}): {text}", caller.actor().name(), now);
-    let mut tx = db.begin().await.map_err(fail)?;
-    if !store::append_note(&mut tx, id, &paragraph)
-        .await
-        .map_err(fail)?
-    {
+    let mut tx = db.begin().await?;
+    if !store::append_note(&mut tx, id, &paragraph).await? {
         return Err(no_such_deployment(id));
     }
-    audit_created(
+    audit::created(
         &mut tx,
         caller,
         "deployment.noted",
@@ -281,21 +265,20 @@ pub async fn add_note(
         now,
     )
     .await?;
-    tx.commit().await.map_err(fail)?;
-    load(db, caller, id).await
+    tx.commit().await?;
+    load(db, id).await
 }
 
 /// One deployment.
 pub async fn get(db: &Database, caller: &Caller, id: i64) -> Result<Deployment, AppError> {
     caller.authorize(Action::Read)?;
-    load(db, caller, id).await
+    load(db, id).await
 }
 
 /// Deployment `id` as it is now, or a 404.
-pub(crate) async fn load(db: &Database, caller: &Caller, id: i64) -> Result<Deployment, AppError> {
+pub(crate) async fn load(db: &Database, id: i64) -> Result<Deployment, AppError> {
     store::find(db.reader(), id)
-        .await
-        .map_err(|e| caller.fail(e))?
+        .await?
         .ok_or_else(|| no_such_deployment(id))
 }
 
@@ -311,7 +294,6 @@ pub async fn list(
 ) -> Result<DeploymentPage, AppError> {
     caller.authorize(Action::Read)?;
     let query = filter.parse()?;
-    let fail = |e| caller.fail(e);
     let mut selection = Selection {
         status: query.status,
         from: query.from,
@@ -325,8 +307,7 @@ pub async fn list(
     match (&query.service, &query.environment) {
         (Some(service), Some(environment)) => {
             let target = store::target(db.reader(), service.as_str(), environment.as_str())
-                .await
-                .map_err(fail)?
+                .await?
                 .ok_or_else(|| {
                     FieldError::new(
                         "environment",
@@ -337,8 +318,7 @@ pub async fn list(
         }
         (Some(service), None) => {
             let id = store::service_id(db.reader(), service.as_str())
-                .await
-                .map_err(fail)?
+                .await?
                 .ok_or_else(|| {
                     FieldError::new("service", format!("There is no service named {service}."))
                 })?;
@@ -347,7 +327,7 @@ pub async fn list(
         (None, Some(environment)) => selection.environment_name = Some(environment.to_string()),
         (None, None) => {}
     }
-    let mut deployments = store::list(db.reader(), &selection).await.map_err(fail)?;
+    let mut deployments = store::list(db.reader(), &selection).await?;
     let next_cursor = if deployments.len() > query.limit as usize {
         deployments.truncate(query.limit as usize);
         deployments.last().map(|last| {
@@ -369,14 +349,9 @@ pub async fn list(
 /// Every environment with its newest deployment and how many are running.
 pub async fn overview(db: &Database, caller: &Caller) -> Result<Vec<OverviewRow>, AppError> {
     caller.authorize(Action::Read)?;
-    let fail = |e| caller.fail(e);
-    let environments = catalog::store::environments(db.reader())
-        .await
-        .map_err(fail)?;
-    let latest = store::latest_per_environment(db.reader())
-        .await
-        .map_err(fail)?;
-    let running = store::running_counts(db.reader()).await.map_err(fail)?;
+    let environments = catalog::store::environments(db.reader()).await?;
+    let latest = store::latest_per_environment(db.reader()).await?;
+    let running = store::running_counts(db.reader()).await?;
     Ok(environments
         .into_iter()
         .map(|environment| OverviewRow {

@@ -9,7 +9,7 @@ use super::super::{
 use crate::{
     domain::{
         catalog::{SlotColor, Strategy},
-        deployment::{DeploymentStatus, Finish, NewDeployment, Source},
+        deployments::{DeploymentStatus, Finish, NewDeployment, Source},
         paging::Cursor,
         Timestamp,
     },
@@ -288,91 +288,83 @@ pub struct Selection {
     pub limit: u32,
 }
 
-enum Param {
-    Int(i64),
-    Text(String),
-}
-
 /// One page of deployments matching `selection`, newest start first. Keyset paging on
 /// (started_at, id) walks an index from the cursor, so a page deep in the history costs what
 /// the first one does.
 pub async fn list(pool: Pool<'_>, selection: &Selection) -> Result<Vec<Deployment>, StorageError> {
-    let mut conditions: Vec<String> = Vec::new();
-    let mut params: Vec<Param> = Vec::new();
-    let mut add = |condition: &str, values: Vec<Param>| {
-        let mut condition = condition.to_owned();
-        for value in values {
-            params.push(value);
-            condition = condition.replacen('?', &format!("${}", params.len()), 1);
-        }
-        conditions.push(condition);
-    };
-    if let Some(id) = selection.environment_id {
-        add("d.environment_id = ?", vec![Param::Int(id)]);
-    } else if let Some(id) = selection.service_id {
-        add("d.service_id = ?", vec![Param::Int(id)]);
-    }
-    if let Some(name) = &selection.environment_name {
-        add(
-            "d.environment_id IN (SELECT id FROM environments WHERE name = ?)",
-            vec![Param::Text(name.clone())],
-        );
-    }
-    if let Some(status) = selection.status {
-        add(
-            "d.status = ?",
-            vec![Param::Text(status.as_str().to_owned())],
-        );
-    }
-    if let Some(from) = selection.from {
-        add("d.started_at >= ?", vec![Param::Int(from.millis())]);
-    }
-    if let Some(to) = selection.to {
-        add("d.started_at < ?", vec![Param::Int(to.millis())]);
-    }
-    if let Some(prefix) = &selection.prefix {
-        // Each engine's prefix index (see the search migration) needs its own form; the
-        // ESCAPE clause only when it is needed, as it keeps SQLite from using the index.
-        let version = match pool {
-            Pool::Sqlite(_) => "d.version",
-            Pool::Postgres(_) => "lower(d.version)",
-        };
+    // Each engine's prefix index (see the search migration) needs its own form; the ESCAPE
+    // clause only when it is needed, as it keeps SQLite from using the index.
+    let prefix = selection.prefix.as_ref().map(|prefix| {
         let escaped = escape_like(prefix);
         let escape = if escaped == *prefix {
             ""
         } else {
             " ESCAPE '\\'"
         };
-        let pattern = format!("{escaped}%");
-        add(
-            &format!("({version} LIKE ?{escape} OR d.commit_sha LIKE ?{escape})"),
-            vec![Param::Text(pattern.clone()), Param::Text(pattern)],
-        );
-    }
-    if let Some(after) = selection.after {
-        add(
-            "(d.started_at, d.id) < (?, ?)",
-            vec![Param::Int(after.started_at.millis()), Param::Int(after.id)],
-        );
-    }
-    let filter = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
+        (format!("{escaped}%"), escape)
+    });
+    let version = match pool {
+        Pool::Sqlite(_) => "d.version",
+        Pool::Postgres(_) => "lower(d.version)",
     };
-    let sql = format!(
-        "{SELECT}{filter} ORDER BY d.started_at DESC, d.id DESC LIMIT {}",
-        selection.limit
-    );
+    // The same conditions for both engines; QueryBuilder numbers each engine's placeholders.
     let rows: Vec<Row> = on_pool!(pool, |pool| {
-        let mut query = sqlx::query_as(&sql);
-        for param in &params {
-            query = match param {
-                Param::Int(value) => query.bind(*value),
-                Param::Text(value) => query.bind(value.as_str()),
-            };
+        let mut query = sqlx::QueryBuilder::new(SELECT);
+        let mut clause = " WHERE ";
+        let mut next = |query: &mut sqlx::QueryBuilder<'_, _>, condition: &str| {
+            query.push(clause).push(condition);
+            clause = " AND ";
+        };
+        if let Some(id) = selection.environment_id {
+            next(&mut query, "d.environment_id = ");
+            query.push_bind(id);
+        } else if let Some(id) = selection.service_id {
+            next(&mut query, "d.service_id = ");
+            query.push_bind(id);
         }
-        query.fetch_all(pool).await
+        if let Some(name) = &selection.environment_name {
+            next(
+                &mut query,
+                "d.environment_id IN (SELECT id FROM environments WHERE name = ",
+            );
+            query.push_bind(name.as_str()).push(")");
+        }
+        if let Some(status) = selection.status {
+            next(&mut query, "d.status = ");
+            query.push_bind(status.as_str());
+        }
+        if let Some(from) = selection.from {
+            next(&mut query, "d.started_at >= ");
+            query.push_bind(from.millis());
+        }
+        if let Some(to) = selection.to {
+            next(&mut query, "d.started_at < ");
+            query.push_bind(to.millis());
+        }
+        if let Some((pattern, escape)) = &prefix {
+            next(&mut query, "(");
+            query
+                .push(version)
+                .push(" LIKE ")
+                .push_bind(pattern.as_str())
+                .push(escape);
+            query
+                .push(" OR d.commit_sha LIKE ")
+                .push_bind(pattern.as_str())
+                .push(escape)
+                .push(")");
+        }
+        if let Some(after) = selection.after {
+            next(&mut query, "(d.started_at, d.id) < (");
+            query
+                .push_bind(after.started_at.millis())
+                .push(", ")
+                .push_bind(after.id)
+                .push(")");
+        }
+        query.push(" ORDER BY d.started_at DESC, d.id DESC LIMIT ");
+        query.push_bind(i64::from(selection.limit));
+        query.build_query_as().fetch_all(pool).await
     })?;
     rows.into_iter().map(TryInto::try_into).collect()
 }

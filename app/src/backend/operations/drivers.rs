@@ -16,7 +16,7 @@ use super::{
 };
 use crate::domain::{
     catalog::SlotColor,
-    operation::{DriverAction, LogStream, OperationAction},
+    operations::{DriverAction, LogStream, OperationAction},
 };
 
 /// A line of driver output, on its way to the operation log.

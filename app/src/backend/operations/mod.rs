@@ -22,7 +22,7 @@ use self::{
     store::{NewOperation, Running},
 };
 use super::{
-    catalog::{self, record as audit_created},
+    audit, catalog,
     deployments::{self, store as deployment_store},
     events::Event,
     storage::{is_unique_violation, Tx},
@@ -30,8 +30,8 @@ use super::{
 };
 use crate::{
     domain::{
-        deployment::{DeploymentStatus, Finish, NewDeployment, Version},
-        operation::{
+        deployments::{DeploymentStatus, Finish, NewDeployment, Version},
+        operations::{
             plan, Canary, EnvironmentState, OperationInput, OperationStatus, Plan, Refusal, Run,
         },
         Action, FieldError, Timestamp,
@@ -78,13 +78,12 @@ pub async fn start(
     caller.authorize(Action::RunOperation)?;
     let request = input.parse()?;
     let db = &state.db;
-    let fail = |e| caller.fail(e);
-    let target = catalog::find_environment(db, caller, service, environment).await?;
+    let target = catalog::find_environment(db, service, environment).await?;
     let settings = configured(state, &target)?;
-    if let Some(running) = store::running(db.reader(), target.id).await.map_err(fail)? {
+    if let Some(running) = store::running(db.reader(), target.id).await? {
         return Err(busy(&target, &running));
     }
-    let before = environment_state(db, &target).await.map_err(fail)?;
+    let before = environment_state(db, &target).await?;
     let plan =
         plan(&before, &request, &settings.canary.steps).map_err(|refusal| match refusal {
             Refusal::Invalid(e) => AppError::Invalid(e),
@@ -92,16 +91,12 @@ pub async fn start(
         })?;
     // Where a recorded deployment goes, in the deployments table's terms.
     let ids = deployment_store::target(db.reader(), &target.service, &target.name)
-        .await
-        .map_err(fail)?
+        .await?
         .ok_or_else(|| AppError::NotFound("The environment is gone.".into()))?;
-    let mut tx = db.begin().await.map_err(fail)?;
-    if !store::hold_revision(&mut tx, target.id, request.expected_revision)
-        .await
-        .map_err(fail)?
-    {
+    let mut tx = db.begin().await?;
+    if !store::hold_revision(&mut tx, target.id, request.expected_revision).await? {
         drop(tx);
-        return Err(moved_on(db, caller, &target).await);
+        return Err(moved_on(db, &target).await);
     }
     let now = Timestamp::now();
     let actor = caller.actor();
@@ -121,19 +116,15 @@ pub async fn start(
         Ok(id) => id,
         Err(StorageError::Query(e)) if is_unique_violation(&e) => {
             drop(tx);
-            return Err(moved_on(db, caller, &target).await);
+            return Err(moved_on(db, &target).await);
         }
-        Err(e) => return Err(fail(e)),
+        Err(e) => return Err(AppError::from(e)),
     };
     let names: Vec<String> = plan.steps.iter().map(|s| s.describe()).collect();
-    store::insert_steps(&mut tx, id, &names)
-        .await
-        .map_err(fail)?;
+    store::insert_steps(&mut tx, id, &names).await?;
     let deployment_id = open_deployment(&mut tx, caller, &target, ids, &plan, id, now).await?;
     if let Some(deployment_id) = deployment_id {
-        store::set_deployment(&mut tx, id, deployment_id)
-            .await
-            .map_err(fail)?;
+        store::set_deployment(&mut tx, id, deployment_id).await?;
     }
     let after = json!({
         "action": plan.action,
@@ -144,8 +135,8 @@ pub async fn start(
         "deployment": deployment_id,
     });
     let object = format!("environment:{}/{}", target.service, target.name);
-    audit_created(&mut tx, caller, "operation.started", object, after, now).await?;
-    tx.commit().await.map_err(fail)?;
+    audit::created(&mut tx, caller, "operation.started", object, after, now).await?;
+    tx.commit().await?;
     announce(state, target.id, id);
     runner::spawn(
         state.clone(),
@@ -158,7 +149,7 @@ pub async fn start(
             deployment_id,
         },
     );
-    load(db, caller, id).await
+    load(db, id).await
 }
 
 /// The operator's settings for `environment`, checked to be runnable: a missing or broken
@@ -193,11 +184,11 @@ fn configured<'a>(
 
 /// The refusal for a request that lost a race: another operation runs, or one ended and
 /// moved the state on.
-async fn moved_on(db: &Database, caller: &Caller, environment: &Environment) -> AppError {
+async fn moved_on(db: &Database, environment: &Environment) -> AppError {
     match store::running(db.reader(), environment.id).await {
         Ok(Some(running)) => busy(environment, &running),
-        Ok(None) => stale(db, caller, environment).await,
-        Err(e) => caller.fail(e),
+        Ok(None) => stale(db, environment).await,
+        Err(e) => AppError::from(e),
     }
 }
 
@@ -211,7 +202,7 @@ fn busy(environment: &Environment, running: &Running) -> AppError {
     ))
 }
 
-async fn stale(db: &Database, caller: &Caller, environment: &Environment) -> AppError {
+async fn stale(db: &Database, environment: &Environment) -> AppError {
     let now = catalog::store::environment_by_id(db.reader(), environment.id).await;
     match now {
         Ok(Some(now)) => AppError::Conflict(FieldError::new(
@@ -226,7 +217,7 @@ async fn stale(db: &Database, caller: &Caller, environment: &Environment) -> App
             ),
         )),
         Ok(None) => AppError::NotFound("The environment is gone.".into()),
-        Err(e) => caller.fail(e),
+        Err(e) => AppError::from(e),
     }
 }
 
@@ -245,10 +236,7 @@ async fn open_deployment(
     let Some(intent) = &plan.deployment else {
         return Ok(None);
     };
-    let fail = |e| caller.fail(e);
-    let running = deployment_store::running_from_operations(tx, environment.id)
-        .await
-        .map_err(fail)?;
+    let running = deployment_store::running_from_operations(tx, environment.id).await?;
     let slot = intent.slot.map(|s| s.as_str().to_owned());
     if intent.continues_running {
         if let Some((id, ..)) = running
@@ -290,7 +278,7 @@ async fn open_deployment(
         caller,
         &deployment,
         target,
-        crate::domain::deployment::Source::Operation,
+        crate::domain::deployments::Source::Operation,
         None,
     )
     .await?;
@@ -310,17 +298,14 @@ async fn end_deployment(
     note: Option<&str>,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    let fail = |e| caller.fail(e);
-    let Some(current) = deployment_store::find_in(tx, id).await.map_err(fail)? else {
+    let Some(current) = deployment_store::find_in(tx, id).await? else {
         return Ok(());
     };
     if current.status != DeploymentStatus::Running {
         return Ok(());
     }
     if let Some(note) = note {
-        deployment_store::append_note(tx, id, note)
-            .await
-            .map_err(fail)?;
+        deployment_store::append_note(tx, id, note).await?;
     }
     let finish = Finish {
         status,
@@ -367,13 +352,12 @@ pub async fn environment_state(
 /// One operation, with its steps and log.
 pub async fn get(db: &Database, caller: &Caller, id: i64) -> Result<Operation, AppError> {
     caller.authorize(Action::Read)?;
-    load(db, caller, id).await
+    load(db, id).await
 }
 
-async fn load(db: &Database, caller: &Caller, id: i64) -> Result<Operation, AppError> {
+async fn load(db: &Database, id: i64) -> Result<Operation, AppError> {
     store::get(db.reader(), id)
-        .await
-        .map_err(|e| caller.fail(e))?
+        .await?
         .ok_or_else(|| AppError::NotFound(format!("There is no operation {id}.")))
 }
 
@@ -386,24 +370,21 @@ pub async fn view(
 ) -> Result<EnvironmentView, AppError> {
     let principal = caller.authorize(Action::Read)?;
     let db = &state.db;
-    let fail = |e| caller.fail(e);
-    let found = catalog::find_environment(db, caller, service, environment).await?;
+    let found = catalog::find_environment(db, service, environment).await?;
     let settings = state.operations.settings.find(service, &found.name);
-    let recent = store::recent(db.reader(), found.id, 11)
-        .await
-        .map_err(fail)?;
+    let recent = store::recent(db.reader(), found.id, 11).await?;
     let operation = match recent.first() {
-        Some(newest) => store::get(db.reader(), newest.id).await.map_err(fail)?,
+        Some(newest) => store::get(db.reader(), newest.id).await?,
         None => None,
     };
     // The state is read after the operations: an operation that ended meanwhile wrote its
     // ending to the environment in the same transaction, so a page never shows it ended
     // beside the state from before (without JavaScript, it would stop reloading there).
-    let environment = catalog::find_environment(db, caller, service, environment).await?;
+    let environment = catalog::find_environment(db, service, environment).await?;
     Ok(EnvironmentView {
-        state: environment_state(db, &environment).await.map_err(fail)?,
+        state: environment_state(db, &environment).await?,
         canary_steps: settings.map_or_else(
-            || crate::domain::operation::DEFAULT_CANARY_STEPS.to_vec(),
+            || crate::domain::operations::DEFAULT_CANARY_STEPS.to_vec(),
             |s| s.canary.steps.clone(),
         ),
         has_driver: settings.is_some(),

@@ -21,8 +21,9 @@ use crate::{
         catalog, AppState, Caller, StorageError,
     },
     domain::{
-        deployment::DeploymentStatus,
-        operation::{
+        catalog::SlotColor,
+        deployments::{DeploymentStatus, Version},
+        operations::{
             DriverAction, Ending, LogStream, Next, OperationStatus, Run, Step, StepOutcome,
             StepStatus,
         },
@@ -106,7 +107,7 @@ async fn execute(state: &AppState, mut job: Job) -> Result<(), StorageError> {
             job.run.plan().question
         ),
     );
-    let (sender, mut receiver) = mpsc::unbounded_channel();
+    let mut channel = mpsc::unbounded_channel();
     let (mut forward_position, mut recovery_count) = (0_i64, 0_i64);
     let mut next = job.run.next(None);
     let ending = loop {
@@ -126,44 +127,13 @@ async fn execute(state: &AppState, mut job: Job) -> Result<(), StorageError> {
         } else {
             step.describe()
         };
-        store::set_step(
-            state.db.writer(),
-            job.id,
-            position,
-            &name,
-            StepStatus::Running,
-            Timestamp::now(),
-        )
-        .await?;
-        log.push(LogStream::Info, format!("{name}…"));
-        log.flush().await?;
-        let (status, outcome) = {
-            let work = run_step(state, &job, &step, &sender);
-            tokio::pin!(work);
-            let mut ticker = tokio::time::interval(FLUSH_EVERY);
-            loop {
-                tokio::select! {
-                    result = &mut work => break result,
-                    Some((stream, line)) = receiver.recv() => log.push(stream, line),
-                    _ = ticker.tick() => log.flush().await?,
-                }
-            }
-        };
-        while let Ok((stream, line)) = receiver.try_recv() {
-            log.push(stream, line);
-        }
-        match &outcome {
-            StepOutcome::Succeeded => log.push(LogStream::Info, format!("{name}: done.")),
-            StepOutcome::Failed(reason) => log.push(LogStream::Error, format!("{name}: {reason}")),
-        }
-        log.flush().await?;
-        store::set_step(
-            state.db.writer(),
-            job.id,
-            position,
-            &name,
-            status,
-            Timestamp::now(),
+        let outcome = perform(
+            state,
+            &job,
+            &mut log,
+            (position, &name),
+            &step,
+            &mut channel,
         )
         .await?;
         next = job.run.next(Some(outcome));
@@ -176,6 +146,60 @@ async fn execute(state: &AppState, mut job: Job) -> Result<(), StorageError> {
     finish(state, &job, &ending).await
 }
 
+/// Runs one step as step `position` of the operation, named `name`: marks it running, streams
+/// its output into the log as it comes (flushed every `FLUSH_EVERY`), then records how it went.
+async fn perform(
+    state: &AppState,
+    job: &Job,
+    log: &mut Log<'_>,
+    (position, name): (i64, &str),
+    step: &Step,
+    (sender, receiver): &mut (LogSender, mpsc::UnboundedReceiver<(LogStream, String)>),
+) -> Result<StepOutcome, StorageError> {
+    let started = Timestamp::now();
+    store::set_step(
+        state.db.writer(),
+        job.id,
+        position,
+        name,
+        StepStatus::Running,
+        started,
+    )
+    .await?;
+    log.push(LogStream::Info, format!("{name}…"));
+    log.flush().await?;
+    let (status, outcome) = {
+        let work = run_step(state, job, step, sender);
+        tokio::pin!(work);
+        let mut ticker = tokio::time::interval(FLUSH_EVERY);
+        loop {
+            tokio::select! {
+                result = &mut work => break result,
+                Some((stream, line)) = receiver.recv() => log.push(stream, line),
+                _ = ticker.tick() => log.flush().await?,
+            }
+        }
+    };
+    while let Ok((stream, line)) = receiver.try_recv() {
+        log.push(stream, line);
+    }
+    match &outcome {
+        StepOutcome::Succeeded => log.push(LogStream::Info, format!("{name}: done.")),
+        StepOutcome::Failed(reason) => log.push(LogStream::Error, format!("{name}: {reason}")),
+    }
+    log.flush().await?;
+    store::set_step(
+        state.db.writer(),
+        job.id,
+        position,
+        name,
+        status,
+        Timestamp::now(),
+    )
+    .await?;
+    Ok(outcome)
+}
+
 /// Runs one step; its output goes to `output`.
 async fn run_step(
     state: &AppState,
@@ -183,110 +207,153 @@ async fn run_step(
     step: &Step,
     output: &LogSender,
 ) -> (StepStatus, StepOutcome) {
-    let ok = |status| (status, StepOutcome::Succeeded);
-    let failed = |reason: String| (StepStatus::Failed, StepOutcome::Failed(reason));
-    let slots = &job.environment.slots;
-    let health = &job.settings.health;
-    let say = |line: String| {
-        let _ = output.send((LogStream::Info, line));
-    };
-    match step {
+    let result = match step {
         Step::Drive {
             action,
             slot,
             version,
             weight,
-        } => {
-            let call = DriverCall {
-                operation_id: job.id,
-                service: job.environment.service.clone(),
-                environment: job.environment.name.clone(),
-                operation: job.run.plan().action,
-                action: *action,
-                target_slot: *slot,
-                target_upstream: slot_of(slots, *slot).map(|s| s.upstream.clone()),
-                version: version.as_str().to_owned(),
-                canary_weight: if *action == DriverAction::Canary {
-                    *weight
-                } else {
-                    None
-                },
-            };
-            match drivers::run(
-                &job.settings.driver,
-                &state.operations.client,
-                &call,
+        } => drive(state, job, *action, *slot, version, *weight, output).await,
+        Step::AwaitHealthy { slot } => await_healthy(state, job, *slot, output).await,
+        Step::Verify { slot } => verify(state, job, *slot, output).await,
+    };
+    match result {
+        Ok(status) => (status, StepOutcome::Succeeded),
+        Err(reason) => (StepStatus::Failed, StepOutcome::Failed(reason)),
+    }
+}
+
+/// A line from Switchyard itself into the operation's log.
+fn say(output: &LogSender, line: String) {
+    let _ = output.send((LogStream::Info, line));
+}
+
+/// Calls the environment's driver.
+async fn drive(
+    state: &AppState,
+    job: &Job,
+    action: DriverAction,
+    slot: Option<SlotColor>,
+    version: &Version,
+    weight: Option<u8>,
+    output: &LogSender,
+) -> Result<StepStatus, String> {
+    let call = DriverCall {
+        operation_id: job.id,
+        service: job.environment.service.clone(),
+        environment: job.environment.name.clone(),
+        operation: job.run.plan().action,
+        action,
+        target_slot: slot,
+        target_upstream: slot_of(&job.environment.slots, slot).map(|s| s.upstream.clone()),
+        version: version.as_str().to_owned(),
+        canary_weight: weight.filter(|_| action == DriverAction::Canary),
+    };
+    drivers::run(
+        &job.settings.driver,
+        &state.operations.client,
+        &call,
+        output,
+    )
+    .await?;
+    Ok(StepStatus::Succeeded)
+}
+
+/// The health URL of `slot` (or of the environment); without one, the log says the step is
+/// skipped and why.
+fn health_url(
+    job: &Job,
+    slot: Option<SlotColor>,
+    output: &LogSender,
+    skipped: &str,
+) -> Option<String> {
+    let url = job
+        .settings
+        .health
+        .url_for(slot_of(&job.environment.slots, slot));
+    if url.is_none() {
+        say(
+            output,
+            format!("No health check is configured for this environment; {skipped}."),
+        );
+    }
+    url
+}
+
+/// Checks health until it answers, or gives up after `healthy_within`.
+async fn await_healthy(
+    state: &AppState,
+    job: &Job,
+    slot: Option<SlotColor>,
+    output: &LogSender,
+) -> Result<StepStatus, String> {
+    let health = &job.settings.health;
+    let Some(url) = health_url(job, slot, output, "not waiting") else {
+        return Ok(StepStatus::Skipped);
+    };
+    let started = Instant::now();
+    let mut last_reason = String::new();
+    loop {
+        match state.operations.client.probe(&url, health.timeout).await {
+            Ok(status) => {
+                say(output, format!("{url} answered {status}."));
+                return Ok(StepStatus::Succeeded);
+            }
+            Err(reason) if started.elapsed() >= health.healthy_within => {
+                return Err(format!(
+                    "not healthy within {} ({reason})",
+                    seconds(health.healthy_within)
+                ));
+            }
+            Err(reason) => {
+                if reason != last_reason {
+                    say(output, format!("Not healthy yet: {reason}"));
+                    last_reason = reason;
+                }
+            }
+        }
+        tokio::time::sleep(health.interval).await;
+    }
+}
+
+/// Keeps checking health for `verify_for` (a canary step: its `pause`); one failed check fails.
+async fn verify(
+    state: &AppState,
+    job: &Job,
+    slot: Option<SlotColor>,
+    output: &LogSender,
+) -> Result<StepStatus, String> {
+    let health = &job.settings.health;
+    let Some(url) = health_url(job, slot, output, "nothing to watch") else {
+        return Ok(StepStatus::Skipped);
+    };
+    let period = match job.settings.canary.pause {
+        Some(pause) if slot.is_none() => pause,
+        _ => health.verify_for,
+    };
+    let started = Instant::now();
+    let mut checks = 0;
+    loop {
+        if let Err(reason) = state.operations.client.probe(&url, health.timeout).await {
+            return Err(format!(
+                "a health check failed {} in ({reason})",
+                seconds(Duration::from_millis(started.elapsed().as_millis() as u64))
+            ));
+        }
+        checks += 1;
+        if started.elapsed() >= period {
+            say(
                 output,
-            )
-            .await
-            {
-                Ok(()) => ok(StepStatus::Succeeded),
-                Err(reason) => failed(reason),
-            }
+                format!("Healthy for {} ({checks} checks).", seconds(period)),
+            );
+            return Ok(StepStatus::Succeeded);
         }
-        Step::AwaitHealthy { slot } => {
-            let Some(url) = health.url_for(slot_of(slots, *slot)) else {
-                say("No health check is configured for this environment; not waiting.".into());
-                return ok(StepStatus::Skipped);
-            };
-            let started = Instant::now();
-            let mut last_reason = String::new();
-            loop {
-                match state.operations.client.probe(&url, health.timeout).await {
-                    Ok(status) => {
-                        say(format!("{url} answered {status}."));
-                        return ok(StepStatus::Succeeded);
-                    }
-                    Err(reason) => {
-                        if started.elapsed() >= health.healthy_within {
-                            return failed(format!(
-                                "not healthy within {} ({reason})",
-                                seconds(health.healthy_within)
-                            ));
-                        }
-                        if reason != last_reason {
-                            say(format!("Not healthy yet: {reason}"));
-                            last_reason = reason;
-                        }
-                    }
-                }
-                tokio::time::sleep(health.interval).await;
-            }
-        }
-        Step::Verify { slot } => {
-            let Some(url) = health.url_for(slot_of(slots, *slot)) else {
-                say("No health check is configured for this environment; nothing to watch.".into());
-                return ok(StepStatus::Skipped);
-            };
-            let period = match job.settings.canary.pause {
-                Some(pause) if slot.is_none() => pause,
-                _ => health.verify_for,
-            };
-            let started = Instant::now();
-            let mut checks = 0;
-            loop {
-                if let Err(reason) = state.operations.client.probe(&url, health.timeout).await {
-                    return failed(format!(
-                        "a health check failed {} in ({reason})",
-                        seconds(Duration::from_millis(started.elapsed().as_millis() as u64))
-                    ));
-                }
-                checks += 1;
-                if started.elapsed() >= period {
-                    say(format!(
-                        "Healthy for {} ({checks} checks).",
-                        seconds(period)
-                    ));
-                    return ok(StepStatus::Succeeded);
-                }
-                tokio::time::sleep(
-                    health
-                        .interval
-                        .min(period.saturating_sub(started.elapsed())),
-                )
-                .await;
-            }
-        }
+        tokio::time::sleep(
+            health
+                .interval
+                .min(period.saturating_sub(started.elapsed())),
+        )
+        .await;
     }
 }
 

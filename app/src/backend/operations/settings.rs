@@ -5,7 +5,7 @@
 use std::{path::PathBuf, time::Duration};
 
 use crate::{
-    domain::{catalog::SlotColor, operation::DEFAULT_CANARY_STEPS},
+    domain::{catalog::SlotColor, operations::DEFAULT_CANARY_STEPS},
     model::Slot,
 };
 

@@ -10,7 +10,7 @@ use super::super::{
 use crate::{
     domain::{
         catalog::SlotColor,
-        operation::{Ending, LogStream, OperationAction, OperationStatus, StepStatus},
+        operations::{Ending, LogStream, OperationAction, OperationStatus, StepStatus},
         Timestamp,
     },
     model::{LogLine, Operation, OperationStep},

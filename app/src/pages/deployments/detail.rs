@@ -8,14 +8,15 @@ use leptos_router::hooks::use_params_map;
 use super::{get_deployment, StatusBadge};
 use crate::{
     components::form::{action_error, reset_on_success, Field, FormError, SelectField, Submit},
+    components::url,
     domain::{
-        deployment::{DeploymentStatus, FinishInput},
+        deployments::{DeploymentStatus, FinishInput},
         time::describe_duration,
         Action, Timestamp,
     },
     error::AppError,
     model::Deployment,
-    session::{me, urlencode, Protected},
+    pages::accounts::session::{me, Protected},
 };
 
 /// Ends a running deployment.
@@ -92,8 +93,8 @@ fn Detail(
     let title = format!("{} {} to {}", d.service, d.version, d.environment);
     let same_place = format!(
         "/deployments?service={}&environment={}",
-        urlencode(&d.service),
-        urlencode(&d.environment)
+        url::encode(&d.service),
+        url::encode(&d.environment)
     );
     let duration = d.finished_at.unwrap_or(now).since(d.started_at);
     let running = d.status == DeploymentStatus::Running;

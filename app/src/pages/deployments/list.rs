@@ -7,9 +7,10 @@ use leptos_router::hooks::use_query_map;
 
 use super::{choices, list_deployments, list_environments, StatusBadge};
 use crate::{
-    domain::{deployment::DeploymentStatus, time::describe_age, Action, Timestamp},
+    components::url,
+    domain::{deployments::DeploymentStatus, time::describe_age, Action, Timestamp},
     model::{Deployment, DeploymentFilter},
-    session::{me, urlencode, Protected},
+    pages::accounts::session::{me, Protected},
 };
 
 /// The filter's fields in the page's query string, in form order.
@@ -83,9 +84,9 @@ fn next_page(filter: &DeploymentFilter, cursor: &str) -> String {
     let mut pairs: Vec<String> = FILTER_KEYS
         .iter()
         .zip(values)
-        .filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}={}", urlencode(v))))
+        .filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}={}", url::encode(v))))
         .collect();
-    pairs.push(format!("cursor={}", urlencode(cursor)));
+    pairs.push(format!("cursor={}", url::encode(cursor)));
     format!("/deployments?{}", pairs.join("&"))
 }
 

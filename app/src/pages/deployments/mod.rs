@@ -13,7 +13,7 @@ pub use list::DeploymentsPage;
 pub use record::RecordDeploymentPage;
 
 use crate::{
-    domain::{deployment::DeploymentStatus, Timestamp},
+    domain::{deployments::DeploymentStatus, Timestamp},
     error::AppError,
     model::{Deployment, DeploymentFilter, DeploymentPage as Page, Environment},
 };

@@ -9,18 +9,18 @@ use crate::{
     components::form::{action_error, Field, FormError, SelectField, Submit},
     domain::{
         catalog::{SlotColor, Strategy},
-        deployment::{DeploymentInput, DeploymentStatus},
+        deployments::{DeploymentInput, DeploymentStatus},
         Action,
     },
     error::AppError,
     model::Deployment,
-    session::Protected,
+    pages::accounts::session::Protected,
 };
 
 /// Records a deployment from the form, then opens it.
 #[server(prefix = "/rpc", endpoint = "record_deployment")]
 pub async fn record_deployment(input: DeploymentInput) -> Result<Deployment, AppError> {
-    use crate::{backend::deployments, domain::deployment::Source};
+    use crate::{backend::deployments, domain::deployments::Source};
     crate::backend::rpc::serve(|state, caller| async move {
         let made = deployments::record(&state, &caller, &input, Source::Ui, None).await?;
         leptos_axum::redirect(&format!("/deployments/{}", made.value.id));

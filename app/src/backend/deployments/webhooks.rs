@@ -1,0 +1,169 @@
+//! Deployments reported by CI webhooks: signatures checked with HMAC-SHA256 against a
+//! configured secret before anything is read, then each event creates the deployment or
+//! moves the one it created before (found by the sender's id) to its final status.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::backend::{
+    catalog::conflict_or_fail,
+    deployments::{self, store},
+    Caller, Database,
+};
+use crate::{
+    domain::{
+        deployments::webhook::{GithubMapping, Reported},
+        deployments::{DeploymentStatus, Finish, Source},
+        FieldError, Timestamp,
+    },
+    error::AppError,
+    model::Deployment,
+};
+
+/// A webhook secret from configuration; empty (or blank) means the webhook is off.
+pub fn secret_setting(text: &str) -> Option<SecretString> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.into())
+}
+
+/// The webhooks' configuration.
+#[derive(Clone, Debug, Default)]
+pub struct WebhookSettings {
+    /// Verifies `X-Hub-Signature-256`; without it the GitHub webhook is off.
+    pub github_secret: Option<SecretString>,
+    pub github_mapping: GithubMapping,
+    /// Verifies `X-Switchyard-Signature-256`; without it the generic webhook is off.
+    pub generic_secret: Option<SecretString>,
+}
+
+/// Whether `header` (`sha256=<hex>`) is the HMAC-SHA256 of `body` under `secret`, compared
+/// in constant time.
+pub fn signature_matches(secret: &SecretString, body: &[u8], header: Option<&str>) -> bool {
+    let Some(hex) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
+        return false;
+    };
+    let Some(expected) = decode_hex(hex) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes()) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// The signature header value for `body` under `secret`: what senders (and tests) compute.
+pub fn sign(secret: &SecretString, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// What an event did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new deployment.
+    Recorded(Deployment),
+    /// The deployment this sender reported before, now ended.
+    Finished(Deployment),
+    /// Nothing new: a repeated delivery, or an event older than what is recorded.
+    Unchanged(Deployment),
+}
+
+/// Records what `reported` says, as `caller` (the webhook's system identity).
+pub async fn report(
+    db: &Database,
+    caller: &Caller,
+    reported: &Reported,
+) -> Result<Outcome, AppError> {
+    let now = Timestamp::now();
+    let deployment = reported.input.parse(now)?;
+    let target = deployments::resolve_target(db, &deployment).await?;
+    let mut tx = db.begin().await?;
+    let known = store::find_external(&mut tx, Source::Webhook, &reported.external_id).await?;
+    let Some(known) = known else {
+        let taken = || {
+            FieldError::new(
+                "id",
+                "Two deliveries of this event arrived at once; the first was recorded.",
+            )
+        };
+        let id = deployments::insert(
+            &mut tx,
+            caller,
+            &deployment,
+            target,
+            Source::Webhook,
+            Some(&reported.external_id),
+        )
+        .await?;
+        tx.commit().await.map_err(|e| conflict_or_fail(e, taken))?;
+        return Ok(Outcome::Recorded(deployments::load(db, id).await?));
+    };
+    let unchanged = known.status == deployment.status
+        || (known.status.is_final() && deployment.status == DeploymentStatus::Running);
+    if unchanged {
+        return Ok(Outcome::Unchanged(known));
+    }
+    if known.status.is_final() {
+        return Err(AppError::Conflict(FieldError::new(
+            "status",
+            format!(
+                "This deployment already ended as {}; it cannot become {}.",
+                known.status, deployment.status
+            ),
+        )));
+    }
+    let finish = Finish {
+        status: deployment.status,
+        finished_at: deployment.finished_at.unwrap_or(now).max(known.started_at),
+    };
+    deployments::finish_in(&mut tx, caller, &known, finish).await?;
+    tx.commit().await?;
+    Ok(Outcome::Finished(deployments::load(db, known.id).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_only_with_the_right_secret_and_body() {
+        let secret = secret_setting("It's a Secret to Everybody").unwrap();
+        // GitHub's documented example.
+        let body = b"Hello, World!";
+        let expected = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+        assert_eq!(sign(&secret, body), expected);
+        assert!(signature_matches(&secret, body, Some(expected)));
+        assert!(!signature_matches(
+            &secret,
+            b"Hello, World?",
+            Some(expected)
+        ));
+        assert!(!signature_matches(
+            &secret_setting("other").unwrap(),
+            body,
+            Some(expected)
+        ));
+        assert!(!signature_matches(&secret, body, None));
+        assert!(!signature_matches(&secret, body, Some("sha1=abc")));
+        assert!(!signature_matches(&secret, body, Some("sha256=zz")));
+        assert!(secret_setting("  ").is_none());
+        assert!(!format!("{secret:?}").contains("Everybody"));
+    }
+}

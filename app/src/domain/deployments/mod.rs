@@ -1,0 +1,592 @@
+//! Deployments as PRODUCT.md defines them: one version reaching one environment. What may be
+//! recorded, and how a deployment's status may move, decided here without I/O.
+
+use std::time::Duration;
+
+pub mod webhook;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    catalog::{parse_http_url, Name, SlotColor, Strategy},
+    words::bounded_text,
+    FieldError, Timestamp,
+};
+use crate::word_enum;
+
+word_enum! {
+    /// How a deployment ended, or that it has not yet. Moves only forward: `running` to one
+    /// final state.
+    DeploymentStatus, "status" {
+        Running = "running",
+        Succeeded = "succeeded",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+}
+
+impl DeploymentStatus {
+    /// Whether the deployment is over: nothing but its notes may change any more.
+    pub fn is_final(self) -> bool {
+        self != DeploymentStatus::Running
+    }
+
+    /// Whether a deployment in this status may move to `next`.
+    pub fn may_become(self, next: DeploymentStatus) -> bool {
+        self == DeploymentStatus::Running && next.is_final()
+    }
+}
+
+word_enum! {
+    /// Which way a deployment's record came in.
+    Source, "source" {
+        Ui = "ui",
+        Api = "api",
+        Webhook = "webhook",
+        Operation = "operation",
+    }
+}
+
+/// The longest version text.
+pub const MAX_VERSION: usize = 100;
+/// The longest notes.
+pub const MAX_NOTES: usize = 10_000;
+/// How far ahead of the server's clock a reported time may be (clocks of CI runners drift);
+/// anything later is a mistake, not a deployment.
+pub const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
+/// Times before this (2000-01-01) are typos, not deployments.
+const EARLIEST: Timestamp = Timestamp(946_684_800_000);
+
+/// A version as released: `2.4.1`, `v2.4.1-rc.1`, `main-abc1234`. No spaces.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Version(String);
+
+impl Version {
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let version = input.trim();
+        let error = |message: &str| Err(FieldError::new("version", message));
+        if version.is_empty() {
+            return error("Enter the version being deployed, such as 2.4.1.");
+        }
+        if version.chars().count() > MAX_VERSION {
+            return error("Use at most 100 characters for the version.");
+        }
+        if version.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return error("Remove the spaces from the version.");
+        }
+        Ok(Self(version.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A git commit id: 7 to 40 hexadecimal characters, kept lowercase.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CommitSha(String);
+
+impl CommitSha {
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let sha = input.trim().to_ascii_lowercase();
+        if !(7..=40).contains(&sha.len()) || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(FieldError::new(
+                "commit_sha",
+                "Enter the commit SHA as 7 to 40 hexadecimal characters.",
+            ));
+        }
+        Ok(Self(sha))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A deployment as a form, a REST call or a webhook reports it: text, parsed by
+/// [`DeploymentInput::parse`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeploymentInput {
+    pub service: String,
+    pub environment: String,
+    pub version: String,
+    #[serde(default)]
+    pub commit_sha: Option<String>,
+    #[serde(default)]
+    pub commit_at: Option<String>,
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub strategy: Option<String>,
+    #[serde(default)]
+    pub slot: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    /// This deployment puts back an earlier version; when it succeeds, the deployment it
+    /// replaced is marked rolled back.
+    #[serde(default)]
+    pub is_rollback: bool,
+}
+
+/// A deployment to record, checked: every field valid and the times in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDeployment {
+    pub service: Name,
+    pub environment: Name,
+    pub version: Version,
+    pub commit_sha: Option<CommitSha>,
+    pub commit_at: Option<Timestamp>,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    pub status: DeploymentStatus,
+    /// `None`: the environment's own strategy.
+    pub strategy: Option<Strategy>,
+    pub slot: Option<SlotColor>,
+    pub notes: String,
+    pub url: Option<String>,
+    pub is_rollback: bool,
+}
+
+/// Blank optional text is the same as none: forms send empty fields.
+fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A reported time: readable, not before 2000 and not in the future.
+fn parse_time(
+    field: &str,
+    value: &Option<String>,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, FieldError> {
+    let Some(text) = present(value) else {
+        return Ok(None);
+    };
+    let at = Timestamp::parse(field, text)?;
+    check_time(field, at, now)?;
+    Ok(Some(at))
+}
+
+fn check_time(field: &str, at: Timestamp, now: Timestamp) -> Result<(), FieldError> {
+    if at > now.plus(CLOCK_SKEW) {
+        return Err(FieldError::new(
+            field,
+            "This time is in the future; give the time it actually happened, in UTC.",
+        ));
+    }
+    if at < EARLIEST {
+        return Err(FieldError::new(
+            field,
+            "This time is before the year 2000; check it.",
+        ));
+    }
+    Ok(())
+}
+
+impl DeploymentInput {
+    /// Checks every field, in form order, and fills the defaults: started now; `running`
+    /// unless a finish time or a final status is given; a final status without a finish time
+    /// finishes now.
+    pub fn parse(&self, now: Timestamp) -> Result<NewDeployment, FieldError> {
+        let service = Name::parse("service", &self.service)?;
+        let environment = Name::parse("environment", &self.environment)?;
+        let version = Version::parse(&self.version)?;
+        let commit_sha = present(&self.commit_sha)
+            .map(CommitSha::parse)
+            .transpose()?;
+        let commit_at = parse_time("commit_at", &self.commit_at, now)?;
+        let started_at = parse_time("started_at", &self.started_at, now)?.unwrap_or(now);
+        let mut finished_at = parse_time("finished_at", &self.finished_at, now)?;
+        let status = match present(&self.status) {
+            Some(text) => DeploymentStatus::parse("status", text)?,
+            None if finished_at.is_some() => DeploymentStatus::Succeeded,
+            None => DeploymentStatus::Running,
+        };
+        match (status.is_final(), finished_at) {
+            (false, Some(_)) => return Err(FieldError::new(
+                "finished_at",
+                "A running deployment has no finish time; leave it out, or give the final status.",
+            )),
+            (true, None) => finished_at = Some(now.max(started_at)),
+            _ => {}
+        }
+        if let Some(finished) = finished_at {
+            check_order(started_at, finished)?;
+        }
+        if let Some(commit) = commit_at {
+            if commit > finished_at.unwrap_or(started_at).max(started_at) {
+                return Err(FieldError::new(
+                    "commit_at",
+                    "The commit time is after the deployment; a deployment ships commits made before it.",
+                ));
+            }
+        }
+        let strategy = present(&self.strategy)
+            .map(|text| Strategy::parse("strategy", text))
+            .transpose()?;
+        let slot = present(&self.slot)
+            .map(|text| SlotColor::parse("slot", text))
+            .transpose()?;
+        let notes = bounded_text(
+            "notes",
+            self.notes.as_deref().unwrap_or_default(),
+            MAX_NOTES,
+        )?;
+        let url = present(&self.url)
+            .map(|text| parse_http_url("url", text))
+            .transpose()?;
+        Ok(NewDeployment {
+            service,
+            environment,
+            version,
+            commit_sha,
+            commit_at,
+            started_at,
+            finished_at,
+            status,
+            strategy,
+            slot,
+            notes,
+            url,
+            is_rollback: self.is_rollback,
+        })
+    }
+}
+
+fn check_order(started_at: Timestamp, finished_at: Timestamp) -> Result<(), FieldError> {
+    if finished_at < started_at {
+        return Err(FieldError::new(
+            "finished_at",
+            "The finish time is before the start time; check both.",
+        ));
+    }
+    Ok(())
+}
+
+impl NewDeployment {
+    /// The strategy and slot this deployment records in an environment with `strategy`:
+    /// slots belong to blue-green only.
+    pub fn settle_strategy(
+        &self,
+        environment: Strategy,
+    ) -> Result<(Strategy, Option<SlotColor>), FieldError> {
+        let strategy = self.strategy.unwrap_or(environment);
+        if self.slot.is_some() && strategy != Strategy::BlueGreen {
+            return Err(FieldError::new(
+                "slot",
+                "Only blue-green deployments go to a slot; leave the slot out.",
+            ));
+        }
+        Ok((strategy, self.slot))
+    }
+}
+
+/// The end of a running deployment, as reported.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FinishInput {
+    pub status: String,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+}
+
+/// The end of a running deployment, checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Finish {
+    pub status: DeploymentStatus,
+    pub finished_at: Timestamp,
+}
+
+impl FinishInput {
+    /// Checks the finish of a deployment that started at `started_at` and is now `current`.
+    /// A deployment that already ended refuses (the caller reports a conflict).
+    pub fn parse(
+        &self,
+        current: DeploymentStatus,
+        started_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<Result<Finish, StatusMoveRefused>, FieldError> {
+        let status = DeploymentStatus::parse("status", &self.status)?;
+        if !status.is_final() {
+            return Err(FieldError::new(
+                "status",
+                "Finish with succeeded, failed or cancelled.",
+            ));
+        }
+        let finished_at =
+            parse_time("finished_at", &self.finished_at, now)?.unwrap_or(now.max(started_at));
+        check_order(started_at, finished_at)?;
+        if !current.may_become(status) {
+            return Ok(Err(StatusMoveRefused {
+                current,
+                next: status,
+            }));
+        }
+        Ok(Ok(Finish {
+            status,
+            finished_at,
+        }))
+    }
+}
+
+/// A deployment that already ended was asked to end again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatusMoveRefused {
+    pub current: DeploymentStatus,
+    pub next: DeploymentStatus,
+}
+
+impl std::fmt::Display for StatusMoveRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "This deployment already ended as {}; it cannot become {}. Only its notes can still change.",
+            self.current, self.next
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Timestamp = Timestamp(1_795_776_300_000); // 2026-11-27T10:45:00Z
+
+    fn input() -> DeploymentInput {
+        DeploymentInput {
+            service: "china-car-parts".into(),
+            environment: "production".into(),
+            version: "2.4.1".into(),
+            ..DeploymentInput::default()
+        }
+    }
+
+    fn field_of(input: DeploymentInput) -> String {
+        input.parse(NOW).unwrap_err().field
+    }
+
+    #[test]
+    fn status_moves_only_forward_from_running() {
+        use DeploymentStatus::*;
+        for from in DeploymentStatus::ALL {
+            for to in DeploymentStatus::ALL {
+                assert_eq!(
+                    from.may_become(*to),
+                    *from == Running && *to != Running,
+                    "{from} → {to}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_start_now_and_run() {
+        let parsed = input().parse(NOW).unwrap();
+        assert_eq!(parsed.started_at, NOW);
+        assert_eq!(parsed.status, DeploymentStatus::Running);
+        assert_eq!(parsed.finished_at, None);
+    }
+
+    #[test]
+    fn a_finish_time_means_succeeded_and_a_final_status_finishes_now() {
+        let finished = DeploymentInput {
+            started_at: Some("2026-11-27T10:00:00Z".into()),
+            finished_at: Some("2026-11-27T10:05:00Z".into()),
+            ..input()
+        }
+        .parse(NOW)
+        .unwrap();
+        assert_eq!(finished.status, DeploymentStatus::Succeeded);
+        let failed = DeploymentInput {
+            status: Some("failed".into()),
+            ..input()
+        }
+        .parse(NOW)
+        .unwrap();
+        assert_eq!(failed.finished_at, Some(NOW));
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        assert_eq!(
+            field_of(DeploymentInput {
+                service: "".into(),
+                ..input()
+            }),
+            "service"
+        );
+        assert_eq!(
+            field_of(DeploymentInput {
+                environment: "Prod!".into(),
+                ..input()
+            }),
+            "environment"
+        );
+        assert_eq!(
+            field_of(DeploymentInput {
+                version: " ".into(),
+                ..input()
+            }),
+            "version"
+        );
+        assert_eq!(
+            field_of(DeploymentInput {
+                version: "v".repeat(101),
+                ..input()
+            }),
+            "version"
+        );
+        for sha in ["abc12", "xyz1234", &"a".repeat(41)] {
+            assert_eq!(
+                field_of(DeploymentInput {
+                    commit_sha: Some(sha.into()),
+                    ..input()
+                }),
+                "commit_sha"
+            );
+        }
+        assert_eq!(
+            field_of(DeploymentInput {
+                status: Some("done".into()),
+                ..input()
+            }),
+            "status"
+        );
+        assert_eq!(
+            field_of(DeploymentInput {
+                strategy: Some("big_bang".into()),
+                ..input()
+            }),
+            "strategy"
+        );
+        assert_eq!(
+            field_of(DeploymentInput {
+                slot: Some("red".into()),
+                ..input()
+            }),
+            "slot"
+        );
+        assert_eq!(
+            field_of(DeploymentInput {
+                notes: Some("n".repeat(10_001)),
+                ..input()
+            }),
+            "notes"
+        );
+        assert_eq!(
+            field_of(DeploymentInput {
+                url: Some("ci.example".into()),
+                ..input()
+            }),
+            "url"
+        );
+        assert_eq!(
+            field_of(DeploymentInput {
+                started_at: Some("soon".into()),
+                ..input()
+            }),
+            "started_at"
+        );
+    }
+
+    #[test]
+    fn times_must_be_in_order_and_not_in_the_future() {
+        let backwards = DeploymentInput {
+            started_at: Some("2026-11-27T10:05:00Z".into()),
+            finished_at: Some("2026-11-27T10:00:00Z".into()),
+            ..input()
+        };
+        assert_eq!(field_of(backwards), "finished_at");
+        let future = DeploymentInput {
+            started_at: Some("2027-01-01T00:00:00Z".into()),
+            ..input()
+        };
+        assert_eq!(field_of(future), "started_at");
+        // Within the allowed clock skew is fine.
+        let skewed = DeploymentInput {
+            started_at: Some("2026-11-27T10:47:00Z".into()),
+            ..input()
+        };
+        assert!(skewed.parse(NOW).is_ok());
+        let ancient = DeploymentInput {
+            commit_at: Some("1999-12-31T23:59:59Z".into()),
+            ..input()
+        };
+        assert_eq!(field_of(ancient), "commit_at");
+        let commit_after = DeploymentInput {
+            started_at: Some("2026-11-27T10:00:00Z".into()),
+            finished_at: Some("2026-11-27T10:05:00Z".into()),
+            commit_at: Some("2026-11-27T10:06:00Z".into()),
+            ..input()
+        };
+        assert_eq!(field_of(commit_after), "commit_at");
+        let running_with_finish = DeploymentInput {
+            status: Some("running".into()),
+            finished_at: Some("2026-11-27T10:05:00Z".into()),
+            ..input()
+        };
+        assert_eq!(field_of(running_with_finish), "finished_at");
+    }
+
+    #[test]
+    fn slots_belong_to_blue_green() {
+        let with_slot = DeploymentInput {
+            slot: Some("green".into()),
+            ..input()
+        }
+        .parse(NOW)
+        .unwrap();
+        assert_eq!(
+            with_slot.settle_strategy(Strategy::BlueGreen).unwrap(),
+            (Strategy::BlueGreen, Some(SlotColor::Green))
+        );
+        assert_eq!(
+            with_slot
+                .settle_strategy(Strategy::Rolling)
+                .unwrap_err()
+                .field,
+            "slot"
+        );
+    }
+
+    #[test]
+    fn finishing_checks_status_order_and_what_came_before() {
+        let started = Timestamp(NOW.0 - 60_000);
+        let finish = |status: &str, at: Option<&str>| FinishInput {
+            status: status.into(),
+            finished_at: at.map(Into::into),
+        };
+        let ok = finish("succeeded", None)
+            .parse(DeploymentStatus::Running, started, NOW)
+            .unwrap()
+            .unwrap();
+        assert_eq!(ok.finished_at, NOW);
+        assert_eq!(
+            finish("running", None)
+                .parse(DeploymentStatus::Running, started, NOW)
+                .unwrap_err()
+                .field,
+            "status"
+        );
+        assert_eq!(
+            finish("failed", Some("2026-11-27T10:00:00Z"))
+                .parse(DeploymentStatus::Running, started, NOW)
+                .unwrap_err()
+                .field,
+            "finished_at"
+        );
+        let refused = finish("failed", None)
+            .parse(DeploymentStatus::Succeeded, started, NOW)
+            .unwrap()
+            .unwrap_err();
+        assert!(refused.to_string().contains("already ended as succeeded"));
+    }
+}

@@ -1,0 +1,308 @@
+//! What CI systems send about deployments, turned into Switchyard's words: GitHub's
+//! `deployment_status` events and Switchyard's own generic shape. Pure mapping; signatures
+//! are checked before anything here runs.
+
+use serde::Deserialize;
+
+use super::DeploymentInput;
+use crate::domain::{catalog::Name, FieldError};
+
+/// How GitHub's names become Switchyard's: repository → service, GitHub environment →
+/// environment. Unlisted repositories map to their name without the owner
+/// (`acme/parts-api` → `parts-api`); unlisted environments keep their name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GithubMapping {
+    pub services: Vec<(String, String)>,
+    pub environments: Vec<(String, String)>,
+}
+
+impl GithubMapping {
+    fn service(&self, repository: &str) -> String {
+        self.services
+            .iter()
+            .find(|(from, _)| from.eq_ignore_ascii_case(repository))
+            .map(|(_, to)| to.clone())
+            .unwrap_or_else(|| {
+                repository
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(repository)
+                    .to_ascii_lowercase()
+            })
+    }
+
+    fn environment(&self, environment: &str) -> String {
+        self.environments
+            .iter()
+            .find(|(from, _)| from.eq_ignore_ascii_case(environment))
+            .map(|(_, to)| to.clone())
+            .unwrap_or_else(|| environment.to_ascii_lowercase())
+    }
+
+    /// Parses `from=to, from=to` pairs (the configuration's form), checking each target is a
+    /// valid name.
+    pub fn parse_pairs(text: &str) -> Result<Vec<(String, String)>, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (from, to) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("{pair:?} is not a from=to pair"))?;
+                let to = Name::parse("to", to).map_err(|e| format!("{to:?}: {}", e.message))?;
+                Ok((from.trim().to_owned(), to.to_string()))
+            })
+            .collect()
+    }
+}
+
+/// The parts of a GitHub `deployment_status` event Switchyard reads.
+#[derive(Clone, Debug, Deserialize)]
+pub struct GithubDeploymentStatus {
+    pub deployment_status: GithubStatus,
+    pub deployment: GithubDeployment,
+    pub repository: GithubRepository,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct GithubStatus {
+    pub state: String,
+    #[serde(default)]
+    pub environment: Option<String>,
+    #[serde(default)]
+    pub target_url: Option<String>,
+    #[serde(default)]
+    pub log_url: Option<String>,
+    pub created_at: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct GithubDeployment {
+    pub id: i64,
+    pub sha: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    pub environment: String,
+    pub created_at: String,
+    /// Free JSON the deployer attached; a string `version` in it wins over the ref.
+    #[serde(default)]
+    pub payload: serde_json::Value,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct GithubRepository {
+    pub full_name: String,
+}
+
+/// A deployment as a webhook reports it: the sender's id for it, and what to record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reported {
+    pub external_id: String,
+    pub input: DeploymentInput,
+}
+
+impl GithubDeploymentStatus {
+    /// What this event reports, or `None` for states that say nothing about an outcome yet
+    /// (`queued`, `pending`) or any more (`inactive`).
+    pub fn report(&self, mapping: &GithubMapping) -> Result<Option<Reported>, FieldError> {
+        let status = match self.deployment_status.state.as_str() {
+            "in_progress" => "running",
+            "success" => "succeeded",
+            "failure" | "error" => "failed",
+            "queued" | "pending" | "inactive" => return Ok(None),
+            other => {
+                return Err(FieldError::new(
+                    "deployment_status.state",
+                    format!("\"{other}\" is not a deployment state GitHub sends."),
+                ))
+            }
+        };
+        let environment = self
+            .deployment_status
+            .environment
+            .as_deref()
+            .unwrap_or(&self.deployment.environment);
+        let version = self
+            .deployment
+            .payload
+            .get("version")
+            .and_then(|v| v.as_str())
+            .unwrap_or(&self.deployment.git_ref);
+        let url = self
+            .deployment_status
+            .target_url
+            .clone()
+            .or_else(|| self.deployment_status.log_url.clone())
+            .filter(|u| !u.is_empty());
+        let input = DeploymentInput {
+            service: mapping.service(&self.repository.full_name),
+            environment: mapping.environment(environment),
+            version: version.to_owned(),
+            commit_sha: Some(self.deployment.sha.clone()),
+            started_at: Some(self.deployment.created_at.clone()),
+            finished_at: (status != "running").then(|| self.deployment_status.created_at.clone()),
+            status: Some(status.to_owned()),
+            url,
+            notes: self.deployment_status.description.clone(),
+            ..DeploymentInput::default()
+        };
+        Ok(Some(Reported {
+            external_id: format!(
+                "github:{}#{}",
+                self.repository.full_name, self.deployment.id
+            ),
+            input,
+        }))
+    }
+}
+
+/// Switchyard's own webhook body: a deployment with the sender's `id` for it, sent again
+/// with the final status when it ends.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GenericEvent {
+    pub id: String,
+    #[serde(flatten)]
+    pub deployment: GenericDeployment,
+}
+
+/// The deployment fields of a generic event (those of `POST /api/v1/deployments`, less the
+/// ones a pipeline does not know).
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GenericDeployment {
+    pub service: String,
+    pub environment: String,
+    pub version: String,
+    pub status: String,
+    #[serde(default)]
+    pub commit_sha: Option<String>,
+    #[serde(default)]
+    pub commit_at: Option<String>,
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+impl GenericEvent {
+    pub fn report(self) -> Result<Reported, FieldError> {
+        let id = self.id.trim();
+        if id.is_empty() || id.len() > 200 {
+            return Err(FieldError::new(
+                "id",
+                "Send an id of 1 to 200 characters, the same for every event of one deployment.",
+            ));
+        }
+        let d = self.deployment;
+        Ok(Reported {
+            external_id: format!("generic:{id}"),
+            input: DeploymentInput {
+                service: d.service,
+                environment: d.environment,
+                version: d.version,
+                status: Some(d.status),
+                commit_sha: d.commit_sha,
+                commit_at: d.commit_at,
+                started_at: d.started_at,
+                finished_at: d.finished_at,
+                url: d.url,
+                notes: d.notes,
+                ..DeploymentInput::default()
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(state: &str) -> GithubDeploymentStatus {
+        serde_json::from_value(serde_json::json!({
+            "deployment_status": {"state": state, "environment": "prod", "target_url": "https://ci.example/1", "created_at": "2026-11-20T10:05:00Z"},
+            "deployment": {"id": 77, "sha": "abcdef1234567", "ref": "v2.4.1", "environment": "prod", "created_at": "2026-11-20T10:00:00Z", "payload": {}},
+            "repository": {"full_name": "Acme/parts-api"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn github_states_map_to_statuses_and_names_through_the_mapping() {
+        let mapping = GithubMapping {
+            services: vec![("acme/parts-api".into(), "parts".into())],
+            environments: vec![("prod".into(), "production".into())],
+        };
+        let success = event("success").report(&mapping).unwrap().unwrap();
+        assert_eq!(success.external_id, "github:Acme/parts-api#77");
+        assert_eq!(success.input.service, "parts");
+        assert_eq!(success.input.environment, "production");
+        assert_eq!(success.input.version, "v2.4.1");
+        assert_eq!(success.input.status.as_deref(), Some("succeeded"));
+        assert_eq!(
+            success.input.finished_at.as_deref(),
+            Some("2026-11-20T10:05:00Z")
+        );
+        let running = event("in_progress").report(&mapping).unwrap().unwrap();
+        assert_eq!(running.input.status.as_deref(), Some("running"));
+        assert_eq!(running.input.finished_at, None);
+        for state in ["failure", "error"] {
+            assert_eq!(
+                event(state)
+                    .report(&mapping)
+                    .unwrap()
+                    .unwrap()
+                    .input
+                    .status
+                    .as_deref(),
+                Some("failed")
+            );
+        }
+        for state in ["queued", "pending", "inactive"] {
+            assert_eq!(event(state).report(&mapping).unwrap(), None);
+        }
+        assert_eq!(
+            event("exploded").report(&mapping).unwrap_err().field,
+            "deployment_status.state"
+        );
+        // Without a mapping: the repository's name, the environment's own name.
+        let plain = event("success")
+            .report(&GithubMapping::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(plain.input.service, "parts-api");
+        assert_eq!(plain.input.environment, "prod");
+    }
+
+    #[test]
+    fn a_version_in_the_payload_wins_over_the_ref() {
+        let mut with_version = event("success");
+        with_version.deployment.payload = serde_json::json!({"version": "2.4.1"});
+        let report = with_version
+            .report(&GithubMapping::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(report.input.version, "2.4.1");
+    }
+
+    #[test]
+    fn mapping_pairs_parse_and_check_targets() {
+        assert_eq!(
+            GithubMapping::parse_pairs("acme/a=alpha, acme/b = beta").unwrap(),
+            vec![
+                ("acme/a".to_owned(), "alpha".to_owned()),
+                ("acme/b".to_owned(), "beta".to_owned())
+            ]
+        );
+        assert!(GithubMapping::parse_pairs("acme/a").is_err());
+        assert!(GithubMapping::parse_pairs("acme/a=Not A Name").is_err());
+        assert_eq!(GithubMapping::parse_pairs("").unwrap(), vec![]);
+    }
+}

@@ -1,0 +1,134 @@
+//! CI webhooks: `POST /api/v1/webhooks/github` (GitHub `deployment_status` events) and
+//! `POST /api/v1/webhooks/generic` (Switchyard's own shape). The body's HMAC signature is
+//! checked before it is parsed; a wrong or missing one gets 401 and stores nothing.
+
+use app::{
+    backend::{
+        deployments::webhooks::{self, Outcome},
+        AppState, Caller, Principal,
+    },
+    domain::deployments::webhook::{GenericEvent, GithubDeploymentStatus, Reported},
+    model::Deployment,
+};
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use secrecy::SecretString;
+use serde_json::json;
+
+use crate::http::{
+    error::{ApiError, ErrorBody},
+    extract::parse_body,
+};
+
+/// Checks the signature in `header` of `headers` against `secret`, refusing with 401.
+fn verify(
+    secret: Option<&SecretString>,
+    setting: &str,
+    headers: &HeaderMap,
+    header: &str,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let Some(secret) = secret else {
+        return Err(ApiError::NotFound(format!(
+            "This webhook is off: set {setting} in Switchyard's configuration to turn it on."
+        )));
+    };
+    let signature = headers.get(header).and_then(|v| v.to_str().ok());
+    if webhooks::signature_matches(secret, body, signature) {
+        Ok(())
+    } else {
+        Err(ApiError::BadSignature(format!(
+            "The {header} signature does not match this body and the configured secret; check the secret on both sides."
+        )))
+    }
+}
+
+/// The identity a webhook records as; its signature was its authentication.
+fn webhook_caller(caller: Caller, name: &str) -> Caller {
+    Caller {
+        principal: Some(Principal::System {
+            name: format!("webhook:{name}"),
+        }),
+        origin: caller.origin,
+    }
+}
+
+async fn record(
+    state: &AppState,
+    caller: &Caller,
+    reported: &Reported,
+) -> Result<Response, ApiError> {
+    let (status, deployment) = match webhooks::report(&state.db, caller, reported).await? {
+        Outcome::Recorded(d) => (StatusCode::CREATED, d),
+        Outcome::Finished(d) | Outcome::Unchanged(d) => (StatusCode::OK, d),
+    };
+    Ok((status, Json(deployment)).into_response())
+}
+
+/// `POST /api/v1/webhooks/github`
+#[utoipa::path(post, path = "/v1/webhooks/github", tag = "webhooks", request_body(content = Object, description = "A GitHub deployment_status event", content_type = "application/json"), params(("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC of the body under github_webhook_secret>"), ("X-GitHub-Event" = String, Header)), responses((status = 201, description = "A new deployment", body = Deployment), (status = 200, description = "The deployment this GitHub deployment reported before, now ended or unchanged", body = Deployment), (status = 202, description = "An event or state that says nothing about an outcome; ignored"), (status = 401, description = "X-Hub-Signature-256 does not match; nothing stored", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)))]
+pub async fn github(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let settings = &state.webhooks;
+    verify(
+        settings.github_secret.as_ref(),
+        "github_webhook_secret",
+        &headers,
+        "x-hub-signature-256",
+        &body,
+    )?;
+    let event = headers
+        .get("x-github-event")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match event {
+        "ping" => return Ok(Json(json!({ "ok": true })).into_response()),
+        "deployment_status" => {}
+        other => {
+            let note =
+                format!("Event {other:?} ignored: only deployment_status events are recorded.");
+            return Ok((StatusCode::ACCEPTED, Json(json!({ "ignored": note }))).into_response());
+        }
+    }
+    let event: GithubDeploymentStatus = parse_body(&body)?;
+    let Some(reported) = event
+        .report(&settings.github_mapping)
+        .map_err(app::error::AppError::from)?
+    else {
+        let note = format!(
+            "State {:?} says nothing about an outcome; ignored.",
+            event.deployment_status.state
+        );
+        return Ok((StatusCode::ACCEPTED, Json(json!({ "ignored": note }))).into_response());
+    };
+    record(&state, &webhook_caller(caller, "github"), &reported).await
+}
+
+/// `POST /api/v1/webhooks/generic`
+#[utoipa::path(post, path = "/v1/webhooks/generic", tag = "webhooks", request_body = GenericEvent, params(("X-Switchyard-Signature-256" = String, Header, description = "sha256=<hex HMAC of the body under generic_webhook_secret>")), responses((status = 201, description = "A new deployment", body = Deployment), (status = 200, description = "The deployment with this id, now ended or unchanged", body = Deployment), (status = 401, description = "X-Switchyard-Signature-256 does not match; nothing stored", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)))]
+pub async fn generic(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    verify(
+        state.webhooks.generic_secret.as_ref(),
+        "generic_webhook_secret",
+        &headers,
+        "x-switchyard-signature-256",
+        &body,
+    )?;
+    let event: GenericEvent = parse_body(&body)?;
+    let reported = event.report().map_err(app::error::AppError::from)?;
+    record(&state, &webhook_caller(caller, "generic"), &reported).await
+}

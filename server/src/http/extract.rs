@@ -1,0 +1,180 @@
+//! What every feature's handlers read from a request and answer a create with: JSON bodies and
+//! queries whose rejections say what was wrong and where ([`ApiJson`], [`ApiQuery`]), numeric
+//! ids from the path, the `Idempotency-Key` header, and the 201 of a create.
+
+use app::backend::idempotency::Made;
+use axum::{
+    extract::{
+        rejection::{JsonRejection, QueryRejection},
+        FromRequest, FromRequestParts, Query, Request,
+    },
+    http::{request::Parts, HeaderName, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::{de::DeserializeOwned, Serialize};
+
+use super::error::ApiError;
+
+/// A JSON request body of type `T`.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(rejection_to_error(rejection)),
+        }
+    }
+}
+
+/// A body already read (a webhook's, whose signature was checked first) as JSON of type `T`,
+/// with the same errors as [`ApiJson`].
+pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    Json::<T>::from_bytes(body)
+        .map(|Json(value)| value)
+        .map_err(rejection_to_error)
+}
+
+/// A query string of type `T`, with rejections that name the parameter.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Self(value)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(wrong_shape(
+                "The query string has a wrong parameter",
+                &e.body_text(),
+            )),
+            Err(other) => Err(ApiError::BadRequest {
+                message: other.body_text(),
+                field: None,
+            }),
+        }
+    }
+}
+
+fn rejection_to_error(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::JsonDataError(e) => {
+            wrong_shape("The JSON body has the wrong shape", &e.body_text())
+        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest {
+            message: format!("The body is not valid JSON: {}", e.body_text()),
+            field: None,
+        },
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+        other => ApiError::BadRequest {
+            message: other.body_text(),
+            field: None,
+        },
+    }
+}
+
+/// A 422 for input that parsed but does not fit: axum's text starts with its own summary,
+/// then (after the first ": ") serde's words, which name the field.
+fn wrong_shape(summary: &str, text: &str) -> ApiError {
+    let detail = text.split_once(": ").map_or(text, |(_, rest)| rest);
+    ApiError::Unprocessable {
+        message: format!("{summary}: {detail}"),
+        field: field_of(detail),
+    }
+}
+
+/// The field a serde error is about: the path serde_path_to_error puts first
+/// (`replicas: invalid type…`), or the name in ``missing field `version` …``.
+fn field_of(detail: &str) -> Option<String> {
+    if let Some((path, _)) = detail.split_once(": ") {
+        // A path that starts with an index is about a top-level array: no field to name.
+        if path != "." && !path.contains(' ') && !path.starts_with('[') {
+            return Some(path.to_owned());
+        }
+    }
+    let (_, rest) = detail.split_once("field `")?;
+    rest.split_once('`').map(|(name, _)| name.to_owned())
+}
+
+/// The `Idempotency-Key` header of a create, if sent.
+#[derive(Debug)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match parts.headers.get("idempotency-key") {
+            None => Ok(Self(None)),
+            Some(value) => value
+                .to_str()
+                .map(|key| Self(Some(key.to_owned())))
+                .map_err(|_| ApiError::BadRequest {
+                    message: "Send the Idempotency-Key as plain ASCII text.".into(),
+                    field: Some("Idempotency-Key".into()),
+                }),
+        }
+    }
+}
+
+/// A created resource: 201, with `Idempotency-Replayed: true` when an earlier request with
+/// the same key made it.
+pub fn created<T: Serialize>(made: Made<T>) -> Response {
+    let mut response = (StatusCode::CREATED, Json(made.value)).into_response();
+    if made.replayed {
+        response.headers_mut().insert(
+            HeaderName::from_static("idempotency-replayed"),
+            HeaderValue::from_static("true"),
+        );
+    }
+    response
+}
+
+/// A deployment id from the path; anything else names no deployment.
+/// A record id from the path: "There is no deployment x; ids are numbers." otherwise.
+pub fn numeric_id(what: &str, text: &str) -> Result<i64, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::NotFound(format!("There is no {what} {text}; ids are numbers.")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_of;
+
+    #[test]
+    fn field_comes_from_the_path_or_the_backticks() {
+        assert_eq!(
+            field_of("replicas: invalid type: string \"three\", expected u32").as_deref(),
+            Some("replicas")
+        );
+        assert_eq!(
+            field_of("slots.blue.upstream: invalid type").as_deref(),
+            Some("slots.blue.upstream")
+        );
+        assert_eq!(
+            field_of("missing field `version` at line 1 column 15").as_deref(),
+            Some("version")
+        );
+        assert_eq!(
+            field_of("unknown field `verison`, expected one of `version`").as_deref(),
+            Some("verison")
+        );
+        assert_eq!(
+            field_of("invalid type: integer `1`, expected a map").as_deref(),
+            None
+        );
+    }
+}

@@ -1,0 +1,236 @@
+//! The two middlewares of identity: [`identify`] finds who sent each request (session cookie,
+//! or bearer token on the REST API) and leaves a [`Caller`] for handlers and server functions;
+//! [`same_origin`] refuses requests that change data when a browser says they come from
+//! another site, so no other page can act with a user's cookie (CSRF).
+
+use std::net::{IpAddr, SocketAddr};
+
+use app::{
+    backend::{accounts::identity, audit::Origin, AppState, Caller},
+    domain::Timestamp,
+};
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{header, HeaderMap, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use tower_sessions::Session;
+
+use super::{
+    error::{ApiError, ErrorReport},
+    request_context::RequestId,
+};
+
+/// See the module documentation. Static files (`/pkg/…`) are the same for everyone and skip
+/// the lookup.
+pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path.starts_with("/pkg/") {
+        return next.run(request).await;
+    }
+    // Tokens are for the REST API; pages and server functions go by the session alone.
+    let bearer = path
+        .starts_with("/api/")
+        .then(|| bearer_token(request.headers()))
+        .flatten();
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let forwarded_for = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let origin = Origin {
+        client_address: client_address(peer, forwarded_for, &state.trusted_proxies)
+            .map(|ip| ip.to_string()),
+        request_id: request
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.0.clone()),
+    };
+    let session = request.extensions().get::<Session>().cloned();
+    let principal = match identity::resolve(
+        &state,
+        session.as_ref(),
+        bearer.as_deref(),
+        Timestamp::now(),
+    )
+    .await
+    {
+        Ok(principal) => principal,
+        Err(error) => return ApiError::Internal(error.to_string()).into_response(),
+    };
+    request
+        .extensions_mut()
+        .insert(Caller { principal, origin });
+    next.run(request).await
+}
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy; then the nearest
+/// address in `X-Forwarded-For` that is not a trusted proxy (the header's left part is
+/// whatever the client chose to send, so it is read from the right).
+fn client_address(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let hops: Vec<IpAddr> = forwarded_for
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    Some(
+        hops.iter()
+            .rev()
+            .find(|hop| !trusted.contains(hop))
+            .copied()
+            .unwrap_or(peer),
+    )
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+/// See the module documentation. Browsers label every request with `Sec-Fetch-Site` (or,
+/// older ones, `Origin`); a request without either comes from a script or a command-line
+/// client, which cannot borrow a user's cookie, and passes, as do bearer-token requests.
+pub async fn same_origin(request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    // Bearer tokens count only on the API; elsewhere the cookie decides, so the check applies.
+    let bearer_api =
+        request.uri().path().starts_with("/api/") && bearer_token(request.headers()).is_some();
+    if safe || bearer_api || is_same_origin(request.headers()) {
+        return next.run(request).await;
+    }
+    tracing::warn!(
+        origin = ?request.headers().get(header::ORIGIN),
+        sec_fetch_site = ?request.headers().get("sec-fetch-site"),
+        "refused a cross-origin request"
+    );
+    let report = ErrorReport {
+        code: "cross_origin",
+        message: "Requests that change data must come from Switchyard's own pages; scripts should use an API token."
+            .to_owned(),
+        ..ErrorReport::for_status(StatusCode::FORBIDDEN)
+    };
+    let mut response = StatusCode::FORBIDDEN.into_response();
+    response.extensions_mut().insert(report);
+    response
+}
+
+fn is_same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        // `none`: typed into the address bar or opened from a bookmark.
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    header::HeaderName::from_static(k),
+                    header::HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn browsers_must_say_same_origin() {
+        assert!(is_same_origin(&headers(&[(
+            "sec-fetch-site",
+            "same-origin"
+        )])));
+        assert!(is_same_origin(&headers(&[("sec-fetch-site", "none")])));
+        assert!(!is_same_origin(&headers(&[(
+            "sec-fetch-site",
+            "cross-site"
+        )])));
+        assert!(!is_same_origin(&headers(&[(
+            "sec-fetch-site",
+            "same-site"
+        )])));
+        assert!(is_same_origin(&headers(&[
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            ("origin", "http://evil.example"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            ("origin", "null"),
+            ("host", "a")
+        ])));
+        // Neither header: not a browser.
+        assert!(is_same_origin(&headers(&[])));
+    }
+
+    #[test]
+    fn client_addresses_come_from_the_peer_unless_it_is_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("IP");
+        let proxy = [ip("10.0.0.2")];
+        let peer = Some(ip("10.0.0.2"));
+        assert_eq!(
+            client_address(Some(ip("203.0.113.5")), Some("1.2.3.4"), &proxy),
+            Some(ip("203.0.113.5")),
+            "an untrusted peer cannot claim another address"
+        );
+        assert_eq!(
+            client_address(peer, Some("6.6.6.6, 198.51.100.7"), &proxy),
+            Some(ip("198.51.100.7")),
+            "the proxy's own entry, not the client's claim"
+        );
+        assert_eq!(
+            client_address(peer, Some("198.51.100.7, 10.0.0.2"), &proxy),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(client_address(peer, None, &proxy), peer);
+        assert_eq!(client_address(None, Some("1.2.3.4"), &proxy), None);
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_authorization_header() {
+        assert_eq!(
+            bearer_token(&headers(&[("authorization", "Bearer sy_abc")])).as_deref(),
+            Some("sy_abc")
+        );
+        assert_eq!(
+            bearer_token(&headers(&[("authorization", "bearer sy_abc")])).as_deref(),
+            Some("sy_abc")
+        );
+        assert_eq!(
+            bearer_token(&headers(&[("authorization", "Basic eDp5")])),
+            None
+        );
+    }
+}
