@@ -10,7 +10,7 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{time::describe_wait, FieldError, Role};
+use crate::domain::{time::describe_wait, FieldError, FieldErrors, Role};
 
 /// Why a request did not do what it asked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -18,12 +18,19 @@ pub enum AppError {
     /// No valid session or token.
     #[error("Log in to continue.")]
     Unauthenticated,
+    /// A bearer token that matches no live token: revoked, expired, mistyped or of a
+    /// deactivated user. Said apart from "log in", which a script cannot do.
+    #[error("Invalid or expired API token. Create a new one under Admin → API tokens and send it as Authorization: Bearer <token>.")]
+    InvalidToken,
     /// Logged in, but the role does not allow it.
     #[error("Your role ({role}) may not {action}. Ask an administrator if you need to.")]
     Forbidden { role: Role, action: String },
     /// Input that cannot be accepted; `field` says which.
     #[error("{0}")]
     Invalid(FieldError),
+    /// Several fields that cannot be accepted, each with its message, in form order.
+    #[error("{}", FieldErrors(.0.clone()))]
+    InvalidFields(Vec<FieldError>),
     /// Input that clashes with a record that exists (a duplicate name, say).
     #[error("{0}")]
     Conflict(FieldError),
@@ -56,23 +63,39 @@ impl AppError {
     pub fn field(&self) -> Option<&str> {
         match self {
             AppError::Invalid(error) | AppError::Conflict(error) => Some(&error.field),
+            AppError::InvalidFields(errors) => errors.first().map(|e| e.field.as_str()),
             _ => None,
         }
     }
 
     /// The message for `field`, if this error is about it.
     pub fn message_for(&self, field: &str) -> Option<String> {
-        (self.field() == Some(field)).then(|| self.to_string())
+        match self {
+            AppError::InvalidFields(errors) => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.clone()),
+            _ => (self.field() == Some(field)).then(|| self.to_string()),
+        }
+    }
+
+    /// Every field this error is about, with its message.
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            AppError::Invalid(error) | AppError::Conflict(error) => vec![error.clone()],
+            AppError::InvalidFields(errors) => errors.clone(),
+            _ => Vec::new(),
+        }
     }
 
     /// The HTTP status the error is answered with, on every route.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Unauthenticated | AppError::WrongCredentials => 401,
+            AppError::Unauthenticated | AppError::InvalidToken | AppError::WrongCredentials => 401,
             AppError::Forbidden { .. } => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
-            AppError::Invalid(_) => 422,
+            AppError::Invalid(_) | AppError::InvalidFields(_) => 422,
             AppError::TooManyAttempts { .. } => 429,
             AppError::Internal { .. } => 500,
             AppError::Transport(_) => 400,
@@ -87,6 +110,15 @@ impl From<crate::backend::StorageError> for AppError {
         AppError::Internal {
             request_id: String::new(),
             detail: error.to_string(),
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        match <[FieldError; 1]>::try_from(errors.0) {
+            Ok([error]) => AppError::Invalid(error),
+            Err(errors) => AppError::InvalidFields(errors),
         }
     }
 }

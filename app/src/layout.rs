@@ -20,10 +20,15 @@ struct NavItem {
 }
 
 /// The sections of Switchyard, in the order a release walks through them.
-const NAVIGATION: [NavItem; 6] = [
+const NAVIGATION: [NavItem; 7] = [
     NavItem {
         href: "/",
         label: "Overview",
+        needs: Action::Read,
+    },
+    NavItem {
+        href: "/services",
+        label: "Services",
         needs: Action::Read,
     },
     NavItem {

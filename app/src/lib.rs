@@ -29,7 +29,7 @@ use crate::{
             AccountPage, LoginPage, SetupPage, TokensPage, UsersPage,
         },
         audit::AuditPage,
-        catalog::ServicesPage,
+        catalog::{CatalogAdminPage, ServicePage, ServicesPage},
         deployments::{DeploymentPage, DeploymentsPage, RecordDeploymentPage},
         operations::EnvironmentPage,
         NotFound, Overview, Planned, PlannedPage,
@@ -66,7 +66,9 @@ lazy_page!(IncidentsRoute => planned(PlannedPage::Incidents));
 lazy_page!(MetricsRoute => planned(PlannedPage::Metrics));
 lazy_page!(UsersRoute => view! { <UsersPage /> });
 lazy_page!(TokensRoute => view! { <TokensPage /> });
+lazy_page!(CatalogAdminRoute => view! { <CatalogAdminPage /> });
 lazy_page!(ServicesRoute => view! { <ServicesPage /> });
+lazy_page!(ServiceRoute => view! { <ServicePage /> });
 lazy_page!(AuditRoute => view! { <AuditPage /> });
 lazy_page!(AccountRoute => view! { <AccountPage /> });
 lazy_page!(SetupRoute => view! { <SetupPage /> });
@@ -126,13 +128,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/deployments") view={Lazy::<DeploymentsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/deployments/new") view={Lazy::<RecordDeploymentRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/deployments/:id") view={Lazy::<DeploymentRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/services") view={Lazy::<ServicesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/services/:service") view={Lazy::<ServiceRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/services/:service/environments/:environment") view={Lazy::<EnvironmentRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/releases") view={Lazy::<ReleasesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/incidents") view={Lazy::<IncidentsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/metrics") view={Lazy::<MetricsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/admin/services") view={Lazy::<ServicesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/services") view={Lazy::<CatalogAdminRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/login") view=|| view! { <Page><LoginPage /></Page> } ssr=SsrMode::Async />

@@ -2,6 +2,7 @@
 // engineer as admin, what an engineer sees, and the messages for wrong input.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { launchBrowser, screenshotDir, startServer } from '../lib/harness.mjs';
 
@@ -50,10 +51,12 @@ test('the first-run link creates the admin, who is logged in at once', async () 
   await hydrated();
   await page.getByLabel('Username').fill(ADMIN.username);
   await page.getByLabel('Display name').fill('Ada Lovelace');
+  // A short password typed differently twice: both problems are named at once.
   await page.getByLabel('Password', { exact: true }).fill('too short');
-  await page.getByLabel('Password again').fill('too short');
+  await page.getByLabel('Password again').fill('too shrot');
   await page.getByRole('button', { name: 'Create administrator' }).click();
   await page.getByText('Use at least 12 characters for the password (9 given).').waitFor();
+  await page.getByText('The two passwords differ; type the same password twice.').waitFor();
   await page.screenshot({ path: join(screenshotDir, 'setup-error.png'), fullPage: true });
 
   await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
@@ -95,13 +98,42 @@ test('the admin creates an engineer and sees field errors for bad input', async 
 
   await form.getByLabel('Username').fill(ENGINEER.username);
   await page.getByRole('button', { name: 'Create user' }).click();
-  await page.getByText('Created eng (engineer).').waitFor();
+  await page.getByText('Created eng (eng, engineer): they can log in now.').waitFor();
   assert.equal(await form.getByLabel('Password').inputValue(), '', 'the form is emptied for the next user');
   await page.getByRole('rowheader', { name: 'eng' }).waitFor();
   await page.screenshot({ path: join(screenshotDir, 'admin-users.png'), fullPage: true });
 });
 
-test('an API token is shown once, works against the API, and stops at revocation', async () => {
+test('a refusal without a field shows beside the button that caused it', async () => {
+  await page.goto(`${server.baseUrl}/admin`);
+  await hydrated();
+  const row = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: ADMIN.username, exact: true }) });
+  const lastAdmin = `${ADMIN.username} is the last active admin; make someone else an admin first.`;
+  // Demoting the last admin is refused; the dropdown goes back to the saved role.
+  await row.getByLabel(`Role of ${ADMIN.username}`).selectOption('viewer');
+  await row.getByRole('button', { name: `Save role of ${ADMIN.username}` }).click();
+  const roleCell = row.getByRole('cell').filter({ has: page.getByRole('button', { name: `Save role of ${ADMIN.username}` }) });
+  await roleCell.getByText(lastAdmin).waitFor();
+  assert.equal(await row.getByLabel(`Role of ${ADMIN.username}`).inputValue(), 'admin');
+  await page.screenshot({ path: join(screenshotDir, 'admin-users-refused.png'), fullPage: true });
+  // Deactivating asks first, then is refused beside its own button.
+  await row.getByRole('button', { name: `Deactivate ${ADMIN.username}` }).click();
+  await row.getByText(`Deactivate ${ADMIN.username}? Their sessions end`).waitFor();
+  await row.getByRole('button', { name: `Yes, deactivate ${ADMIN.username}` }).click();
+  const statusCell = row.getByRole('cell').filter({ hasText: 'Active' });
+  await statusCell.getByText(lastAdmin).waitFor();
+  assert.equal(await roleCell.getByText(lastAdmin).count(), 0, 'only beside the button pressed');
+});
+
+test('an API token is shown once with a command that works, and stops at revocation', async () => {
+  // A service to record against, as an admin would create it.
+  for (const [path, data] of [
+    ['/api/v1/services', { name: 'parts' }],
+    ['/api/v1/services/parts/environments', { name: 'staging', tier: 'staging', strategy: 'rolling' }],
+  ]) {
+    const made = await context.request.post(`${server.baseUrl}${path}`, { data });
+    assert.equal(made.status(), 201, await made.text());
+  }
   await page.goto(`${server.baseUrl}/admin/tokens`);
   await hydrated();
   await page.getByLabel('Name').fill('ci-main');
@@ -110,13 +142,25 @@ test('an API token is shown once, works against the API, and stops at revocation
   const secret = (await page.locator('.token-secret').innerText()).trim();
   assert.match(secret, /^sy_[0-9a-f]{64}$/);
   await page.getByRole('rowheader', { name: 'ci-main' }).waitFor();
+  await page.getByRole('button', { name: 'Copy token' }).waitFor();
   await page.screenshot({ path: join(screenshotDir, 'admin-tokens.png'), fullPage: true });
+
+  // The command on the page records a deployment, as printed.
+  const command = (await page.locator('#token-curl').innerText()).trim();
+  assert.ok(command.includes(secret), command);
+  const recorded = JSON.parse(execFileSync('sh', ['-c', `${command} --silent --show-error --fail-with-body`], { encoding: 'utf8' }));
+  assert.equal(recorded.service, 'parts');
+  assert.deepEqual(recorded.recorded_by, { kind: 'token', name: 'ci-main' });
 
   const me = () => fetch(`${server.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } });
   assert.equal((await (await me()).json()).role, 'releaser');
+  // Revoking asks first.
   await page.getByRole('button', { name: 'Revoke ci-main' }).click();
+  await page.getByRole('button', { name: 'Yes, revoke ci-main' }).click();
   await page.getByRole('row', { name: /ci-main .* Revoked/ }).waitFor();
-  assert.equal((await me()).status, 401);
+  const refused = await me();
+  assert.equal(refused.status, 401);
+  assert.match((await refused.json()).error.message, /^Invalid or expired API token\./);
   // After a reload the secret is gone for good.
   await page.reload();
   await hydrated();
@@ -135,6 +179,21 @@ test('the audit log lists what happened and filters it', async () => {
   await page.getByRole('cell', { name: 'token.revoked', exact: true }).waitFor();
   assert.equal(await page.getByRole('cell', { name: 'user.created', exact: true }).count(), 0);
   await page.screenshot({ path: join(screenshotDir, 'admin-audit.png'), fullPage: true });
+  // The first admin created themself; the change reads as words.
+  await page.goto(`${server.baseUrl}/admin/audit?action=user.created`);
+  await hydrated();
+  const first = page.getByRole('row', { name: /ada \(user\) user\.created user:ada/ });
+  await first.getByText('display name: Ada Lovelace').waitFor();
+  // Dates say their format and accept it; anything else is named at its field.
+  await page.getByLabel('From (UTC)').fill('27.11.2026');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByText('"27.11.2026" is not a day or time; use YYYY-MM-DD (a UTC day) or YYYY-MM-DD HH:MM in UTC.').waitFor();
+  const today = new Date().toISOString().slice(0, 10);
+  await page.getByLabel('From (UTC)').fill(today);
+  await page.getByLabel('To (UTC, included)').fill(today);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(new RegExp(`to=${today}`));
+  await first.waitFor();
   await logOut();
 });
 
@@ -158,6 +217,8 @@ test('the engineer sees no Admin link and gets 403 on the admin page', async () 
   await page.goto(`${server.baseUrl}/account`);
   await page.getByRole('heading', { level: 2, name: 'Your sessions' }).waitFor();
   await page.getByText('This session').waitFor();
+  // The browser in words, not the raw header.
+  await page.getByRole('cell', { name: /^Chrome \d+ on Linux$/ }).first().waitFor();
   await page.screenshot({ path: join(screenshotDir, 'account.png'), fullPage: true });
   assert.deepEqual(errors, []);
 });

@@ -47,6 +47,9 @@ async function environmentPage(username) {
 
 const text = async (page, selector) => (await page.locator(selector).textContent()).trim();
 
+/** The revision the page shows the state at (kept out of sight, on the state card). */
+const revisionOf = async (page) => Number(await page.locator('#state-card').getAttribute('data-revision'));
+
 /** Waits until `#live-slot` reads `colour` (it follows the operation's events). */
 const liveSlotIs = (page, colour) =>
   page.waitForFunction((c) => document.querySelector('#live-slot')?.textContent.trim() === c, colour, { timeout: 5000 });
@@ -182,7 +185,7 @@ describe('operations', () => {
     fixture = await startBlueGreen();
     const first = await environmentPage('rel');
     const second = await environmentPage('admin');
-    const revision = Number(await text(second.page, '#revision'));
+    const revision = await revisionOf(second.page);
 
     const deployToIdle = async (version) => {
       await confirmation(first.page, 'Deploy to idle…');
@@ -190,7 +193,7 @@ describe('operations', () => {
       assert.equal((await confirmAndWait(first.page, 'Yes, deploy')).status, 'succeeded');
     };
     await deployToIdle('2.0.0');
-    const staleRevision = Number(await text(first.page, '#revision'));
+    const staleRevision = await revisionOf(first.page);
     assert.ok(staleRevision > revision, 'a completed operation bumps the revision');
 
     // The second page reads "switch to green, version 2.0.0"; meanwhile the first puts 2.1.0
@@ -200,7 +203,7 @@ describe('operations', () => {
     await second.page.getByRole('alert').filter({ hasText: /changed since you pressed/ }).waitFor();
     await second.page.getByRole('button', { name: 'Yes, switch' }).click();
     await second.page.getByRole('alert').filter({ hasText: /changed since you looked/ }).waitFor();
-    assert.ok(Number(await text(second.page, '#revision')) > staleRevision);
+    assert.ok(await revisionOf(second.page) > staleRevision);
     assert.equal(await text(second.page, '#live-slot'), 'blue', 'nothing switched');
     assert.equal(await text(second.page, 'tr[data-slot="green"] td:nth-of-type(2)'), '2.1.0', 'the page shows the new state');
     await second.page.screenshot({ path: join(screenshotDir, 'operation-stale.png'), fullPage: true });

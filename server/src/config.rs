@@ -34,6 +34,8 @@ pub struct Config {
     pub log_level: String,
     /// The largest request body accepted, in bytes.
     pub request_body_limit: usize,
+    /// How often each slot's health URL is checked in the background.
+    pub health_check_interval: Duration,
     /// How long requests in flight may take to finish after a stop is asked for; after it,
     /// Switchyard logs what was still running and exits anyway.
     pub shutdown_timeout: Duration,
@@ -82,6 +84,7 @@ impl Default for Config {
             log_level: "info".to_owned(),
             request_body_limit: 1024 * 1024,
             shutdown_timeout: Duration::from_secs(20),
+            health_check_interval: Duration::from_secs(30),
             auth: AuthSettings::default(),
             secure_cookies: false,
             trusted_proxies: Vec::new(),
@@ -122,6 +125,10 @@ const KEYS: &[Key] = &[
     Key {
         name: "request_body_limit",
         apply: |c, v| parse_byte_size(v).map(|n| c.request_body_limit = n),
+    },
+    Key {
+        name: "health_check_interval",
+        apply: |c, v| parse_duration(v).map(|d| c.health_check_interval = d),
     },
     Key {
         name: "shutdown_timeout",

@@ -12,6 +12,7 @@ use app::{
         accounts::callers::Callers,
         accounts::store::login_attempts,
         accounts::store::sessions,
+        catalog::health::{self, HealthWatch},
         deployments::ingest::Ingest,
         events::Events,
         idempotency,
@@ -92,6 +93,7 @@ impl Application {
             ),
             events: Events::default(),
             callers: Callers::default(),
+            health: HealthWatch::new(config.health_check_interval),
         });
         // A SQLite database has one Switchyard process: whatever still runs was left by its
         // previous life. PostgreSQL replicas interrupt only operations whose runner stopped
@@ -158,6 +160,7 @@ impl Application {
         tracing::info!(%addr, "listening on http://{addr}");
         let cleanup = tokio::spawn(delete_expired_sessions(self.state.db.clone()));
         let maintenance = tokio::spawn(operations::maintain(self.state.clone()));
+        let health_watch = tokio::spawn(health::watch(self.state.clone()));
         let events = self.state.events.clone();
         let (requested, deadline) = tokio::sync::oneshot::channel();
         let shutdown = async move {
@@ -194,6 +197,7 @@ impl Application {
         };
         cleanup.abort();
         maintenance.abort();
+        health_watch.abort();
         // Operations still running here will not finish: say so now rather than leave the
         // lock to the heartbeat timeout. A database that does not answer must not hold up
         // the stop either.

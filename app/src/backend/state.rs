@@ -52,6 +52,8 @@ pub struct State {
     pub operations: Arc<super::operations::Operations>,
     /// What just happened, for live pages and other listeners.
     pub events: super::events::Events,
+    /// The newest background health check of each slot.
+    pub health: super::catalog::health::HealthWatch,
     /// Who recent sessions and tokens belong to, for a few seconds.
     pub callers: super::accounts::callers::Callers,
 }

@@ -1,4 +1,8 @@
 //! Pieces several pages use.
 
+pub mod confirm;
+pub mod copy;
+pub mod failure;
 pub mod form;
+pub mod links;
 pub mod url;

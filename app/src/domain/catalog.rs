@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{words::bounded_text, FieldError};
+use super::{words::bounded_text, FieldError, FieldErrors};
 use crate::word_enum;
 
 word_enum! {
@@ -29,6 +29,17 @@ word_enum! {
     SlotColor, "slot" {
         Blue = "blue",
         Green = "green",
+    }
+}
+
+impl Strategy {
+    /// As people read it: "blue-green", "rolling", "canary".
+    pub fn label(self) -> &'static str {
+        match self {
+            Strategy::BlueGreen => "blue-green",
+            Strategy::Rolling => "rolling",
+            Strategy::Canary => "canary",
+        }
     }
 }
 
@@ -132,11 +143,17 @@ pub struct NewService {
 }
 
 impl ServiceInput {
-    pub fn parse(&self) -> Result<NewService, FieldError> {
+    /// Checks every field, reporting every problem at once.
+    pub fn parse(&self) -> Result<NewService, FieldErrors> {
+        crate::check_fields! {
+            name = Name::parse("name", &self.name),
+            description = bounded_text("description", &self.description, MAX_DESCRIPTION),
+            owner_team = bounded_text("owner_team", &self.owner_team, MAX_TEAM),
+        }
         Ok(NewService {
-            name: Name::parse("name", &self.name)?,
-            description: bounded_text("description", &self.description, MAX_DESCRIPTION)?,
-            owner_team: bounded_text("owner_team", &self.owner_team, MAX_TEAM)?,
+            name,
+            description,
+            owner_team,
         })
     }
 }
@@ -186,35 +203,45 @@ pub struct NewEnvironment {
 }
 
 impl EnvironmentInput {
-    pub fn parse(&self) -> Result<NewEnvironment, FieldError> {
-        let name = Name::parse("name", &self.name)?;
-        let tier = Tier::parse("tier", &self.tier)?;
-        let strategy = Strategy::parse("strategy", &self.strategy)?;
-        let slots = match (strategy, &self.slots) {
-            (Strategy::BlueGreen, Some(slots)) => vec![
-                parse_slot(SlotColor::Blue, &slots.blue)?,
-                parse_slot(SlotColor::Green, &slots.green)?,
-            ],
-            (Strategy::BlueGreen, None) => {
-                return Err(FieldError::new(
-                    "slots",
-                    "A blue-green environment needs a blue and a green slot, each with an upstream and a health URL.",
-                ))
-            }
-            (_, Some(_)) => {
-                return Err(FieldError::new(
-                    "slots",
-                    "Only blue-green environments have slots; leave them out or choose blue_green.",
-                ))
-            }
-            (_, None) => Vec::new(),
+    /// Checks every field, the slots' too, reporting every problem at once.
+    pub fn parse(&self) -> Result<NewEnvironment, FieldErrors> {
+        let strategy = Strategy::parse("strategy", &self.strategy);
+        let slots = match &strategy {
+            Ok(strategy) => self.parse_slots(*strategy),
+            Err(_) => Ok(Vec::new()),
         };
+        crate::check_fields! {
+            name = Name::parse("name", &self.name),
+            tier = Tier::parse("tier", &self.tier),
+            strategy = strategy,
+            slots = slots,
+        }
         Ok(NewEnvironment {
             name,
             tier,
             strategy,
             slots,
         })
+    }
+}
+
+impl EnvironmentInput {
+    /// Blue-green: both slots, every address checked; other strategies: none.
+    fn parse_slots(&self, strategy: Strategy) -> Result<Vec<NewSlot>, FieldErrors> {
+        match (strategy, &self.slots) {
+            (Strategy::BlueGreen, Some(slots)) => both_slots(slots),
+            (Strategy::BlueGreen, None) => Err(FieldError::new(
+                "slots",
+                "A blue-green environment needs a blue and a green slot, each with an upstream and a health URL.",
+            )
+            .into()),
+            (_, Some(_)) => Err(FieldError::new(
+                "slots",
+                "Only blue-green environments have slots; leave them out or choose the blue-green strategy (blue_green).",
+            )
+            .into()),
+            (_, None) => Ok(Vec::new()),
+        }
     }
 }
 
@@ -274,35 +301,42 @@ pub struct EnvironmentChange {
 
 impl EnvironmentPatch {
     /// Checks the changes to an environment with `strategy`.
-    pub fn parse(&self, strategy: Strategy) -> Result<EnvironmentChange, FieldError> {
-        let tier = self
-            .tier
-            .as_deref()
-            .map(|t| Tier::parse("tier", t))
-            .transpose()?;
+    pub fn parse(&self, strategy: Strategy) -> Result<EnvironmentChange, FieldErrors> {
         let slots = match (&self.slots, strategy) {
-            (None, _) => Vec::new(),
-            (Some(slots), Strategy::BlueGreen) => vec![
-                parse_slot(SlotColor::Blue, &slots.blue)?,
-                parse_slot(SlotColor::Green, &slots.green)?,
-            ],
-            (Some(_), _) => {
-                return Err(FieldError::new(
-                    "slots",
-                    "Only blue-green environments have slots; leave them out.",
-                ))
-            }
+            (None, _) => Ok(Vec::new()),
+            (Some(slots), Strategy::BlueGreen) => both_slots(slots),
+            (Some(_), _) => Err(FieldErrors::from(FieldError::new(
+                "slots",
+                "Only blue-green environments have slots; leave them out.",
+            ))),
         };
+        crate::check_fields! {
+            tier = self.tier.as_deref().map(|t| Tier::parse("tier", t)).transpose(),
+            slots = slots,
+        }
         Ok(EnvironmentChange { tier, slots })
     }
 }
 
-fn parse_slot(color: SlotColor, input: &SlotInput) -> Result<NewSlot, FieldError> {
+/// Both slots, every address checked.
+fn both_slots(slots: &SlotsInput) -> Result<Vec<NewSlot>, FieldErrors> {
+    crate::check_fields! {
+        blue = parse_slot(SlotColor::Blue, &slots.blue),
+        green = parse_slot(SlotColor::Green, &slots.green),
+    }
+    Ok(vec![blue, green])
+}
+
+fn parse_slot(color: SlotColor, input: &SlotInput) -> Result<NewSlot, FieldErrors> {
     let field = |part: &str| format!("slots.{color}.{part}");
+    crate::check_fields! {
+        upstream = parse_http_url(&field("upstream"), &input.upstream),
+        health_url = parse_http_url(&field("health_url"), &input.health_url),
+    }
     Ok(NewSlot {
         color,
-        upstream: parse_http_url(&field("upstream"), &input.upstream)?,
-        health_url: parse_http_url(&field("health_url"), &input.health_url)?,
+        upstream,
+        health_url,
     })
 }
 
@@ -369,7 +403,7 @@ mod tests {
             2
         );
         assert_eq!(
-            with_slots.parse(Strategy::Canary).unwrap_err().field,
+            with_slots.parse(Strategy::Canary).unwrap_err().0[0].field,
             "slots"
         );
         let bad = ServicePatch {
@@ -387,12 +421,15 @@ mod tests {
             strategy: "blue_green".into(),
             slots: None,
         };
-        assert_eq!(input.parse().unwrap_err().field, "slots");
+        assert_eq!(input.parse().unwrap_err().0[0].field, "slots");
         input.slots = Some(SlotsInput {
             blue: slot("http://10.0.0.1:80"),
             green: slot("nonsense"),
         });
-        assert_eq!(input.parse().unwrap_err().field, "slots.green.upstream");
+        assert_eq!(
+            input.parse().unwrap_err().0[0].field,
+            "slots.green.upstream"
+        );
         input.slots = Some(SlotsInput {
             blue: slot("http://10.0.0.1:80"),
             green: slot("http://10.0.0.2:80"),
@@ -401,10 +438,10 @@ mod tests {
         assert_eq!(parsed.slots.len(), 2);
         assert_eq!(parsed.slots[1].color, SlotColor::Green);
         input.strategy = "rolling".into();
-        assert_eq!(input.parse().unwrap_err().field, "slots");
+        assert_eq!(input.parse().unwrap_err().0[0].field, "slots");
         input.slots = None;
         assert!(input.parse().unwrap().slots.is_empty());
         input.tier = "prod".into();
-        assert_eq!(input.parse().unwrap_err().field, "tier");
+        assert_eq!(input.parse().unwrap_err().0[0].field, "tier");
     }
 }

@@ -4,6 +4,7 @@
 //! the field error are shared by all of them.
 
 pub mod accounts;
+pub mod audit;
 pub mod catalog;
 pub mod deployments;
 mod field;
@@ -16,5 +17,5 @@ pub use accounts::{
     role::{Action, Role},
     DisplayName, Password, Username,
 };
-pub use field::FieldError;
+pub use field::{FieldError, FieldErrors};
 pub use time::Timestamp;

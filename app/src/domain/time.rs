@@ -4,7 +4,7 @@
 
 use std::{fmt, time::Duration};
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::FieldError;
@@ -17,29 +17,34 @@ pub struct Timestamp(pub i64);
 
 impl Timestamp {
     /// Reads RFC 3339 (`2026-11-27T10:45:00Z`, any offset), or a date and time without an
-    /// offset (what a browser's `datetime-local` field sends), which is taken as UTC.
+    /// offset, which is taken as UTC: `2026-11-27 10:45` as forms ask for it, or with a `T`
+    /// as a browser's `datetime-local` field sends it; seconds are optional.
     pub fn parse(field: &str, text: &str) -> Result<Self, FieldError> {
         let text = text.trim();
-        let parsed = DateTime::parse_from_rfc3339(text)
-            .map(|moment| moment.with_timezone(&Utc))
-            .or_else(|_| {
-                [
-                    "%Y-%m-%dT%H:%M",
-                    "%Y-%m-%dT%H:%M:%S",
-                    "%Y-%m-%dT%H:%M:%S%.f",
-                ]
-                .iter()
-                .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-                .map(|naive| naive.and_utc())
-                .ok_or(())
-            });
-        match parsed {
-            Ok(moment) => Ok(Self(moment.timestamp_millis())),
-            Err(()) => Err(FieldError::new(
+        parse_time(text).map(Self).ok_or_else(|| {
+            FieldError::new(
                 field,
-                format!("\"{text}\" is not a time; use RFC 3339, such as 2026-11-27T10:45:00Z."),
-            )),
-        }
+                format!("\"{text}\" is not a time; use YYYY-MM-DD HH:MM in UTC, such as 2026-11-27 10:45, or RFC 3339."),
+            )
+        })
+    }
+
+    /// Reads a UTC day (`2026-11-27`) as its first moment, or the first moment of the next day
+    /// when `whole_day` (an "up to and including" bound); or any time [`Timestamp::parse`]
+    /// reads.
+    pub fn parse_day_or_time(field: &str, text: &str, whole_day: bool) -> Result<Self, FieldError> {
+        let text = text.trim();
+        let day = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|day| if whole_day { day.succ_opt() } else { Some(day) })
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .map(|start| start.and_utc().timestamp_millis());
+        day.or_else(|| parse_time(text)).map(Self).ok_or_else(|| {
+            FieldError::new(
+                field,
+                format!("\"{text}\" is not a day or time; use YYYY-MM-DD (a UTC day) or YYYY-MM-DD HH:MM in UTC."),
+            )
+        })
     }
 
     /// RFC 3339 in UTC with milliseconds: `2026-11-27T10:45:00.000Z`.
@@ -47,6 +52,28 @@ impl Timestamp {
         DateTime::from_timestamp_millis(self.0)
             .map(|moment| moment.to_rfc3339_opts(SecondsFormat::Millis, true))
     }
+}
+
+/// Milliseconds of an RFC 3339 time, or of a date and time without an offset read as UTC.
+fn parse_time(text: &str) -> Option<i64> {
+    const LOCAL_FORMATS: [&str; 6] = [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ];
+    DateTime::parse_from_rfc3339(text)
+        .map(|moment| moment.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            LOCAL_FORMATS
+                .iter()
+                .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+                .map(|naive| naive.and_utc())
+        })
+        .map(|moment| moment.timestamp_millis())
 }
 
 impl Serialize for Timestamp {

@@ -41,6 +41,11 @@ pub struct Deployment {
     pub notes: String,
     pub url: Option<String>,
     pub created_at: Timestamp,
+    /// Still `running`, but a newer deployment in the same environment and slot has ended
+    /// since: this one will most likely never report. It stays as recorded (Switchyard does
+    /// not guess how it ended), is not counted as running, and the metrics, which count only
+    /// deployments that ended, ignore it.
+    pub superseded_by: Option<i64>,
 }
 
 /// Which deployments to list: every field narrows; `cursor` continues after a page.
@@ -85,6 +90,9 @@ pub struct OverviewRow {
     pub environment: Environment,
     /// The newest deployment, running or not.
     pub last: Option<Deployment>,
-    /// Deployments in progress right now.
+    /// Deployments in progress right now (not counting superseded ones).
     pub running: u32,
+    /// A blue-green environment whose newest succeeded deployment named no slot: its version
+    /// runs somewhere, but Switchyard cannot tell which colour holds it.
+    pub unplaced: Option<Deployment>,
 }

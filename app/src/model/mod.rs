@@ -57,8 +57,13 @@ pub struct AuditEntry {
     pub actor: String,
     pub action: String,
     pub object: String,
+    /// The record before and after, as JSON text.
     pub before: Option<String>,
     pub after: Option<String>,
+    /// The same change in words: `role: engineer → viewer`.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    #[serde(default)]
+    pub change: String,
     pub client_address: Option<String>,
     pub request_id: Option<String>,
 }
@@ -82,6 +87,9 @@ mod catalog;
 mod deployments;
 mod operations;
 
-pub use catalog::{CanaryShare, Environment, Service, Slot};
+pub use catalog::{
+    CanaryShare, Environment, LiveVersion, Service, ServiceDetail, ServiceSummary, Shipped, Slot,
+    SlotHealth,
+};
 pub use deployments::{Deployment, DeploymentFilter, DeploymentPage, OverviewRow, Recorder};
-pub use operations::{EnvironmentView, LogLine, Operation, OperationStep};
+pub use operations::{EnvironmentView, LogLine, OfferedAction, Operation, OperationStep};

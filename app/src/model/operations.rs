@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::Environment;
 use crate::domain::{
     catalog::SlotColor,
-    operations::{EnvironmentState, LogStream, OperationAction, OperationStatus, StepStatus},
+    operations::{LogStream, OperationAction, OperationStatus, StepStatus},
     Timestamp,
 };
 
@@ -69,14 +69,29 @@ pub struct LogLine {
     pub line: String,
 }
 
+/// An operation the environment offers, as its button and confirmation show it: worded and
+/// checked against the state on the server, so the browser needs none of the rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferedAction {
+    pub action: OperationAction,
+    /// "Switch…", "Deploy to idle…".
+    pub label: String,
+    /// Why the state does not allow it now; `None`: it may run.
+    pub refusal: Option<String>,
+    /// What will happen, as the confirmation asks it.
+    pub question: String,
+    /// Whether the confirmation asks for the version (a deploy).
+    pub asks_version: bool,
+}
+
 /// Everything the environment page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvironmentView {
     pub environment: Environment,
-    /// What operations are planned from (and the confirmations worded from).
-    pub state: EnvironmentState,
-    /// The configured canary steps.
-    pub canary_steps: Vec<u8>,
+    /// The operations this environment offers, in order, each allowed or refused.
+    pub actions: Vec<OfferedAction>,
+    /// What a rollback would put back.
+    pub previous_version: Option<String>,
     /// Whether the operator configured a driver for this environment.
     pub has_driver: bool,
     /// Whether the viewer may run operations.
@@ -85,4 +100,6 @@ pub struct EnvironmentView {
     pub operation: Option<Operation>,
     /// The operations before it, newest first, without their logs.
     pub history: Vec<Operation>,
+    /// The server's clock, for ages ("3 h ago").
+    pub now: Timestamp,
 }

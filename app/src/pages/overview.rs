@@ -3,26 +3,29 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::deployments::StatusBadge;
+use super::{deployments::StatusBadge, operations::HealthBadge};
 use crate::{
+    components::links::{EnvironmentLink, ServiceLink},
     domain::{time::describe_age, Timestamp},
     error::AppError,
-    model::OverviewRow,
+    model::{Environment, OverviewRow},
 };
 
-/// Every environment with its newest deployment, and the server's clock for ages.
+/// Every environment with what is live there and its newest deployment, and the server's
+/// clock for ages.
 #[server(prefix = "/rpc", endpoint = "overview")]
 pub async fn overview() -> Result<(Vec<OverviewRow>, Timestamp), AppError> {
     use crate::backend::{deployments, rpc};
     rpc::serve(|state, caller| async move {
-        let rows = deployments::overview(&state.db, &caller).await?;
+        let rows = deployments::overview(&state, &caller).await?;
         Ok((rows, Timestamp::now()))
     })
     .await
 }
 
-/// Every service and environment at a glance: live slot and version, last deployment and
-/// its age, and whether one is running. Until services exist it explains how they get here.
+/// Every service and environment at a glance: what is live and who shipped it, the idle slot,
+/// health, the last deployment and whether one runs. Until services exist it explains how
+/// they get here.
 #[component]
 pub fn Overview() -> impl IntoView {
     let rows = Resource::new(|| (), |_| overview());
@@ -30,7 +33,7 @@ pub fn Overview() -> impl IntoView {
         <Title text="Overview" />
         <h1>"Overview"</h1>
         <p class="lead">
-            "Every service and environment, with its live slot, the version it runs and its last deployment."
+            "What is live in every environment, who shipped it, and how the last deployment went."
         </p>
         <Transition fallback=|| view! { <p class="loading">"Loading environments…"</p> }>
             {move || Suspend::new(async move {
@@ -44,48 +47,95 @@ pub fn Overview() -> impl IntoView {
     }
 }
 
+/// What is live: "2.4.0 on blue · by ci 3 h ago".
+fn live_cell(env: &Environment, now: Timestamp) -> AnyView {
+    match &env.live_version {
+        Some(live) => view! {
+            {live.slot.map(|slot| view! { <span class=format!("slot slot-{slot}") aria-hidden="true"></span> })}
+            <strong>{live.version.clone()}</strong>
+            {live.slot.map(|slot| format!(" on {slot}"))}
+            {live.shipped.as_ref().map(|shipped| view! {
+                <span class="hint block">
+                    {format!("by {} ", shipped.by)}
+                    <time datetime=shipped.at.to_rfc3339() title=shipped.at.to_string()>{describe_age(shipped.at, now)}</time>
+                </span>
+            })}
+        }
+        .into_any(),
+        None => match env.live_slot {
+            Some(slot) => view! {
+                <span class=format!("slot slot-{slot}") aria-hidden="true"></span>
+                {format!("{slot}: no version recorded yet")}
+            }
+            .into_any(),
+            None => view! { <span class="hint">"nothing recorded yet"</span> }.into_any(),
+        },
+    }
+}
+
 #[component]
 fn EnvironmentTable(rows: Vec<OverviewRow>, now: Timestamp) -> impl IntoView {
     view! {
         <div class="table-wrap">
-            <table class="overview">
+            <table class="overview stacked">
                 <thead><tr>
                     <th scope="col">"Service"</th>
                     <th scope="col">"Environment"</th>
                     <th scope="col">"Live"</th>
+                    <th scope="col">"Idle slot"</th>
+                    <th scope="col">"Health"</th>
                     <th scope="col">"Last deployment"</th>
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"When"</th>
                 </tr></thead>
                 <tbody>
                     {rows.into_iter().map(|row| {
-                        let env = &row.environment;
-                        let live = match env.live() {
-                            Some(slot) => format!("{} · {}", slot.color, slot.version.as_deref().unwrap_or("no version yet")),
-                            None => env.strategy.as_str().replace('_', "-"),
+                        let env = row.environment;
+                        let live = live_cell(&env, now);
+                        let health = if env.health.is_empty() {
+                            view! { <span class="hint">"not checked yet"</span> }.into_any()
+                        } else {
+                            env.health.iter().map(|reading| view! {
+                                <span class="block">
+                                    {reading.slot.map(|slot| format!("{slot}: "))}
+                                    <HealthBadge health=Some(reading.clone()) now />
+                                </span>
+                            }).collect_view().into_any()
                         };
-                        let page = format!("/services/{}/environments/{}", env.service, env.name);
                         view! {
                             <tr>
-                                <th scope="row">{env.service.clone()}</th>
-                                <td>
-                                    <a href=page>{env.name.clone()}</a> " "
+                                <th scope="row"><ServiceLink service=env.service.clone() /></th>
+                                <td data-label="Environment">
+                                    <EnvironmentLink service=env.service.clone() environment=env.name.clone() /> " "
                                     <span class="tier">{env.tier.as_str()}</span>
                                     {(row.running > 0).then(|| view! {
                                         " " <span class="status status-running">{format!("{} running", row.running)}</span>
                                     })}
                                 </td>
-                                <td>
-                                    {env.live_slot.map(|slot| view! { <span class=format!("slot slot-{slot}") aria-hidden="true"></span> })}
+                                <td data-label="Live">
                                     {live}
+                                    {row.unplaced.map(|d| view! {
+                                        <span class="hint block">
+                                            <a href=format!("/deployments/{}", d.id)>{d.version.clone()}</a>
+                                            " was recorded without a slot, so Switchyard cannot tell which colour runs it."
+                                        </span>
+                                    })}
                                 </td>
+                                <td data-label="Idle slot">
+                                    {match (env.idle(), env.idle_version.clone()) {
+                                        (Some(slot), Some(version)) => format!("{version} on {}", slot.color),
+                                        (Some(slot), None) => format!("{}: empty", slot.color),
+                                        (None, _) => "—".to_owned(),
+                                    }}
+                                </td>
+                                <td data-label="Health">{health}</td>
                                 {match row.last {
                                     Some(last) => view! {
-                                        <td><a href=format!("/deployments/{}", last.id)>{last.version.clone()}</a></td>
-                                        <td><StatusBadge status=last.status /></td>
-                                        <td><time datetime=last.started_at.to_rfc3339() title=last.started_at.to_string()>{describe_age(last.started_at, now)}</time></td>
+                                        <td data-label="Last deployment">
+                                            <a href=format!("/deployments/{}", last.id)>{last.version.clone()}</a> " "
+                                            <StatusBadge status=last.status superseded=last.superseded_by.is_some() /> " "
+                                            <time datetime=last.started_at.to_rfc3339() title=last.started_at.to_string()>{describe_age(last.started_at, now)}</time>
+                                        </td>
                                     }.into_any(),
-                                    None => view! { <td colspan="3" class="hint">"Nothing deployed yet"</td> }.into_any(),
+                                    None => view! { <td data-label="Last deployment" class="hint">"Nothing deployed yet"</td> }.into_any(),
                                 }}
                             </tr>
                         }
@@ -103,15 +153,13 @@ fn GettingStarted() -> impl IntoView {
             <h2 id="no-services">"No services yet"</h2>
             <p>
                 "Once an administrator adds a service and its environments (Admin → Services), each one appears here with "
-                "its live colour, its version and how its last deployment ended."
+                "what is live, who shipped it and how its last deployment ended."
             </p>
-        </section>
-        <details class="card getting-started">
-            <summary>"Getting started"</summary>
             <ol>
                 <li>"Add your services and their production, staging and development environments."</li>
                 <li>
-                    "Let your CI pipeline report each deployment, or record one by hand from the Deployments page."
+                    "Let your CI pipeline report each deployment with an API token (Admin → API tokens shows the command), "
+                    "or record one by hand from the Deployments page."
                 </li>
                 <li>
                     "Check that Switchyard itself is healthy: "
@@ -119,6 +167,6 @@ fn GettingStarted() -> impl IntoView {
                     " reports the database, its migrations and the running build."
                 </li>
             </ol>
-        </details>
+        </section>
     }
 }

@@ -108,6 +108,6 @@ pub async fn get_environment(
     Path((service, environment)): Path<(String, String)>,
 ) -> Result<Json<Environment>, ApiError> {
     Ok(Json(
-        catalog::environment(&state.db, &caller, &service, &environment).await?,
+        catalog::environment(&state, &caller, &service, &environment).await?,
     ))
 }

@@ -5,7 +5,7 @@
 //! request middleware (which knows the request id) writes the body and logs internal errors
 //! once. Internal details never reach the client.
 
-use app::error::AppError;
+use app::{domain::FieldError, error::AppError};
 use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
@@ -66,9 +66,12 @@ pub struct ErrorDetail<'a> {
     code: &'a str,
     /// What was wrong and what to do, for people.
     message: &'a str,
-    /// The JSON member or parameter at fault, for bad input.
+    /// The JSON member or parameter at fault, for bad input (the first, when several are).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    /// Every member at fault with its message, when bad input has several problems.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    fields: &'a [FieldError],
     /// The id under which the server logged the request.
     request_id: &'a str,
 }
@@ -81,6 +84,8 @@ pub struct ErrorReport {
     /// What the client is told.
     pub message: String,
     pub field: Option<String>,
+    /// Every field at fault, when there are several.
+    pub fields: Vec<FieldError>,
     /// What only the log is told (internal errors).
     pub detail: Option<String>,
     /// Seconds to wait before retrying (429), sent as `Retry-After`.
@@ -109,6 +114,7 @@ impl ErrorReport {
             code,
             message,
             field: None,
+            fields: Vec::new(),
             detail: None,
             retry_after: None,
         }
@@ -121,6 +127,7 @@ impl ErrorReport {
                 code: self.code,
                 message: &self.message,
                 field: self.field.as_deref(),
+                fields: &self.fields,
                 request_id,
             },
         };
@@ -185,9 +192,10 @@ fn app_error_report(error: AppError) -> ErrorReport {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let code = match &error {
         AppError::Unauthenticated => "unauthenticated",
+        AppError::InvalidToken => "invalid_token",
         AppError::WrongCredentials => "wrong_credentials",
         AppError::Forbidden { .. } => "forbidden",
-        AppError::Invalid(_) => "invalid",
+        AppError::Invalid(_) | AppError::InvalidFields(_) => "invalid",
         AppError::Conflict(_) => "conflict",
         AppError::TooManyAttempts { .. } => "too_many_attempts",
         AppError::NotFound(_) => "not_found",
@@ -203,6 +211,10 @@ fn app_error_report(error: AppError) -> ErrorReport {
         code,
         message: error.to_string(),
         field: error.field().map(str::to_owned),
+        fields: match &error {
+            AppError::InvalidFields(errors) => errors.clone(),
+            _ => Vec::new(),
+        },
         retry_after: match error {
             AppError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),
             _ => None,

@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use app::{
     backend::{accounts::identity, audit::Origin, AppState, Caller},
     domain::Timestamp,
+    error::AppError,
 };
 use axum::{
     extract::{ConnectInfo, Request, State},
@@ -62,6 +63,9 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         Ok(principal) => principal,
         Err(error) => return ApiError::Internal(error.to_string()).into_response(),
     };
+    if bearer.is_some() && principal.is_none() {
+        return ApiError::App(AppError::InvalidToken).into_response();
+    }
     request
         .extensions_mut()
         .insert(Caller { principal, origin });

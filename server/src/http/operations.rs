@@ -79,7 +79,7 @@ pub async fn environment_events(
     caller: Caller,
     Path((service, environment)): Path<(String, String)>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let environment = catalog::environment(&state.db, &caller, &service, &environment).await?;
+    let environment = catalog::environment(&state, &caller, &service, &environment).await?;
     let id = environment.id;
     let listener = state.events.subscribe();
     let stream = futures_util::stream::unfold(

@@ -151,7 +151,7 @@ const MATRIX: &[Row] = &[
         Role::Admin,
     ),
     rpc("revoke_token", "id=999999", Role::Admin),
-    rpc("audit_entries", "filter[actor]=nobody", Role::Admin),
+    rpc("audit_entries", "search[actor]=nobody", Role::Admin),
     rpc("my_sessions", "", Role::Viewer),
     rpc("end_sessions", "handle=no-such-session", Role::Viewer),
     rpc(
@@ -216,6 +216,10 @@ const MATRIX: &[Row] = &[
     ),
     rpc("environment_page", "service=none&environment=none", Role::Viewer),
     page("/services/none/environments/none", Role::Viewer),
+    rpc("service_summaries", "", Role::Viewer),
+    rpc("service_page", "service=none", Role::Viewer),
+    page("/services", Role::Viewer),
+    page("/services/none", Role::Viewer),
 ];
 
 /// A caller of the matrix: who, how, and what role (none for nobody or a dead token).

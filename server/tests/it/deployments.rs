@@ -23,6 +23,9 @@ on_both_engines!(
     the_overview_shows_each_environment_with_its_last_deployment,
     list_server_functions_take_an_empty_filter,
     admins_change_tiers_slot_addresses_and_descriptions,
+    recorded_deployments_put_their_version_live_and_say_who_shipped_it,
+    a_running_deployment_overtaken_by_a_newer_one_is_superseded,
+    every_wrong_field_is_named_at_once,
 );
 
 /// An app with an admin and an engineer, service `parts` with a blue-green `production` and
@@ -980,4 +983,214 @@ async fn admins_change_tiers_slot_addresses_and_descriptions(engine: Engine) {
         )
         .await;
     assert_eq!(refused.status, 403);
+}
+
+async fn recorded_deployments_put_their_version_live_and_say_who_shipped_it(engine: Engine) {
+    let (app, _admin, engineer) = catalog(engine).await;
+    let production = "/api/v1/services/parts/environments/production";
+    let before = get(&app, &engineer, production).await.json();
+    assert_eq!(before["live_slot"], "blue");
+    assert_eq!(before["live_version"], Value::Null, "nothing recorded yet");
+    let revision = before["revision"].as_i64().expect("revision");
+
+    // CI reports what it put on each colour; blue takes the traffic.
+    let at = |minute: u32| format!("2026-11-27T10:{minute:02}:00Z");
+    let shipped = |version: &str, slot: &str, minute: u32| {
+        json!({
+            "service": "parts", "environment": "production", "version": version,
+            "slot": slot, "status": "succeeded",
+            "started_at": at(minute), "finished_at": at(minute + 1),
+        })
+    };
+    let blue = record(&app, &engineer, shipped("2.4.0", "blue", 0)).await;
+    record(&app, &engineer, shipped("2.4.2", "green", 10)).await;
+    // An older report arriving late changes nothing: green holds the newer 2.4.2.
+    record(&app, &engineer, shipped("2.3.9", "green", 5)).await;
+
+    let state = get(&app, &engineer, production).await.json();
+    assert_eq!(state["live_version"]["version"], "2.4.0", "{state}");
+    assert_eq!(state["live_version"]["slot"], "blue");
+    assert_eq!(state["live_version"]["shipped"]["by"], "engineer");
+    assert_eq!(state["live_version"]["shipped"]["deployment_id"], blue);
+    assert_eq!(
+        state["live_version"]["shipped"]["at"],
+        "2026-11-27T10:01:00.000Z"
+    );
+    assert_eq!(state["idle_version"], "2.4.2");
+    assert!(
+        state["revision"].as_i64().expect("revision") > revision,
+        "a changed slot counts in the revision, so a switch confirmed before it is refused"
+    );
+    // The Overview and the environment page read the same.
+    let overview = get(&app, &engineer, "/api/v1/overview").await.json();
+    let row = overview
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|row| row["environment"]["name"] == "production")
+        .expect("production")
+        .clone();
+    assert_eq!(row["environment"]["live_version"], state["live_version"]);
+    assert_eq!(row["environment"]["idle_version"], "2.4.2");
+
+    // A rolling environment: its current version.
+    record(
+        &app,
+        &engineer,
+        json!({"service": "parts", "environment": "staging", "version": "2.5.0-rc.1", "status": "succeeded"}),
+    )
+    .await;
+    let staging = get(
+        &app,
+        &engineer,
+        "/api/v1/services/parts/environments/staging",
+    )
+    .await
+    .json();
+    assert_eq!(
+        staging["live_version"]["version"], "2.5.0-rc.1",
+        "{staging}"
+    );
+    assert_eq!(staging["live_version"]["slot"], Value::Null);
+
+    // A blue-green deployment that names no slot says so on the Overview.
+    let unplaced = record(
+        &app,
+        &engineer,
+        json!({"service": "parts", "environment": "production", "version": "2.4.3", "status": "succeeded"}),
+    )
+    .await;
+    let overview = get(&app, &engineer, "/api/v1/overview").await.json();
+    let row = overview
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|row| row["environment"]["name"] == "production")
+        .expect("production")
+        .clone();
+    assert_eq!(row["unplaced"]["id"], unplaced, "{row}");
+    assert_eq!(
+        row["environment"]["live_version"]["version"], "2.4.0",
+        "an unplaced version is not guessed onto a slot"
+    );
+
+    // A deployment that finishes later puts its version in place then.
+    let running = record(
+        &app,
+        &engineer,
+        json!({"service": "parts", "environment": "production", "version": "2.5.0", "slot": "green", "status": "running"}),
+    )
+    .await;
+    let finished = post(
+        &app,
+        &engineer,
+        &format!("/api/v1/deployments/{running}/finish"),
+        json!({"status": "succeeded"}),
+    )
+    .await;
+    assert_eq!(finished.status, 200, "{}", finished.body);
+    let state = get(&app, &engineer, production).await.json();
+    assert_eq!(state["idle_version"], "2.5.0", "{state}");
+}
+
+async fn a_running_deployment_overtaken_by_a_newer_one_is_superseded(engine: Engine) {
+    let (app, _admin, engineer) = catalog(engine).await;
+    let deployment = |version: &str, status: &str, minute: u32| {
+        let mut body = json!({
+            "service": "parts", "environment": "production", "version": version,
+            "slot": "green", "status": status,
+            "started_at": format!("2026-11-27T11:{minute:02}:00Z"),
+        });
+        if status != "running" {
+            body["finished_at"] = json!(format!("2026-11-27T11:{:02}:00Z", minute + 1));
+        }
+        body
+    };
+    let stuck = record(&app, &engineer, deployment("2.4.1", "running", 0)).await;
+    async fn overview_running(app: &TestApp, who: &Credential) -> i64 {
+        let overview = get(app, who, "/api/v1/overview").await.json();
+        overview
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|row| row["environment"]["name"] == "production")
+            .expect("production")["running"]
+            .as_i64()
+            .expect("running")
+    }
+    assert_eq!(overview_running(&app, &engineer).await, 1);
+    // Another slot's deployment overtakes nothing.
+    let mut blue = deployment("2.4.2", "succeeded", 5);
+    blue["slot"] = json!("blue");
+    record(&app, &engineer, blue).await;
+    assert_eq!(overview_running(&app, &engineer).await, 1);
+    let newer = record(&app, &engineer, deployment("2.4.2", "succeeded", 10)).await;
+    assert_eq!(
+        overview_running(&app, &engineer).await,
+        0,
+        "the stuck one no longer counts as running"
+    );
+    let stuck_now = get(&app, &engineer, &format!("/api/v1/deployments/{stuck}"))
+        .await
+        .json();
+    assert_eq!(
+        stuck_now["status"], "running",
+        "the record is kept as it is"
+    );
+    assert_eq!(stuck_now["superseded_by"], newer);
+}
+
+/// Several mistakes in one request are all named, each at its field, in form order.
+async fn every_wrong_field_is_named_at_once(engine: Engine) {
+    let (app, admin, engineer) = catalog(engine).await;
+    let listed = |response: &TestResponse| -> Vec<String> {
+        response.json()["error"]["fields"]
+            .as_array()
+            .unwrap_or_else(|| panic!("fields: {}", response.body))
+            .iter()
+            .map(|f| f["field"].as_str().expect("field").to_owned())
+            .collect()
+    };
+    let before = app.count("SELECT COUNT(*) FROM deployments").await;
+    let deployment = post(
+        &app,
+        &engineer,
+        "/api/v1/deployments",
+        json!({"service": "parts", "environment": "", "version": "", "commit_sha": "zzz"}),
+    )
+    .await;
+    assert_refused(&deployment, 422, Some("environment"), "deployment");
+    assert_eq!(
+        listed(&deployment),
+        ["environment", "version", "commit_sha"]
+    );
+    assert_eq!(
+        deployment.json()["error"]["fields"][0]["message"],
+        "Choose the environment it reached."
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM deployments").await, before);
+
+    let environments = app.count("SELECT COUNT(*) FROM environments").await;
+    let environment = post(
+        &app,
+        &admin,
+        "/api/v1/services/parts/environments",
+        json!({
+            "name": "Bad Name", "tier": "production", "strategy": "blue_green",
+            "slots": {
+                "blue": {"upstream": "ftp://x", "health_url": "http://10.0.0.1/health"},
+                "green": {"upstream": "http://10.0.0.2", "health_url": "nope"},
+            }
+        }),
+    )
+    .await;
+    assert_refused(&environment, 422, Some("name"), "environment");
+    assert_eq!(
+        listed(&environment),
+        ["name", "slots.blue.upstream", "slots.green.health_url"]
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM environments").await,
+        environments
+    );
 }

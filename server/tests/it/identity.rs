@@ -33,6 +33,7 @@ on_both_engines!(
     setup_link_creates_the_first_admin_once,
     audit_log_records_with_request_ids_and_refuses_edits,
     session_changes_hold_here_at_once_and_on_another_replica_within_the_cache_ttl,
+    account_forms_report_every_wrong_field_at_once,
 );
 
 async fn me(app: &TestApp, who: &Credential) -> u16 {
@@ -491,6 +492,27 @@ async fn tokens_authenticate_until_revoked(engine: Engine) {
         .await;
     assert_eq!(revoked.status, 200);
     assert_eq!(me(&app, &token).await, 401, "revocation works at once");
+    // A script is told its token is the problem, not asked to log in.
+    for stale in [token, Credential::Bearer("sy_not-a-token".to_owned())] {
+        let refused = app
+            .send_as(
+                &stale,
+                Request::get("/api/v1/deployments")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(refused.status, 401);
+        assert_eq!(refused.json()["error"]["code"], "invalid_token");
+        let message = refused.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            message.starts_with("Invalid or expired API token."),
+            "{message}"
+        );
+    }
     // A session cookie is not a token, and a token does not open server functions.
     let rpc = app
         .send_as(
@@ -555,6 +577,38 @@ async fn setup_link_creates_the_first_admin_once(engine: Engine) {
         )
         .await;
     assert_eq!(who.json()["role"], "admin");
+    // The log names the first admin as who created them, in words.
+    let log = app
+        .send_as(
+            &admin,
+            rpc_request("audit_entries", "search[action]=user.created"),
+        )
+        .await;
+    assert_eq!(log.status, 200, "{}", log.body);
+    let entry = &log.json()[0];
+    assert_eq!(entry["actor"], "root");
+    assert_eq!(entry["actor_kind"], "user");
+    assert_eq!(
+        entry["change"],
+        "active: yes; display name: Root; role: admin; username: root"
+    );
+    // The page's filter is read on the server: every unreadable field is named.
+    let unreadable = app
+        .send_as(
+            &admin,
+            rpc_request(
+                "audit_entries",
+                "search[from]=27.11.2026&search[to]=2026-11-27&search[before]=ten",
+            ),
+        )
+        .await;
+    assert_eq!(unreadable.status, 422, "{}", unreadable.body);
+    assert!(
+        unreadable.body.contains("\"from\"") && unreadable.body.contains("\"before\""),
+        "{}",
+        unreadable.body
+    );
+    assert!(!unreadable.body.contains("\"to\""), "{}", unreadable.body);
 
     let reused = app
         .send(rpc_request("complete_setup", &form(&secret, "second")))
@@ -1069,4 +1123,89 @@ async fn session_changes_hold_here_at_once_and_on_another_replica_within_the_cac
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A form with several mistakes names all of them in one answer, each at its field, so a
+/// person fixes them in one go; nothing is written.
+async fn account_forms_report_every_wrong_field_at_once(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let db = &app.app.state().db;
+    let secret = accounts::open_setup(db)
+        .await
+        .expect("storage")
+        .expect("no users yet");
+    let fields = |response: &crate::helpers::TestResponse| -> Vec<String> {
+        response
+            .body
+            .split("\"field\":\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+            .collect()
+    };
+    // The first-run setup: a short password that is also not repeated right.
+    let setup = app
+        .send(rpc_request(
+            "complete_setup",
+            &format!("token={secret}&username=root&display_name=&password=short&password_confirmation=other"),
+        ))
+        .await;
+    assert_eq!(setup.status, 422, "{}", setup.body);
+    assert_eq!(
+        fields(&setup),
+        ["password", "password_confirmation"],
+        "{}",
+        setup.body
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+
+    let admin = app.logged_in(Role::Admin).await;
+    let users_before = app.count("SELECT COUNT(*) FROM users").await;
+    let audit_before = app.count("SELECT COUNT(*) FROM audit_log").await;
+    // A new user through the API: every field wrong.
+    let user = app
+        .send_as(
+            &admin,
+            json_request(
+                "POST",
+                "/api/v1/users",
+                &json!({"username": "", "display_name": "x".repeat(101), "role": "root", "password": "short"}),
+            ),
+        )
+        .await;
+    assert_eq!(user.status, 422, "{}", user.body);
+    let body = user.json();
+    assert_eq!(
+        body["error"]["field"], "username",
+        "the first, for older clients"
+    );
+    let listed: Vec<&str> = body["error"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| f["field"].as_str().expect("field"))
+        .collect();
+    assert_eq!(listed, ["username", "display_name", "role", "password"]);
+    // A new token through the page's server function.
+    let token = app
+        .send_as(
+            &admin,
+            rpc_request(
+                "create_token",
+                "input[name]=&input[role]=root&input[expires]=soon",
+            ),
+        )
+        .await;
+    assert_eq!(token.status, 422, "{}", token.body);
+    assert_eq!(
+        fields(&token),
+        ["name", "role", "expires"],
+        "{}",
+        token.body
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, users_before);
+    assert_eq!(app.count("SELECT COUNT(*) FROM api_tokens").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log").await,
+        audit_before
+    );
 }

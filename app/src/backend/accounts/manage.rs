@@ -1,8 +1,6 @@
 //! What admins do: manage users and API tokens, and read the audit log. Each function checks
 //! the caller's rights itself and audits its change in the same transaction.
 
-use std::time::Duration;
-
 use secrecy::ExposeSecret;
 use serde_json::json;
 
@@ -25,10 +23,7 @@ pub use crate::{
     model::CreatedToken,
 };
 use crate::{
-    domain::{
-        accounts::token::{parse_token_lifetime, parse_token_name},
-        Action, FieldError, Password, Timestamp,
-    },
+    domain::{Action, FieldError, Password, Timestamp},
     error::AppError,
 };
 
@@ -146,9 +141,7 @@ pub async fn create_token(
     input: &NewTokenInput,
 ) -> Result<CreatedToken, AppError> {
     caller.authorize(Action::ManageTokens)?;
-    let name = parse_token_name(&input.name)?;
-    let role = parse_role_field(&input.role)?;
-    let lifetime: Option<Duration> = parse_token_lifetime(&input.expires)?;
+    let (name, role, lifetime) = input.parse()?;
     let secret = new_secret(TOKEN_PREFIX)?;
     let now = Timestamp::now();
     let created_by = caller.actor();

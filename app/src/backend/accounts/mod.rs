@@ -27,7 +27,7 @@ use self::{
     },
 };
 use super::{
-    audit::{self, Actor, Entry},
+    audit::{self, Actor, Entry, Origin},
     secrets::{digest, new_secret},
     storage::{is_unique_violation, Tx},
     AppState, Database, StorageError,
@@ -164,11 +164,12 @@ async fn prepare_user(
     })
 }
 
-/// Inserts a prepared user and audits it, inside `tx`. A taken username is reported at its
-/// field.
+/// Inserts a prepared user and audits it as done by `actor`, inside `tx`. A taken username is
+/// reported at its field.
 async fn insert_user(
     tx: &mut Tx,
-    caller: &Caller,
+    actor: &Actor,
+    origin: &Origin,
     new_user: &NewUser,
     now: Timestamp,
 ) -> Result<User, AppError> {
@@ -186,8 +187,8 @@ async fn insert_user(
         Err(error) => return Err(AppError::from(error)),
     };
     let entry = Entry {
-        actor: &caller.actor(),
-        origin: &caller.origin,
+        actor,
+        origin,
         action: "user.created",
         object: format!("user:{}", user.username),
         before: None,
@@ -216,7 +217,14 @@ pub async fn create_user(
     caller.authorize(Action::ManageUsers)?;
     let new_user = prepare_user(input, None).await?;
     let mut tx = db.begin().await?;
-    let user = insert_user(&mut tx, caller, &new_user, Timestamp::now()).await?;
+    let user = insert_user(
+        &mut tx,
+        &caller.actor(),
+        &caller.origin,
+        &new_user,
+        Timestamp::now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -287,7 +295,9 @@ pub async fn complete_setup(
         )
         .into());
     }
-    let user = insert_user(&mut tx, caller, &new_user, now).await?;
+    // Nobody is logged in yet: the first admin creates themself, and the log names them.
+    let actor = Actor::User(new_user.username.to_string());
+    let user = insert_user(&mut tx, &actor, &caller.origin, &new_user, now).await?;
     tx.commit().await?;
     let credentials = Credentials {
         username: user.username.clone(),
@@ -317,14 +327,7 @@ pub async fn change_own_password(
             "Only a user logged in with a password can change it.",
         )));
     };
-    let new_password = Password::parse_new(change.new_password.expose_secret(), "new_password")?;
-    if change.new_password.expose_secret() != change.new_password_confirmation.expose_secret() {
-        return Err(FieldError::new(
-            "new_password_confirmation",
-            "The two new passwords differ; type the same password twice.",
-        )
-        .into());
-    }
+    let new_password = change.new_password()?;
     // Argon2 runs before the transaction opens, so the writer is not held through it.
     let stored = users::password_hash(db.reader(), *id).await?;
     // A stolen session must not become a free password oracle: wrong current passwords

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{storage::Tx, Caller, Database, StorageError};
 pub use crate::model::{AuditEntry as Row, AuditFilter as Filter};
 use crate::{
-    domain::{Action, Timestamp},
+    domain::{audit::describe_change, Action, Timestamp},
     error::AppError,
 };
 
@@ -110,5 +110,9 @@ pub const PAGE_SIZE: i64 = 50;
 /// A page of the audit log, newest first: for admins.
 pub async fn log(db: &Database, caller: &Caller, filter: &Filter) -> Result<Vec<Row>, AppError> {
     caller.authorize(Action::ReadAuditLog)?;
-    Ok(store::list(db.reader(), filter, PAGE_SIZE).await?)
+    let mut rows = store::list(db.reader(), filter, PAGE_SIZE).await?;
+    for row in &mut rows {
+        row.change = describe_change(row.before.as_deref(), row.after.as_deref());
+    }
+    Ok(rows)
 }

@@ -1,6 +1,7 @@
 //! Services and environments: reading them (everyone) and setting them up (admins). Each
 //! function checks the caller's rights itself and audits its change in the same transaction.
 
+pub mod health;
 pub mod store;
 
 use serde_json::json;
@@ -9,7 +10,7 @@ use super::{
     audit,
     idempotency::{self, Begun, Made},
     storage::is_unique_violation,
-    Caller, Database, StorageError,
+    AppState, Caller, Database, StorageError,
 };
 use crate::{
     domain::{
@@ -19,7 +20,7 @@ use crate::{
         Action, FieldError, Timestamp,
     },
     error::AppError,
-    model::{Environment, Service},
+    model::{DeploymentFilter, Environment, Service, ServiceDetail, ServiceSummary},
 };
 
 /// Every service.
@@ -28,21 +29,80 @@ pub async fn services(db: &Database, caller: &Caller) -> Result<Vec<Service>, Ap
     Ok(store::services(db.reader()).await?)
 }
 
+/// Every service with its environments, what is live in each and its health.
+pub async fn summaries(state: &AppState, caller: &Caller) -> Result<Vec<ServiceSummary>, AppError> {
+    caller.authorize(Action::Read)?;
+    let services = store::services(state.db.reader()).await?;
+    let environments = store::environments(state.db.reader()).await?;
+    Ok(services
+        .into_iter()
+        .map(|service| ServiceSummary {
+            environments: environments
+                .iter()
+                .filter(|e| e.service == service.name)
+                .cloned()
+                .map(|mut environment| {
+                    state.health.attach(&mut environment);
+                    environment
+                })
+                .collect(),
+            service,
+        })
+        .collect())
+}
+
+/// How many of a service's newest deployments its page shows.
+pub const RECENT_DEPLOYMENTS: u32 = 10;
+
+/// One service: its environments (with what is live and their health) and its newest
+/// deployments.
+pub async fn detail(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+) -> Result<ServiceDetail, AppError> {
+    caller.authorize(Action::Read)?;
+    let service = find_service(&state.db, name).await?;
+    let environments = store::environments(state.db.reader())
+        .await?
+        .into_iter()
+        .filter(|e| e.service == service.name)
+        .map(|mut environment| {
+            state.health.attach(&mut environment);
+            environment
+        })
+        .collect();
+    let filter = DeploymentFilter {
+        service: Some(service.name.clone()),
+        limit: Some(RECENT_DEPLOYMENTS),
+        ..DeploymentFilter::default()
+    };
+    let recent = super::deployments::list(&state.db, caller, &filter).await?;
+    Ok(ServiceDetail {
+        service,
+        environments,
+        recent: recent.deployments,
+        now: Timestamp::now(),
+    })
+}
+
 /// Every environment of every service, with its slots.
 pub async fn environments(db: &Database, caller: &Caller) -> Result<Vec<Environment>, AppError> {
     caller.authorize(Action::Read)?;
     Ok(store::environments(db.reader()).await?)
 }
 
-/// One environment, by service and name.
+/// One environment, by service and name, with its slots' newest health checks.
 pub async fn environment(
-    db: &Database,
+    state: &AppState,
     caller: &Caller,
     service: &str,
     name: &str,
 ) -> Result<Environment, AppError> {
     caller.authorize(Action::Read)?;
-    find_environment(db, service, name).await
+    let mut environment = find_environment(&state.db, service, name).await?;
+    state.health.attach(&mut environment);
+    Ok(environment)
 }
 
 /// The environment named, or a 404 that says which part is unknown.

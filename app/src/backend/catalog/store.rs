@@ -14,7 +14,7 @@ use crate::{
         },
         Timestamp,
     },
-    model::{CanaryShare, Environment, Service, Slot},
+    model::{CanaryShare, Environment, Service, Shipped, Slot},
     on_pool, on_tx,
 };
 
@@ -190,6 +190,9 @@ struct EnvironmentRow {
     canary_version: Option<String>,
     canary_weight: Option<i64>,
     created_at: Timestamp,
+    shipped_id: Option<i64>,
+    shipped_by: Option<String>,
+    shipped_at: Option<Timestamp>,
 }
 
 #[derive(Debug, FromRow)]
@@ -199,12 +202,29 @@ struct SlotRow {
     upstream: String,
     health_url: String,
     version: Option<String>,
+    shipped_id: Option<i64>,
+    shipped_by: Option<String>,
+    shipped_at: Option<Timestamp>,
+}
+
+/// Who shipped a version in place: the deployment, its recorder, and when it finished (or
+/// started, while it runs).
+fn shipped(id: Option<i64>, by: Option<String>, at: Option<Timestamp>) -> Option<Shipped> {
+    Some(Shipped {
+        deployment_id: id?,
+        by: by?,
+        at: at?,
+    })
 }
 
 const ENVIRONMENT_SELECT: &str = "SELECT e.id, s.name AS service, e.name, e.tier, e.strategy, \
-    e.live_slot, e.revision, e.current_version, e.canary_version, e.canary_weight, e.created_at \
-    FROM environments e JOIN services s ON s.id = e.service_id";
-const SLOT_SELECT: &str = "SELECT environment_id, color, upstream, health_url, version FROM slots";
+    e.live_slot, e.revision, e.current_version, e.canary_version, e.canary_weight, e.created_at, \
+    d.id AS shipped_id, d.recorded_by AS shipped_by, COALESCE(d.finished_at, d.started_at) AS shipped_at \
+    FROM environments e JOIN services s ON s.id = e.service_id \
+    LEFT JOIN deployments d ON d.id = e.current_deployment_id";
+const SLOT_SELECT: &str = "SELECT sl.environment_id, sl.color, sl.upstream, sl.health_url, sl.version, \
+    d.id AS shipped_id, d.recorded_by AS shipped_by, COALESCE(d.finished_at, d.started_at) AS shipped_at \
+    FROM slots sl LEFT JOIN deployments d ON d.id = sl.deployment_id";
 
 /// Every environment with its slots, by service and name.
 pub async fn environments(pool: Pool<'_>) -> Result<Vec<Environment>, StorageError> {
@@ -253,7 +273,7 @@ async fn with_slots(
     let Some(row) = row else {
         return Ok(None);
     };
-    let sql = format!("{SLOT_SELECT} WHERE environment_id = $1");
+    let sql = format!("{SLOT_SELECT} WHERE sl.environment_id = $1");
     let slots: Vec<SlotRow> = on_pool!(pool, |pool| {
         sqlx::query_as(&sql).bind(row.id).fetch_all(pool).await
     })?;
@@ -274,6 +294,7 @@ fn assemble(
                     upstream: slot.upstream,
                     health_url: slot.health_url,
                     version: slot.version,
+                    shipped: shipped(slot.shipped_id, slot.shipped_by, slot.shipped_at),
                 },
             ))
         })
@@ -298,6 +319,10 @@ fn assemble(
                     .transpose()?,
                 revision: row.revision,
                 current_version: row.current_version,
+                current_shipped: shipped(row.shipped_id, row.shipped_by, row.shipped_at),
+                live_version: None,
+                idle_version: None,
+                health: Vec::new(),
                 canary: match (row.canary_version, row.canary_weight) {
                     (Some(version), Some(weight)) => Some(CanaryShare {
                         version,
@@ -308,7 +333,8 @@ fn assemble(
                     _ => None,
                 },
                 created_at: row.created_at,
-            })
+            }
+            .with_live_and_idle())
         })
         .collect()
 }

@@ -118,6 +118,21 @@ pub(crate) async fn insert(
         now,
     )
     .await?;
+    if let (DeploymentStatus::Succeeded, Some(finished_at), false) = (
+        deployment.status,
+        deployment.finished_at,
+        source == Source::Operation,
+    ) {
+        store::place(
+            tx,
+            id,
+            target.environment_id,
+            slot,
+            deployment.version.as_str(),
+            finished_at,
+        )
+        .await?;
+    }
     if let (DeploymentStatus::Succeeded, true, Some(finished_at)) = (
         deployment.status,
         deployment.is_rollback,
@@ -218,6 +233,18 @@ pub(crate) async fn finish_in(
         after: Some(json!({ "status": finish.status, "finished_at": finish.finished_at })),
     };
     super::audit::record(tx, entry, now).await?;
+    if finish.status == DeploymentStatus::Succeeded && current.source != Source::Operation {
+        let environment_id = environment_id_of(tx, current.id).await?;
+        store::place(
+            tx,
+            current.id,
+            environment_id,
+            current.slot,
+            &current.version,
+            finish.finished_at,
+        )
+        .await?;
+    }
     if finish.status == DeploymentStatus::Succeeded && current.is_rollback {
         let rollback = SucceededRollback {
             id: current.id,
@@ -347,23 +374,34 @@ pub async fn list(
 }
 
 /// Every environment with its newest deployment and how many are running.
-pub async fn overview(db: &Database, caller: &Caller) -> Result<Vec<OverviewRow>, AppError> {
+pub async fn overview(state: &AppState, caller: &Caller) -> Result<Vec<OverviewRow>, AppError> {
+    let db = &state.db;
     caller.authorize(Action::Read)?;
     let environments = catalog::store::environments(db.reader()).await?;
     let latest = store::latest_per_environment(db.reader()).await?;
     let running = store::running_counts(db.reader()).await?;
     Ok(environments
         .into_iter()
-        .map(|environment| OverviewRow {
-            last: latest
+        .map(|mut environment| {
+            state.health.attach(&mut environment);
+            let last = latest
                 .iter()
                 .find(|d| d.service == environment.service && d.environment == environment.name)
-                .cloned(),
-            running: running
-                .iter()
-                .find(|(id, _)| *id == environment.id)
-                .map_or(0, |(_, count)| u32::try_from(*count).unwrap_or(u32::MAX)),
-            environment,
+                .cloned();
+            let unplaced = last.clone().filter(|d| {
+                d.status == DeploymentStatus::Succeeded
+                    && d.slot.is_none()
+                    && environment.live_slot.is_some()
+            });
+            OverviewRow {
+                last,
+                unplaced,
+                running: running
+                    .iter()
+                    .find(|(id, _)| *id == environment.id)
+                    .map_or(0, |(_, count)| u32::try_from(*count).unwrap_or(u32::MAX)),
+                environment,
+            }
         })
         .collect())
 }

@@ -139,6 +139,70 @@ pub async fn append_note(tx: &mut Tx, id: i64, paragraph: &str) -> Result<bool, 
     Ok(affected == 1)
 }
 
+/// A succeeded deployment recorded (not run by an operation) puts its version in place: on
+/// the slot it names (blue-green), or as the environment's current version (rolling, canary),
+/// unless a deployment that reached that place later is already there. A change counts in
+/// the environment's revision, so a switch confirmed on the old state is refused. Returns
+/// whether anything changed.
+pub async fn place(
+    tx: &mut Tx,
+    deployment_id: i64,
+    environment_id: i64,
+    slot: Option<SlotColor>,
+    version: &str,
+    finished_at: Timestamp,
+) -> Result<bool, StorageError> {
+    // A later deployment of the same place: ended after this one, or still running and
+    // started after it (an operation's deploy to idle, say).
+    const LATER: &str = "SELECT 1 FROM deployments n WHERE n.environment_id = $1 AND n.id <> $2 \
+        AND n.status IN ('succeeded', 'running') AND COALESCE(n.finished_at, n.started_at) > $3";
+    let changed = match slot {
+        Some(color) => {
+            let sql = format!(
+                "UPDATE slots SET version = $4, deployment_id = $2 \
+                 WHERE environment_id = $1 AND color = $5 AND NOT EXISTS ({LATER} AND n.slot = $5)"
+            );
+            on_tx!(tx, |conn| {
+                sqlx::query(&sql)
+                    .bind(environment_id)
+                    .bind(deployment_id)
+                    .bind(finished_at)
+                    .bind(version)
+                    .bind(color.as_str())
+                    .execute(conn)
+                    .await
+                    .map(|r| r.rows_affected())
+            })?
+        }
+        None => {
+            let sql = format!(
+                "UPDATE environments SET current_version = $4, current_deployment_id = $2 \
+                 WHERE id = $1 AND live_slot IS NULL AND NOT EXISTS ({LATER})"
+            );
+            on_tx!(tx, |conn| {
+                sqlx::query(&sql)
+                    .bind(environment_id)
+                    .bind(deployment_id)
+                    .bind(finished_at)
+                    .bind(version)
+                    .execute(conn)
+                    .await
+                    .map(|r| r.rows_affected())
+            })?
+        }
+    };
+    if changed > 0 {
+        on_tx!(tx, |conn| {
+            sqlx::query("UPDATE environments SET revision = revision + 1 WHERE id = $1")
+                .bind(environment_id)
+                .execute(conn)
+                .await
+                .map(drop)
+        })?;
+    }
+    Ok(changed > 0)
+}
+
 /// Marks the deployment a succeeded rollback replaced: the newest succeeded deployment of
 /// another version in the same environment that finished before the rollback started and
 /// is not marked yet. Returns its id, if there was one.
@@ -197,6 +261,7 @@ struct Row {
     notes: String,
     url: Option<String>,
     created_at: Timestamp,
+    superseded_by: Option<i64>,
 }
 
 impl TryFrom<Row> for Deployment {
@@ -228,6 +293,7 @@ impl TryFrom<Row> for Deployment {
             notes: row.notes,
             url: row.url,
             created_at: row.created_at,
+            superseded_by: row.superseded_by,
         })
     }
 }
@@ -235,7 +301,11 @@ impl TryFrom<Row> for Deployment {
 const SELECT: &str = "SELECT d.id, s.name AS service, e.name AS environment, d.version, \
     d.commit_sha, d.commit_at, d.strategy, d.slot, d.started_at, d.finished_at, d.status, \
     d.is_rollback, d.rolled_back_at, d.recorded_by_kind, d.recorded_by, d.source, d.notes, d.url, \
-    d.created_at FROM deployments d JOIN services s ON s.id = d.service_id \
+    d.created_at, (SELECT n.id FROM deployments n WHERE d.status = 'running' \
+        AND n.environment_id = d.environment_id AND n.status <> 'running' \
+        AND (n.slot = d.slot OR (n.slot IS NULL AND d.slot IS NULL)) \
+        AND n.started_at > d.started_at ORDER BY n.started_at, n.id LIMIT 1) AS superseded_by \
+    FROM deployments d JOIN services s ON s.id = d.service_id \
     JOIN environments e ON e.id = d.environment_id";
 
 /// The deployment with `id`.
@@ -383,7 +453,11 @@ pub async fn latest_per_environment(pool: Pool<'_>) -> Result<Vec<Deployment>, S
 pub async fn running_counts(pool: Pool<'_>) -> Result<Vec<(i64, i64)>, StorageError> {
     Ok(on_pool!(pool, |pool| {
         sqlx::query_as(
-            "SELECT environment_id, COUNT(*) FROM deployments WHERE status = 'running' GROUP BY environment_id",
+            "SELECT d.environment_id, COUNT(*) FROM deployments d WHERE d.status = 'running' \
+             AND NOT EXISTS (SELECT 1 FROM deployments n WHERE n.environment_id = d.environment_id \
+                 AND n.status <> 'running' AND (n.slot = d.slot OR (n.slot IS NULL AND d.slot IS NULL)) \
+                 AND n.started_at > d.started_at) \
+             GROUP BY d.environment_id",
         )
         .fetch_all(pool)
         .await

@@ -32,12 +32,13 @@ use crate::{
     domain::{
         deployments::{DeploymentStatus, Finish, NewDeployment, Version},
         operations::{
-            plan, Canary, EnvironmentState, OperationInput, OperationStatus, Plan, Refusal, Run,
+            plan, Canary, EnvironmentState, OperationAction, OperationInput, OperationStatus, Plan,
+            Refusal, Request, Run,
         },
         Action, FieldError, Timestamp,
     },
     error::AppError,
-    model::{Environment, EnvironmentView, Operation},
+    model::{Environment, EnvironmentView, OfferedAction, Operation},
 };
 
 /// How often a runner says its operations are alive.
@@ -380,19 +381,64 @@ pub async fn view(
     // The state is read after the operations: an operation that ended meanwhile wrote its
     // ending to the environment in the same transaction, so a page never shows it ended
     // beside the state from before (without JavaScript, it would stop reloading there).
-    let environment = catalog::find_environment(db, service, environment).await?;
+    let mut environment = catalog::find_environment(db, service, environment).await?;
+    state.health.attach(&mut environment);
+    let before = environment_state(db, &environment).await?;
+    let canary_steps = settings.map_or(&crate::domain::operations::DEFAULT_CANARY_STEPS[..], |s| {
+        &s.canary.steps[..]
+    });
     Ok(EnvironmentView {
-        state: environment_state(db, &environment).await?,
-        canary_steps: settings.map_or_else(
-            || crate::domain::operations::DEFAULT_CANARY_STEPS.to_vec(),
-            |s| s.canary.steps.clone(),
-        ),
+        actions: offered_actions(&before, canary_steps),
+        previous_version: before.previous_version.map(|v| v.as_str().to_owned()),
         has_driver: settings.is_some(),
         may_operate: principal.role().may(Action::RunOperation),
         operation,
         history: recent.into_iter().skip(1).collect(),
         environment,
+        now: Timestamp::now(),
     })
+}
+
+/// The operations `state` offers, each planned as its button would ask for it: the question
+/// its confirmation asks, or why the state refuses it now.
+fn offered_actions(state: &EnvironmentState, canary_steps: &[u8]) -> Vec<OfferedAction> {
+    let blue_green = state.live.is_some();
+    OperationAction::offered_by(state.strategy)
+        .iter()
+        .map(|&action| {
+            let request = Request {
+                action,
+                version: None,
+                expected_revision: state.revision,
+                weight: None,
+            };
+            let (question, refusal, asks_version) = match plan(state, &request, canary_steps) {
+                Ok(plan) => (plan.question, None, false),
+                // A deploy asks for its version in the confirmation itself.
+                Err(Refusal::Invalid(e)) if e.field == "version" => {
+                    let question = match state.live {
+                        Some(live) => format!(
+                            "Deploy which version to the idle slot {} of {}? It takes no traffic until you switch.",
+                            live.other(),
+                            state.name
+                        ),
+                        None => format!("Deploy which version to {}?", state.name),
+                    };
+                    (question, None, true)
+                }
+                Err(Refusal::Invalid(e) | Refusal::Conflict(e)) => {
+                    (String::new(), Some(e.message), false)
+                }
+            };
+            OfferedAction {
+                action,
+                label: action.button_label(blue_green).to_owned(),
+                refusal,
+                question,
+                asks_version,
+            }
+        })
+        .collect()
 }
 
 /// Marks operations nobody runs any more `interrupted`, releasing their lock, and re-reads

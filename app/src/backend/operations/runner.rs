@@ -394,7 +394,7 @@ async fn close(
     if !store::finish(&mut tx, id, status, ending.error.as_deref(), now).await? {
         return Ok(());
     }
-    store::apply(&mut tx, environment_id, ending).await?;
+    store::apply(&mut tx, environment_id, ending, deployment_id).await?;
     if let (Some(deployment_status), Some(deployment_id)) = (ending.deployment, deployment_id) {
         let note = ending
             .deployment_note

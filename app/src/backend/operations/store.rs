@@ -256,7 +256,13 @@ pub async fn finish(
 
 /// Applies what an operation changed to its environment, and counts the operation in the
 /// revision.
-pub async fn apply(tx: &mut Tx, environment_id: i64, ending: &Ending) -> Result<(), StorageError> {
+/// `deployment_id` is the operation's deployment: what the new versions were shipped by.
+pub async fn apply(
+    tx: &mut Tx,
+    environment_id: i64,
+    ending: &Ending,
+    deployment_id: Option<i64>,
+) -> Result<(), StorageError> {
     on_tx!(tx, |conn| {
         sqlx::query(
             "UPDATE environments SET revision = revision + 1, live_slot = COALESCE($2, live_slot) WHERE id = $1",
@@ -269,10 +275,13 @@ pub async fn apply(tx: &mut Tx, environment_id: i64, ending: &Ending) -> Result<
     })?;
     if let Some((color, version)) = &ending.slot_version {
         on_tx!(tx, |conn| {
-            sqlx::query("UPDATE slots SET version = $3 WHERE environment_id = $1 AND color = $2")
-                .bind(environment_id)
-                .bind(color.as_str())
-                .bind(version.as_ref().map(|v| v.as_str()))
+            sqlx::query(
+                "UPDATE slots SET version = $3, deployment_id = $4 WHERE environment_id = $1 AND color = $2",
+            )
+            .bind(environment_id)
+            .bind(color.as_str())
+            .bind(version.as_ref().map(|v| v.as_str()))
+            .bind(version.as_ref().and(deployment_id))
                 .execute(conn)
                 .await
                 .map(drop)
@@ -280,9 +289,12 @@ pub async fn apply(tx: &mut Tx, environment_id: i64, ending: &Ending) -> Result<
     }
     if let Some(version) = &ending.current_version {
         on_tx!(tx, |conn| {
-            sqlx::query("UPDATE environments SET current_version = $2 WHERE id = $1")
-                .bind(environment_id)
-                .bind(version.as_ref().map(|v| v.as_str()))
+            sqlx::query(
+                "UPDATE environments SET current_version = $2, current_deployment_id = $3 WHERE id = $1",
+            )
+            .bind(environment_id)
+            .bind(version.as_ref().map(|v| v.as_str()))
+            .bind(version.as_ref().and(deployment_id))
                 .execute(conn)
                 .await
                 .map(drop)

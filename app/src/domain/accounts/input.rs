@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::{role::Role, DisplayName, Password, Username};
-use crate::domain::FieldError;
+use crate::domain::{FieldError, FieldErrors};
 
 /// Writes a secret out as plain text: only for sending it to the server that checks it.
 fn expose<S: Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
@@ -38,19 +38,20 @@ pub struct NewUserInput {
 }
 
 impl NewUserInput {
-    /// Checks every field (but the role, where `forced_role` decides it); the first problem
-    /// found is reported at its field.
+    /// Checks every field (but the role, where `forced_role` decides it), reporting every
+    /// problem at once.
     pub fn parse(
         &self,
         forced_role: Option<Role>,
-    ) -> Result<(Username, DisplayName, Role, Password), FieldError> {
-        let username = Username::parse(&self.username)?;
+    ) -> Result<(Username, DisplayName, Role, Password), FieldErrors> {
+        crate::check_fields! {
+            username = Username::parse(&self.username),
+            display_name_ok = DisplayName::check(&self.display_name),
+            role = forced_role.map_or_else(|| parse_role_field(&self.role), Ok),
+            password = Password::parse_new(self.password.expose_secret(), "password"),
+        }
+        let () = display_name_ok;
         let display_name = DisplayName::parse(&self.display_name, &username)?;
-        let role = match forced_role {
-            Some(role) => role,
-            None => parse_role_field(&self.role)?,
-        };
-        let password = Password::parse_new(self.password.expose_secret(), "password")?;
         Ok((username, display_name, role, password))
     }
 }
@@ -61,6 +62,50 @@ pub fn parse_role_field(input: &str) -> Result<Role, FieldError> {
         .trim()
         .parse::<Role>()
         .map_err(|e| FieldError::new("role", e.to_string()))
+}
+
+impl PasswordChange {
+    /// The new password, checked with its confirmation; both problems reported at once.
+    pub fn new_password(&self) -> Result<Password, FieldErrors> {
+        crate::check_fields! {
+            password = Password::parse_new(self.new_password.expose_secret(), "new_password"),
+            same = confirmed(
+                &self.new_password,
+                &self.new_password_confirmation,
+                FieldError::new(
+                    "new_password_confirmation",
+                    "The two new passwords differ; type the same password twice.",
+                ),
+            ),
+        }
+        let () = same;
+        Ok(password)
+    }
+}
+
+/// The confirmation of a new password: the same text typed twice, or `differ`.
+pub fn confirmed(
+    password: &SecretString,
+    confirmation: &SecretString,
+    differ: FieldError,
+) -> Result<(), FieldError> {
+    if password.expose_secret() == confirmation.expose_secret() {
+        Ok(())
+    } else {
+        Err(differ)
+    }
+}
+
+impl NewTokenInput {
+    /// Checks every field, reporting every problem at once: name, role and lifetime.
+    pub fn parse(&self) -> Result<(String, Role, Option<std::time::Duration>), FieldErrors> {
+        crate::check_fields! {
+            name = super::token::parse_token_name(&self.name),
+            role = parse_role_field(&self.role),
+            lifetime = super::token::parse_token_lifetime(&self.expires),
+        }
+        Ok((name, role, lifetime))
+    }
 }
 
 /// What the change-password form sends.

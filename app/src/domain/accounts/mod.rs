@@ -1,6 +1,7 @@
 //! The parts of an account a person types: username, display name, password. Each is parsed
 //! once at the edge; inside, only the parsed types travel.
 
+pub mod agent;
 pub mod input;
 pub mod role;
 pub mod throttle;
@@ -63,10 +64,18 @@ impl DisplayName {
 
     /// Parses a display name, falling back to the username when none is given.
     pub fn parse(input: &str, username: &Username) -> Result<Self, FieldError> {
+        Self::check(input)?;
         let name = input.trim();
-        if name.is_empty() {
-            return Ok(Self(username.as_str().to_owned()));
-        }
+        Ok(Self(if name.is_empty() {
+            username.as_str().to_owned()
+        } else {
+            name.to_owned()
+        }))
+    }
+
+    /// What a display name may not be (empty is fine: the username stands in).
+    pub fn check(input: &str) -> Result<(), FieldError> {
+        let name = input.trim();
         if name.chars().count() > Self::MAX_LEN {
             return Err(FieldError::new(
                 "display_name",
@@ -79,7 +88,7 @@ impl DisplayName {
                 "Remove line breaks and control characters from the display name.",
             ));
         }
-        Ok(Self(name.to_owned()))
+        Ok(())
     }
 
     pub fn as_str(&self) -> &str {

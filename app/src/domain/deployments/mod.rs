@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     catalog::{parse_http_url, Name, SlotColor, Strategy},
     words::bounded_text,
-    FieldError, Timestamp,
+    FieldError, FieldErrors, Timestamp,
 };
 use crate::word_enum;
 
@@ -191,57 +191,61 @@ fn check_time(field: &str, at: Timestamp, now: Timestamp) -> Result<(), FieldErr
 }
 
 impl DeploymentInput {
-    /// Checks every field, in form order, and fills the defaults: started now; `running`
-    /// unless a finish time or a final status is given; a final status without a finish time
-    /// finishes now.
-    pub fn parse(&self, now: Timestamp) -> Result<NewDeployment, FieldError> {
-        let service = Name::parse("service", &self.service)?;
-        let environment = Name::parse("environment", &self.environment)?;
-        let version = Version::parse(&self.version)?;
-        let commit_sha = present(&self.commit_sha)
-            .map(CommitSha::parse)
-            .transpose()?;
-        let commit_at = parse_time("commit_at", &self.commit_at, now)?;
-        let started_at = parse_time("started_at", &self.started_at, now)?.unwrap_or(now);
-        let mut finished_at = parse_time("finished_at", &self.finished_at, now)?;
-        let status = match present(&self.status) {
-            Some(text) => DeploymentStatus::parse("status", text)?,
-            None if finished_at.is_some() => DeploymentStatus::Succeeded,
-            None => DeploymentStatus::Running,
-        };
-        match (status.is_final(), finished_at) {
+    /// Checks every field, reporting every problem at once in form order, then how the times
+    /// relate, and fills the defaults: started now; `running` unless a finish time or a final
+    /// status is given; a final status without a finish time finishes now.
+    pub fn parse(&self, now: Timestamp) -> Result<NewDeployment, FieldErrors> {
+        crate::check_fields! {
+            service = Name::parse("service", &self.service)
+                .map_err(|_| chosen("service", "Choose the service this deployment belongs to.", &self.service)),
+            environment = Name::parse("environment", &self.environment)
+                .map_err(|_| chosen("environment", "Choose the environment it reached.", &self.environment)),
+            version = Version::parse(&self.version),
+            commit_sha = present(&self.commit_sha).map(CommitSha::parse).transpose(),
+            commit_at = parse_time("commit_at", &self.commit_at, now),
+            started_at = parse_time("started_at", &self.started_at, now),
+            finished_at = parse_time("finished_at", &self.finished_at, now),
+            status = present(&self.status)
+                .map(|text| DeploymentStatus::parse("status", text))
+                .transpose(),
+            strategy = present(&self.strategy)
+                .map(|text| Strategy::parse("strategy", text))
+                .transpose(),
+            slot = present(&self.slot)
+                .map(|text| SlotColor::parse("slot", text))
+                .transpose(),
+            notes = bounded_text("notes", self.notes.as_deref().unwrap_or_default(), MAX_NOTES),
+            url = present(&self.url)
+                .map(|text| parse_http_url("url", text))
+                .transpose(),
+        }
+        let started_at = started_at.unwrap_or(now);
+        let status = status.unwrap_or(if finished_at.is_some() {
+            DeploymentStatus::Succeeded
+        } else {
+            DeploymentStatus::Running
+        });
+        let finished_at = match (status.is_final(), finished_at) {
             (false, Some(_)) => return Err(FieldError::new(
                 "finished_at",
                 "A running deployment has no finish time; leave it out, or give the final status.",
-            )),
-            (true, None) => finished_at = Some(now.max(started_at)),
-            _ => {}
-        }
+            )
+            .into()),
+            (true, None) => Some(now.max(started_at)),
+            (_, finished_at) => finished_at,
+        };
         if let Some(finished) = finished_at {
             check_order(started_at, finished)?;
         }
-        if let Some(commit) = commit_at {
-            if commit > finished_at.unwrap_or(started_at).max(started_at) {
-                return Err(FieldError::new(
-                    "commit_at",
-                    "The commit time is after the deployment; a deployment ships commits made before it.",
-                ));
-            }
+        if commit_at
+            .is_some_and(|commit| commit > finished_at.unwrap_or(started_at).max(started_at))
+        {
+            return Err(FieldError::new(
+                "commit_at",
+                "The commit time is after the deployment; a deployment ships commits made before it.",
+            )
+            .into());
         }
-        let strategy = present(&self.strategy)
-            .map(|text| Strategy::parse("strategy", text))
-            .transpose()?;
-        let slot = present(&self.slot)
-            .map(|text| SlotColor::parse("slot", text))
-            .transpose()?;
-        let notes = bounded_text(
-            "notes",
-            self.notes.as_deref().unwrap_or_default(),
-            MAX_NOTES,
-        )?;
-        let url = present(&self.url)
-            .map(|text| parse_http_url("url", text))
-            .transpose()?;
         Ok(NewDeployment {
             service,
             environment,
@@ -257,6 +261,15 @@ impl DeploymentInput {
             url,
             is_rollback: self.is_rollback,
         })
+    }
+}
+
+/// A name chosen from a list (the form's `<select>`): left empty, the message says to choose
+/// one; typed wrong (the API), the name's own rule says what is wrong.
+fn chosen(field: &str, empty: &str, text: &str) -> FieldError {
+    match Name::parse(field, text) {
+        Err(error) if !text.trim().is_empty() => error,
+        _ => FieldError::new(field, empty),
     }
 }
 
@@ -369,8 +382,33 @@ mod tests {
         }
     }
 
+    /// The field of the first problem found.
     fn field_of(input: DeploymentInput) -> String {
-        input.parse(NOW).unwrap_err().field
+        input.parse(NOW).unwrap_err().0[0].field.clone()
+    }
+
+    #[test]
+    fn every_wrong_field_is_reported_at_once_in_form_order() {
+        let errors = DeploymentInput {
+            service: "parts".into(),
+            environment: String::new(),
+            version: String::new(),
+            commit_sha: Some("not-a-sha".into()),
+            ..DeploymentInput::default()
+        }
+        .parse(NOW)
+        .unwrap_err();
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["environment", "version", "commit_sha"]);
+        assert_eq!(errors.0[0].message, "Choose the environment it reached.");
+        // A name typed wrong (through the API) says what is wrong with it instead.
+        let typed = DeploymentInput {
+            environment: "Prod Env".into(),
+            ..input()
+        }
+        .parse(NOW)
+        .unwrap_err();
+        assert_ne!(typed.0[0].message, "Choose the environment it reached.");
     }
 
     #[test]

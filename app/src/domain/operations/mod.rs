@@ -85,6 +85,42 @@ impl OperationAction {
     }
 }
 
+impl OperationAction {
+    /// The button that opens its confirmation.
+    pub fn button_label(self, blue_green: bool) -> &'static str {
+        match self {
+            OperationAction::Deploy if blue_green => "Deploy to idle…",
+            OperationAction::Deploy => "Deploy…",
+            OperationAction::Switch => "Switch…",
+            OperationAction::Rollback => "Roll back…",
+            OperationAction::CanaryPromote => "Promote canary…",
+            OperationAction::CanaryAbort => "Abort canary…",
+        }
+    }
+
+    /// The confirmation's button.
+    pub fn confirm_label(self) -> &'static str {
+        match self {
+            OperationAction::Deploy => "Yes, deploy",
+            OperationAction::Switch => "Yes, switch",
+            OperationAction::Rollback => "Yes, roll back",
+            OperationAction::CanaryPromote => "Yes, promote",
+            OperationAction::CanaryAbort => "Yes, abort",
+        }
+    }
+
+    /// What it does, before the version: "Switch to 2.4.1".
+    pub fn words(self) -> &'static str {
+        match self {
+            OperationAction::Deploy => "Deploy",
+            OperationAction::Switch => "Switch to",
+            OperationAction::Rollback => "Roll back to",
+            OperationAction::CanaryPromote => "Promote canary",
+            OperationAction::CanaryAbort => "Abort canary",
+        }
+    }
+}
+
 impl OperationStatus {
     /// Whether the operation has ended.
     pub fn is_final(self) -> bool {

@@ -5,7 +5,10 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    components::form::{action_error, reset_on_success, Field, FormError, Submit},
+    components::{
+        confirm::ConfirmSubmit,
+        form::{action_error, reset_on_success, Field, FormError, Submit},
+    },
     domain::{accounts::input::PasswordChange, Action, Timestamp},
     error::AppError,
     pages::accounts::session::Protected,
@@ -19,13 +22,19 @@ pub struct SessionRow {
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub client_address: Option<String>,
+    /// The browser and system in words ("Firefox 133 on Linux").
+    pub browser: String,
+    /// The raw `User-Agent`, for whoever wants every detail.
     pub user_agent: Option<String>,
 }
 
 /// The caller's live sessions.
 #[server(prefix = "/rpc", endpoint = "my_sessions")]
 pub async fn my_sessions() -> Result<Vec<SessionRow>, AppError> {
-    use crate::backend::{accounts, rpc};
+    use crate::{
+        backend::{accounts, rpc},
+        domain::accounts::agent::describe_agent,
+    };
     rpc::serve(|state, caller| async move {
         let (sessions, current) = accounts::own_sessions(&state.db, &caller).await?;
         Ok(sessions
@@ -36,6 +45,7 @@ pub async fn my_sessions() -> Result<Vec<SessionRow>, AppError> {
                 created_at: s.created_at,
                 last_seen_at: s.last_seen_at,
                 client_address: s.client_address,
+                browser: describe_agent(s.user_agent.as_deref().unwrap_or_default()),
                 user_agent: s.user_agent,
             })
             .collect())
@@ -114,49 +124,63 @@ fn SessionList() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading sessions…"</p> }>
                 {move || Suspend::new(async move {
                     match sessions.await {
-                        Ok(rows) => view! {
-                            <div class="table-wrap">
-                                <table>
-                                    <thead><tr>
-                                        <th scope="col">"Browser"</th>
-                                        <th scope="col">"Address"</th>
-                                        <th scope="col">"Logged in"</th>
-                                        <th scope="col">"Last used"</th>
-                                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                                    </tr></thead>
-                                    <tbody>
-                                        {rows.into_iter().map(|row| view! {
-                                            <tr>
-                                                <td>{row.user_agent.clone().unwrap_or_else(|| "Unknown".to_owned())}</td>
-                                                <td>{row.client_address.clone().unwrap_or_else(|| "Unknown".to_owned())}</td>
-                                                <td>{row.created_at.to_string()}</td>
-                                                <td>{row.last_seen_at.to_string()}</td>
-                                                <td>
-                                                    {if row.current {
-                                                        view! { <strong>"This session"</strong> }.into_any()
-                                                    } else {
-                                                        view! {
-                                                            <ActionForm action=end>
-                                                                <input type="hidden" name="handle" value=row.handle.clone() />
-                                                                <button type="submit" class="danger">"End session"</button>
-                                                            </ActionForm>
-                                                        }.into_any()
-                                                    }}
-                                                </td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                            <ActionForm action=end>
-                                <input type="hidden" name="handle" value="" />
-                                <Submit label="End all other sessions" busy_label="Ending…" pending=end.pending() class="danger" />
-                            </ActionForm>
-                        }.into_any(),
+                        Ok(rows) => view! { <SessionTable rows end /> }.into_any(),
                         Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
                     }
                 })}
             </Transition>
         </section>
+    }
+}
+
+#[component]
+fn SessionTable(rows: Vec<SessionRow>, end: ServerAction<EndSessions>) -> impl IntoView {
+    let others = rows.iter().filter(|row| !row.current).count();
+    view! {
+        <div class="table-wrap">
+            <table class="stacked">
+                <thead><tr>
+                    <th scope="col">"Browser"</th>
+                    <th scope="col">"Address"</th>
+                    <th scope="col">"Logged in"</th>
+                    <th scope="col">"Last used"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|row| {
+                        let action = if row.current {
+                            view! { <strong>"This session"</strong> }.into_any()
+                        } else {
+                            let question = format!("End the session of {}? That browser is logged out at once.", row.browser);
+                            let label = format!("End session of {}", row.browser);
+                            view! {
+                                <ActionForm action=end attr:class="inline">
+                                    <input type="hidden" name="handle" value=row.handle.clone() />
+                                    <ConfirmSubmit label="End session" accessible_label=label
+                                        question confirm="Yes, end it" pending=end.pending() />
+                                </ActionForm>
+                            }.into_any()
+                        };
+                        view! {
+                            <tr>
+                                <td data-label="Browser" title=row.user_agent.clone()>{row.browser.clone()}</td>
+                                <td data-label="Address">{row.client_address.clone().unwrap_or_else(|| "Unknown".to_owned())}</td>
+                                <td data-label="Logged in">{row.created_at.to_string()}</td>
+                                <td data-label="Last used">{row.last_seen_at.to_string()}</td>
+                                <td>{action}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {(others > 0).then(|| view! {
+            <ActionForm action=end>
+                <input type="hidden" name="handle" value="" />
+                <ConfirmSubmit label="End all other sessions" accessible_label="End all other sessions"
+                    question=format!("End your {others} other session{}? Those browsers are logged out at once.", if others == 1 { "" } else { "s" })
+                    confirm="Yes, end them" pending=end.pending() />
+            </ActionForm>
+        })}
     }
 }

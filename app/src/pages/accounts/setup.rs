@@ -30,22 +30,33 @@ pub async fn complete_setup(
 ) -> Result<(), AppError> {
     use crate::{
         backend::{accounts, rpc},
-        domain::FieldError,
+        domain::{
+            accounts::input::{confirmed, NewUserInput},
+            FieldError, FieldErrors, Role,
+        },
     };
     rpc::serve(|state, caller| async move {
-        if password != password_confirmation {
-            return Err(FieldError::new(
-                "password_confirmation",
-                "The two passwords differ; type the same password twice.",
-            )
-            .into());
-        }
-        let input = accounts::NewUserInput {
+        let input = NewUserInput {
             username,
             display_name,
             role: "admin".to_owned(),
             password: password.into(),
         };
+        // Every problem at once: the fields, and the confirmation beside them.
+        let mut errors = input
+            .parse(Some(Role::Admin))
+            .err()
+            .map_or_else(Vec::new, |e| e.0);
+        let differ = FieldError::new(
+            "password_confirmation",
+            "The two passwords differ; type the same password twice.",
+        );
+        if let Err(error) = confirmed(&input.password, &password_confirmation.into(), differ) {
+            errors.push(error);
+        }
+        if !errors.is_empty() {
+            return Err(FieldErrors(errors).into());
+        }
         accounts::complete_setup(
             &state,
             &caller,

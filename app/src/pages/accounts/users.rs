@@ -6,7 +6,10 @@ use leptos_meta::Title;
 use super::role_options;
 use crate::layout::AdminNav;
 use crate::{
-    components::form::{action_error, reset_on_success, Field, FormError, Submit},
+    components::{
+        confirm::ConfirmSubmit,
+        form::{action_error, reset_on_success, Field, FormError, Submit},
+    },
     domain::{
         accounts::input::{NewUserInput, PasswordReset, UserUpdate},
         Action, Role,
@@ -65,8 +68,6 @@ pub fn UsersPage() -> impl IntoView {
     let create_error = action_error(create);
     let form = NodeRef::new();
     reset_on_success(create, form);
-    let update_error = action_error(update);
-    let reset_error = action_error(reset);
     view! {
         <Title text="Users" />
         <Protected action=Action::ManageUsers>
@@ -88,7 +89,7 @@ pub fn UsersPage() -> impl IntoView {
                     <Submit label="Create user" busy_label="Creating…" pending=create.pending() class="primary" />
                     <p class="form-success" role="status">
                         {move || match create.value().get() {
-                            Some(Ok(user)) => Some(format!("Created {} ({}).", user.username, user.role)),
+                            Some(Ok(user)) => Some(format!("Created {} ({}, {}): they can log in now.", user.username, user.display_name, user.role)),
                             _ => None,
                         }}
                     </p>
@@ -96,11 +97,6 @@ pub fn UsersPage() -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="users-title">
                 <h2 id="users-title">"Users"</h2>
-                <FormError error=update_error />
-                <FormError error=reset_error />
-                <p class="form-success" role="status">
-                    {move || matches!(reset.value().get(), Some(Ok(()))).then_some("Password set; that user's sessions have ended.")}
-                </p>
                 <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
                     {move || Suspend::new(async move {
                         match users.await {
@@ -114,15 +110,106 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
+/// The button pressed last: a user's update (role or status) or password reset.
+#[derive(Clone)]
+enum Pressed {
+    Update(UserUpdate),
+    Reset(i64),
+}
+
+/// Which of a row's buttons an answer belongs beside.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Button {
+    Role,
+    Status,
+    Password,
+}
+
+impl Pressed {
+    /// The button of `user`'s row this press came from, if it came from that row. A status
+    /// press flips `active`; a role press keeps it.
+    fn button_for(&self, user: &User) -> Option<Button> {
+        match self {
+            Self::Update(update) if update.id == user.id => Some(if update.active == user.active {
+                Button::Role
+            } else {
+                Button::Status
+            }),
+            Self::Reset(id) if *id == user.id => Some(Button::Password),
+            _ => None,
+        }
+    }
+}
+
+/// The server's answer to the last press, with the press: `Err` holds a refusal to show
+/// beside the button, `Ok` a confirmation.
+type Answer = Option<(Pressed, Result<&'static str, String>)>;
+
+fn last_answer(
+    update: ServerAction<UpdateUser>,
+    reset: ServerAction<ResetPassword>,
+) -> Signal<Answer> {
+    // An action's input is only set while it runs: remember it for when the answer comes.
+    let pressed = RwSignal::new(None::<Pressed>);
+    Effect::new(move || {
+        if let Some(input) = update.input().get() {
+            pressed.set(Some(Pressed::Update(input.update)));
+        }
+    });
+    Effect::new(move || {
+        if let Some(input) = reset.input().get() {
+            pressed.set(Some(Pressed::Reset(input.reset.id)));
+        }
+    });
+    Signal::derive(move || {
+        let pressed = pressed.get()?;
+        let answer = match &pressed {
+            Pressed::Update(_) => match update.value().get()? {
+                Ok(_) => Ok("Saved."),
+                Err(error) => Err(error.to_string()),
+            },
+            Pressed::Reset(_) => match reset.value().get()? {
+                Ok(()) => Ok("Password set; their sessions have ended."),
+                Err(error) => Err(error.to_string()),
+            },
+        };
+        Some((pressed, answer))
+    })
+}
+
+/// The answer beside `button` of `user`'s row, if the last press was that button.
+#[component]
+fn RowAnswer(answer: Signal<Answer>, user: User, button: Button) -> impl IntoView {
+    let mine = move || {
+        answer
+            .get()
+            .filter(|(pressed, _)| pressed.button_for(&user) == Some(button))
+            .map(|(_, answer)| answer)
+    };
+    view! {
+        <span class="row-answer" role="status">
+            {move || match mine() {
+                Some(Ok(text)) => view! { <span class="form-success">{text}</span> }.into_any(),
+                Some(Err(text)) => view! { <span class="form-error">{text}</span> }.into_any(),
+                None => ().into_any(),
+            }}
+        </span>
+    }
+}
+
 #[component]
 fn UserTable(
     users: Vec<User>,
     update: ServerAction<UpdateUser>,
     reset: ServerAction<ResetPassword>,
 ) -> impl IntoView {
+    let answer = last_answer(update, reset);
+    // Rows are built afresh after every answer: a refused role change shows the saved role
+    // again, not the one picked in the dropdown.
+    let generation = update.version().get_untracked() + reset.version().get_untracked();
     view! {
         <div class="table-wrap">
-            <table>
+            <table class="stacked">
                 <thead><tr>
                     <th scope="col">"Username"</th>
                     <th scope="col">"Name"</th>
@@ -131,48 +218,75 @@ fn UserTable(
                     <th scope="col">"Password"</th>
                 </tr></thead>
                 <tbody>
-                    {users.into_iter().map(|user| {
-                        let select_id = format!("role-{}", user.id);
-                        let password_id = format!("password-{}", user.id);
-                        let role_label = format!("Role of {}", user.username);
-                        let password_label = format!("New password for {}", user.username);
-                        view! {
-                            <tr class:inactive=!user.active>
-                                <th scope="row">{user.username.clone()}</th>
-                                <td>{user.display_name.clone()}</td>
-                                <td>
-                                    <ActionForm action=update attr:class="inline">
-                                        <input type="hidden" name="update[id]" value=user.id />
-                                        <input type="hidden" name="update[active]" value=user.active.to_string() />
-                                        <label for=select_id.clone() class="visually-hidden">{role_label}</label>
-                                        <select id=select_id name="update[role]">{role_options(user.role)}</select>
-                                        <button type="submit">"Save role"</button>
-                                    </ActionForm>
-                                </td>
-                                <td>
-                                    <ActionForm action=update attr:class="inline">
-                                        <input type="hidden" name="update[id]" value=user.id />
-                                        <input type="hidden" name="update[role]" value=user.role.as_str() />
-                                        <input type="hidden" name="update[active]" value=(!user.active).to_string() />
-                                        {if user.active { "Active " } else { "Deactivated " }}
-                                        <button type="submit" class=if user.active { "danger" } else { "" }>
-                                            {if user.active { "Deactivate" } else { "Reactivate" }}
-                                        </button>
-                                    </ActionForm>
-                                </td>
-                                <td>
-                                    <ActionForm action=reset attr:class="inline">
-                                        <input type="hidden" name="reset[id]" value=user.id />
-                                        <label for=password_id.clone() class="visually-hidden">{password_label}</label>
-                                        <input id=password_id type="password" name="reset[password]" autocomplete="new-password" placeholder="New password" />
-                                        <button type="submit">"Set password"</button>
-                                    </ActionForm>
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
+                    <For each=move || users.clone() key=move |user| (generation, user.id) let:user>
+                        <UserRow user update reset answer />
+                    </For>
                 </tbody>
             </table>
         </div>
+    }
+}
+
+#[component]
+fn UserRow(
+    user: User,
+    update: ServerAction<UpdateUser>,
+    reset: ServerAction<ResetPassword>,
+    answer: Signal<Answer>,
+) -> impl IntoView {
+    let (id, active, role) = (user.id, user.active, user.role);
+    let name = user.username.clone();
+    let select_id = format!("role-{id}");
+    let password_id = format!("password-{id}");
+    let (role_label, save_label) = (format!("Role of {name}"), format!("Save role of {name}"));
+    let (password_label, set_label) = (
+        format!("New password for {name}"),
+        format!("Set password of {name}"),
+    );
+    let status = if active {
+        view! {
+            <ConfirmSubmit label="Deactivate" accessible_label=format!("Deactivate {name}")
+                question=format!("Deactivate {name}? Their sessions end and their API tokens stop working until reactivated.")
+                confirm=format!("Yes, deactivate {name}") pending=update.pending() />
+        }
+        .into_any()
+    } else {
+        view! { <button type="submit" aria-label=format!("Reactivate {name}")>"Reactivate"</button> }.into_any()
+    };
+    let (for_role, for_status) = (user.clone(), user.clone());
+    view! {
+        <tr class:inactive=!active>
+            <th scope="row" data-label="Username">{name}</th>
+            <td data-label="Name">{user.display_name.clone()}</td>
+            <td data-label="Role">
+                <ActionForm action=update attr:class="inline">
+                    <input type="hidden" name="update[id]" value=id />
+                    <input type="hidden" name="update[active]" value=active.to_string() />
+                    <label for=select_id.clone() class="visually-hidden">{role_label}</label>
+                    <select id=select_id name="update[role]">{role_options(role)}</select>
+                    <button type="submit" aria-label=save_label>"Save role"</button>
+                    <RowAnswer answer user=for_role button=Button::Role />
+                </ActionForm>
+            </td>
+            <td data-label="Status">
+                <ActionForm action=update attr:class="inline">
+                    <input type="hidden" name="update[id]" value=id />
+                    <input type="hidden" name="update[role]" value=role.as_str() />
+                    <input type="hidden" name="update[active]" value=(!active).to_string() />
+                    {if active { "Active " } else { "Deactivated " }}
+                    {status}
+                    <RowAnswer answer user=for_status button=Button::Status />
+                </ActionForm>
+            </td>
+            <td data-label="Password">
+                <ActionForm action=reset attr:class="inline">
+                    <input type="hidden" name="reset[id]" value=id />
+                    <label for=password_id.clone() class="visually-hidden">{password_label}</label>
+                    <input id=password_id type="password" name="reset[password]" autocomplete="new-password" placeholder="New password" />
+                    <button type="submit" aria-label=set_label>"Set password"</button>
+                    <RowAnswer answer user button=Button::Password />
+                </ActionForm>
+            </td>
+        </tr>
     }
 }

@@ -1,301 +1,97 @@
-//! Admin: services and their environments. Drivers that act on environments are set in the
-//! server's configuration file, never here.
+//! The Services page: every service, its owner team, and what is live in each environment.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
 
-use crate::layout::AdminNav;
 use crate::{
-    components::form::{action_error, reset_on_success, Field, FormError, SelectField, Submit},
-    domain::{
-        catalog::{
-            EnvironmentInput, ServiceInput, SlotColor, SlotInput, SlotsInput, Strategy, Tier,
-        },
-        Action,
-    },
+    components::links::{EnvironmentLink, ServiceLink},
+    domain::Action,
     error::AppError,
-    model::{Environment, Service},
-    pages::accounts::session::Protected,
-    pages::deployments::list_environments,
+    model::ServiceSummary,
+    pages::accounts::session::{me, Protected},
 };
 
-/// Every service.
-#[server(prefix = "/rpc", endpoint = "list_services")]
-pub async fn list_services() -> Result<Vec<Service>, AppError> {
+/// Every service with its environments.
+#[server(prefix = "/rpc", endpoint = "service_summaries")]
+pub async fn service_summaries() -> Result<Vec<ServiceSummary>, AppError> {
     use crate::backend::{catalog, rpc};
-    rpc::serve(|state, caller| async move { catalog::services(&state.db, &caller).await }).await
+    rpc::serve(|state, caller| async move { catalog::summaries(&state, &caller).await }).await
 }
 
-/// Creates a service.
-#[server(prefix = "/rpc", endpoint = "create_service")]
-pub async fn create_service(service: ServiceInput) -> Result<Service, AppError> {
-    use crate::backend::{catalog, rpc};
-    rpc::serve(|state, caller| async move {
-        Ok(catalog::create_service(&state.db, &caller, &service, None)
-            .await?
-            .value)
-    })
-    .await
-}
-
-/// The environment form as posted: flat, one input per slot address.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EnvironmentForm {
-    pub service: String,
-    pub name: String,
-    pub tier: String,
-    pub strategy: String,
-    #[serde(default)]
-    pub blue_upstream: String,
-    #[serde(default)]
-    pub blue_health_url: String,
-    #[serde(default)]
-    pub green_upstream: String,
-    #[serde(default)]
-    pub green_health_url: String,
-}
-
-/// The environment as the API takes it: slots only when any slot address was typed or the
-/// strategy is blue-green (which needs them).
-impl From<&EnvironmentForm> for EnvironmentInput {
-    fn from(form: &EnvironmentForm) -> Self {
-        let addresses = [
-            &form.blue_upstream,
-            &form.blue_health_url,
-            &form.green_upstream,
-            &form.green_health_url,
-        ];
-        let any_slot = addresses.iter().any(|a| !a.trim().is_empty());
-        let blue_green = form.strategy == Strategy::BlueGreen.as_str();
-        let slots = (any_slot || blue_green).then(|| SlotsInput {
-            blue: SlotInput {
-                upstream: form.blue_upstream.clone(),
-                health_url: form.blue_health_url.clone(),
-            },
-            green: SlotInput {
-                upstream: form.green_upstream.clone(),
-                health_url: form.green_health_url.clone(),
-            },
-        });
-        EnvironmentInput {
-            name: form.name.clone(),
-            tier: form.tier.clone(),
-            strategy: form.strategy.clone(),
-            slots,
-        }
-    }
-}
-
-/// Creates an environment.
-#[server(prefix = "/rpc", endpoint = "create_environment")]
-pub async fn create_environment(environment: EnvironmentForm) -> Result<Environment, AppError> {
-    use crate::backend::{catalog, rpc};
-    rpc::serve(|state, caller| async move {
-        let input = EnvironmentInput::from(&environment);
-        let made =
-            catalog::create_environment(&state.db, &caller, &environment.service, &input, None)
-                .await?;
-        Ok(made.value)
-    })
-    .await
-}
-
-/// Changes an environment's tier and slot addresses.
-#[server(prefix = "/rpc", endpoint = "update_environment")]
-pub async fn update_environment(edit: EnvironmentForm) -> Result<Environment, AppError> {
-    use crate::{
-        backend::{catalog, rpc},
-        domain::catalog::EnvironmentPatch,
-    };
-    rpc::serve(|state, caller| async move {
-        let input = EnvironmentInput::from(&edit);
-        let patch = EnvironmentPatch {
-            tier: Some(input.tier),
-            slots: input.slots,
-        };
-        catalog::update_environment(&state.db, &caller, &edit.service, &edit.name, &patch).await
-    })
-    .await
-}
-
-fn options<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<(String, String)> {
-    all.iter()
-        .map(|&w| (name(w).to_owned(), name(w).replace('_', "-")))
-        .collect()
-}
-
-/// The services page, for admins.
+/// The Services page.
 #[component]
 pub fn ServicesPage() -> impl IntoView {
-    let new_service = ServerAction::<CreateService>::new();
-    let new_environment = ServerAction::<CreateEnvironment>::new();
-    // Each environment's edit form has its own action; any of them succeeding reloads the list.
-    // (A counter, not a trigger: a resource refetches only when its source's value changes.)
-    let edited = RwSignal::new(0_u32);
-    let services = Resource::new(move || new_service.version().get(), |_| list_services());
-    let environments = Resource::new(
-        move || (new_environment.version().get(), edited.get()),
-        |_| list_environments(),
-    );
-    let service_error = action_error(new_service);
-    let environment_error = action_error(new_environment);
-    let service_form = NodeRef::new();
-    reset_on_success(new_service, service_form);
-    let environment_form = NodeRef::new();
-    reset_on_success(new_environment, environment_form);
+    let summaries = Resource::new(|| (), |_| service_summaries());
     view! {
         <Title text="Services" />
-        <Protected action=Action::ManageCatalog>
-            <h1>"Admin"</h1>
-            <AdminNav />
-            <section class="card" aria-labelledby="new-service-title">
-                <h2 id="new-service-title">"New service"</h2>
-                <ActionForm action=new_service node_ref=service_form attr:class="stack" attr:novalidate=true>
-                    <FormError error=service_error />
-                    <Field label="Name" name="service[name]" error_for="name" error=service_error required=true hint="As in URLs: lowercase letters, digits and '-', e.g. china-car-parts." id_suffix="-service" />
-                    <Field label="Description" name="service[description]" error_for="description" error=service_error id_suffix="-service" />
-                    <Field label="Owner team" name="service[owner_team]" error_for="owner_team" error=service_error />
-                    <Submit label="Create service" busy_label="Creating…" pending=new_service.pending() class="primary" />
-                </ActionForm>
-            </section>
-            <section class="card" aria-labelledby="new-environment-title">
-                <h2 id="new-environment-title">"New environment"</h2>
-                <Transition fallback=|| view! { <p class="loading">"Loading services…"</p> }>
-                    {move || Suspend::new(async move {
-                        let services = services.await.unwrap_or_default();
-                        if services.is_empty() {
-                            return view! { <p class="hint">"Create a service first."</p> }.into_any();
-                        }
-                        let choices: Vec<(String, String)> = services.iter().map(|s| (s.name.clone(), s.name.clone())).collect();
-                        view! {
-                            <ActionForm action=new_environment node_ref=environment_form attr:class="stack" attr:novalidate=true>
-                                <FormError error=environment_error />
-                                <div class="row">
-                                    <SelectField label="Service" name="environment[service]" error_for="service" error=environment_error options=choices />
-                                    <Field label="Name" name="environment[name]" error_for="name" error=environment_error required=true placeholder="production" id_suffix="-environment" />
-                                    <SelectField label="Tier" name="environment[tier]" error_for="tier" error=environment_error options=options(Tier::ALL, Tier::as_str) />
-                                    <SelectField label="Strategy" name="environment[strategy]" error_for="strategy" error=environment_error options=options(Strategy::ALL, Strategy::as_str) />
-                                </div>
-                                <fieldset>
-                                    <legend>"Slots (blue-green only)"</legend>
-                                    <p class="field-error" role="alert">{move || environment_error.get().and_then(|e| e.message_for("slots"))}</p>
-                                    <div class="row">
-                                        <Field label="Blue upstream" name="environment[blue_upstream]" error_for="slots.blue.upstream" error=environment_error kind="url" placeholder="http://10.0.0.1:8080" />
-                                        <Field label="Blue health URL" name="environment[blue_health_url]" error_for="slots.blue.health_url" error=environment_error kind="url" />
-                                    </div>
-                                    <div class="row">
-                                        <Field label="Green upstream" name="environment[green_upstream]" error_for="slots.green.upstream" error=environment_error kind="url" placeholder="http://10.0.0.2:8080" />
-                                        <Field label="Green health URL" name="environment[green_health_url]" error_for="slots.green.health_url" error=environment_error kind="url" />
-                                    </div>
-                                </fieldset>
-                                <Submit label="Create environment" busy_label="Creating…" pending=new_environment.pending() class="primary" />
-                            </ActionForm>
-                        }.into_any()
-                    })}
-                </Transition>
-            </section>
-            <section class="card" aria-labelledby="environments-title">
-                <h2 id="environments-title">"Environments"</h2>
-                <Transition fallback=|| view! { <p class="loading">"Loading environments…"</p> }>
-                    {move || Suspend::new(async move {
-                        match environments.await {
-                            Ok(rows) if rows.is_empty() => view! { <p>"No environments yet."</p> }.into_any(),
-                            Ok(rows) => view! {
-                                <EnvironmentList rows=rows.clone() />
-                                {rows.into_iter().map(|environment| view! { <EditEnvironment environment edited /> }).collect_view()}
-                            }.into_any(),
-                            Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
-                        }
-                    })}
-                </Transition>
-            </section>
+        <Protected action=Action::Read>
+            <h1>"Services"</h1>
+            <p class="lead">"Everything the team deploys, who owns it, and what is live where."</p>
+            <Transition fallback=|| view! { <p class="loading">"Loading services…"</p> }>
+                {move || Suspend::new(async move {
+                    match summaries.await {
+                        Ok(list) if list.is_empty() => view! { <NoServices /> }.into_any(),
+                        Ok(list) => list.into_iter().map(|summary| view! { <ServiceCard summary /> }).collect_view().into_any(),
+                        Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
         </Protected>
     }
 }
 
 #[component]
-fn EnvironmentList(rows: Vec<Environment>) -> impl IntoView {
+fn ServiceCard(summary: ServiceSummary) -> impl IntoView {
+    let service = summary.service;
+    let heading_id = format!("service-{}", service.name);
+    let labelled_by = heading_id.clone();
+    let environments = summary
+        .environments
+        .iter()
+        .map(|env| {
+            let live = env
+                .live_version
+                .as_ref()
+                .map(|live| match live.slot {
+                    Some(slot) => format!("{} on {slot}", live.version),
+                    None => live.version.clone(),
+                })
+                .unwrap_or_else(|| "nothing recorded yet".to_owned());
+            view! {
+                <li>
+                    <EnvironmentLink service=env.service.clone() environment=env.name.clone() />
+                    " " <span class="tier">{env.tier.as_str()}</span> " · " {env.strategy.label()} " · live: " {live}
+                </li>
+            }
+        })
+        .collect_view();
     view! {
-        <div class="table-wrap">
-            <table>
-                <thead><tr>
-                    <th scope="col">"Service"</th>
-                    <th scope="col">"Environment"</th>
-                    <th scope="col">"Tier"</th>
-                    <th scope="col">"Strategy"</th>
-                    <th scope="col">"Slots"</th>
-                </tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|env| {
-                        let slots = env.slots.iter().map(|slot| {
-                            let live = if Some(slot.color) == env.live_slot { " (live)" } else { "" };
-                            format!("{}{live}: {}", slot.color, slot.upstream)
-                        }).collect::<Vec<_>>().join("; ");
-                        view! {
-                            <tr>
-                                <th scope="row">{env.service.clone()}</th>
-                                <td>{env.name.clone()}</td>
-                                <td>{env.tier.as_str()}</td>
-                                <td>{env.strategy.as_str()}</td>
-                                <td>{slots}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <section class="card" aria-labelledby=labelled_by>
+            <h2 id=heading_id><ServiceLink service=service.name.clone() /></h2>
+            {(!service.description.is_empty()).then(|| view! { <p>{service.description.clone()}</p> })}
+            <p class="hint">
+                {if service.owner_team.is_empty() { "No owner team set".to_owned() } else { format!("Owned by {}", service.owner_team) }}
+            </p>
+            {if summary.environments.is_empty() {
+                view! { <p class="hint">"No environments yet."</p> }.into_any()
+            } else {
+                view! { <ul class="plain">{environments}</ul> }.into_any()
+            }}
+        </section>
     }
 }
 
-/// The form that changes one environment's tier and, for blue-green, its slots' addresses.
 #[component]
-fn EditEnvironment(environment: Environment, edited: RwSignal<u32>) -> impl IntoView {
-    let edit = ServerAction::<UpdateEnvironment>::new();
-    let error = action_error(edit);
-    Effect::new(move || {
-        if let Some(Ok(_)) = edit.value().get() {
-            edited.update(|count| *count += 1);
-        }
-    });
-    let key = format!("{}/{}", environment.service, environment.name);
-    let suffix = format!("-{}-{}", environment.service, environment.name);
-    let address = |color: SlotColor, part: fn(&crate::model::Slot) -> String| {
-        environment
-            .slots
-            .iter()
-            .find(|s| s.color == color)
-            .map(part)
-            .unwrap_or_default()
-    };
-    let upstream = |s: &crate::model::Slot| s.upstream.clone();
-    let health = |s: &crate::model::Slot| s.health_url.clone();
-    let slots = (environment.strategy == Strategy::BlueGreen).then(|| {
-        let suffix = suffix.clone();
-        view! {
-            <div class="row">
-                <Field label="Blue upstream" name="edit[blue_upstream]" error_for="slots.blue.upstream" error kind="url" value=address(SlotColor::Blue, upstream) id_suffix=suffix.clone() />
-                <Field label="Blue health URL" name="edit[blue_health_url]" error_for="slots.blue.health_url" error kind="url" value=address(SlotColor::Blue, health) id_suffix=suffix.clone() />
-            </div>
-            <div class="row">
-                <Field label="Green upstream" name="edit[green_upstream]" error_for="slots.green.upstream" error kind="url" value=address(SlotColor::Green, upstream) id_suffix=suffix.clone() />
-                <Field label="Green health URL" name="edit[green_health_url]" error_for="slots.green.health_url" error kind="url" value=address(SlotColor::Green, health) id_suffix=suffix />
-            </div>
-        }
-    });
+fn NoServices() -> impl IntoView {
+    let admin = me().is_some_and(|user| user.may(Action::ManageCatalog));
     view! {
-        <details class="card edit">
-            <summary>{format!("Edit {key}")}</summary>
-            <ActionForm action=edit attr:class="stack" attr:novalidate=true>
-                <FormError error />
-                <input type="hidden" name="edit[service]" value=environment.service.clone() />
-                <input type="hidden" name="edit[name]" value=environment.name.clone() />
-                <input type="hidden" name="edit[strategy]" value=environment.strategy.as_str() />
-                <SelectField label="Tier" name="edit[tier]" error_for="tier" error options=options(Tier::ALL, Tier::as_str) selected=environment.tier.as_str() id_suffix=suffix.clone() />
-                {slots}
-                <Submit label="Save changes" busy_label="Saving…" pending=edit.pending() />
-                {move || matches!(edit.value().get(), Some(Ok(_))).then(|| view! { <p class="form-success" role="status">"Saved."</p> })}
-            </ActionForm>
-        </details>
+        <section class="card empty-state" aria-labelledby="no-services">
+            <h2 id="no-services">"No services yet"</h2>
+            {if admin {
+                view! { <p>"Add the first one, with its environments, under " <a href="/admin/services">"Admin → Services"</a> "."</p> }.into_any()
+            } else {
+                view! { <p>"An administrator adds services and their environments; they appear here once they exist."</p> }.into_any()
+            }}
+        </section>
     }
 }

@@ -8,6 +8,8 @@ use leptos_router::hooks::use_params_map;
 use super::{get_deployment, StatusBadge};
 use crate::{
     components::form::{action_error, reset_on_success, Field, FormError, SelectField, Submit},
+    components::failure::LoadFailed,
+    components::links::{EnvironmentLink, ServiceLink},
     components::url,
     domain::{
         deployments::{DeploymentStatus, FinishInput},
@@ -69,10 +71,7 @@ pub fn DeploymentPage() -> impl IntoView {
                     match deployment.await {
                         Ok((deployment, now)) => view! { <Detail deployment now finish note /> }.into_any(),
                         Err(error) => view! {
-                            <Title text="Deployment" />
-                            <h1>"Deployment"</h1>
-                            <p class="form-error" role="alert">{error.to_string()}</p>
-                            <p><a href="/deployments">"← All deployments"</a></p>
+                            <LoadFailed title="Deployment" error back=("/deployments", "← All deployments") />
                         }.into_any(),
                     }
                 })}
@@ -103,17 +102,23 @@ fn Detail(
         <p class="breadcrumb"><a href="/deployments">"Deployments"</a> " / " {d.id}</p>
         <div class="page-head">
             <h1>{title}</h1>
-            <StatusBadge status=d.status />
+            <StatusBadge status=d.status superseded=d.superseded_by.is_some() />
             {d.is_rollback.then(|| view! { <span class="tag">"rollback"</span> })}
         </div>
+        {d.superseded_by.map(|newer| view! {
+            <p class="card notice">
+                "Still recorded as running, but " <a href=format!("/deployments/{newer}")>{format!("deployment {newer}")}</a>
+                " to the same place has ended since, so this one most likely never will report. It is not counted as running; the metrics count only deployments that ended."
+            </p>
+        })}
         <section class="card" aria-labelledby="facts">
             <h2 id="facts">"Facts"</h2>
             <dl class="facts">
-                <dt>"Service"</dt><dd>{d.service.clone()}</dd>
-                <dt>"Environment"</dt><dd>{d.environment.clone()}</dd>
+                <dt>"Service"</dt><dd><ServiceLink service=d.service.clone() /></dd>
+                <dt>"Environment"</dt><dd><EnvironmentLink service=d.service.clone() environment=d.environment.clone() /></dd>
                 <dt>"Version"</dt><dd>{d.version.clone()}</dd>
                 <dt>"Commit"</dt><dd><code>{d.commit_sha.clone().unwrap_or_else(|| "not given".into())}</code></dd>
-                <dt>"Strategy"</dt><dd>{d.strategy.as_str()}{d.slot.map(|slot| format!(", to the {slot} slot"))}</dd>
+                <dt>"Strategy"</dt><dd>{d.strategy.label()}{d.slot.map(|slot| format!(", to the {slot} slot"))}</dd>
                 <dt>{if running { "Running for" } else { "Took" }}</dt><dd>{describe_duration(duration)}</dd>
                 <dt>"Recorded by"</dt><dd>{format!("{} ({}), through the {}", d.recorded_by.name, d.recorded_by.kind, source_words(d.source.as_str()))}</dd>
                 <dt>"Links"</dt>
@@ -191,7 +196,7 @@ fn FinishForm(id: i64, finish: ServerAction<FinishDeployment>) -> impl IntoView 
                 <input type="hidden" name="id" value=id />
                 <div class="row">
                     <SelectField label="Outcome" name="finish[status]" error_for="status" error options=outcomes />
-                    <Field label="Finished (UTC)" name="finish[finished_at]" error_for="finished_at" error kind="datetime-local" hint="empty: now" />
+                    <Field label="Finished (UTC)" name="finish[finished_at]" error_for="finished_at" error placeholder="2026-11-27 10:52" hint="YYYY-MM-DD HH:MM; empty: now" />
                 </div>
                 <Submit label="Finish deployment" busy_label="Finishing…" pending=finish.pending() class="primary" />
             </ActionForm>

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{choices, list_deployments, list_environments, StatusBadge};
 use crate::{
+    components::links::{EnvironmentLink, ServiceLink},
     components::url,
     domain::{deployments::DeploymentStatus, time::describe_age, Action, Timestamp},
     model::{Deployment, DeploymentFilter},
@@ -134,8 +135,8 @@ fn Filters(environments: Vec<crate::model::Environment>, query: DeploymentFilter
             {select("Service", "service", services, query.service)}
             {select("Environment", "environment", names, query.environment)}
             {select("Status", "status", statuses, query.status)}
-            {text("Started from (UTC)", "from", "datetime-local", query.from, "")}
-            {text("Started before (UTC)", "to", "datetime-local", query.to, "")}
+            {text("Started from (UTC)", "from", "text", query.from, "YYYY-MM-DD HH:MM")}
+            {text("Started before (UTC)", "to", "text", query.to, "YYYY-MM-DD HH:MM")}
             {text("Version or SHA", "q", "search", query.q, "starts with…")}
             <button type="submit">"Filter"</button>
             <a href="/deployments">"Clear"</a>
@@ -148,7 +149,7 @@ fn Filters(environments: Vec<crate::model::Environment>, query: DeploymentFilter
 pub fn DeploymentTable(deployments: Vec<Deployment>, now: Timestamp) -> impl IntoView {
     view! {
         <div class="table-wrap">
-            <table class="deployments">
+            <table class="deployments stacked">
                 <thead><tr>
                     <th scope="col">"Version"</th>
                     <th scope="col">"Service"</th>
@@ -166,12 +167,12 @@ pub fn DeploymentTable(deployments: Vec<Deployment>, now: Timestamp) -> impl Int
                                 {d.is_rollback.then(|| view! { <span class="tag">"rollback"</span> })}
                                 {d.rolled_back_at.map(|_| view! { <span class="tag warn">"rolled back"</span> })}
                             </th>
-                            <td>{d.service.clone()}</td>
-                            <td>{d.environment.clone()}{d.slot.map(|slot| format!(" ({slot})"))}</td>
-                            <td><StatusBadge status=d.status /></td>
-                            <td><time datetime=d.started_at.to_rfc3339() title=d.started_at.to_string()>{describe_age(d.started_at, now)}</time></td>
-                            <td><code>{d.commit_sha.as_deref().map(|sha| sha.chars().take(7).collect::<String>())}</code></td>
-                            <td>{d.recorded_by.name.clone()}</td>
+                            <td data-label="Service"><ServiceLink service=d.service.clone() /></td>
+                            <td data-label="Environment"><EnvironmentLink service=d.service.clone() environment=d.environment.clone() />{d.slot.map(|slot| format!(" ({slot})"))}</td>
+                            <td data-label="Status"><StatusBadge status=d.status superseded=d.superseded_by.is_some() /></td>
+                            <td data-label="Started"><time datetime=d.started_at.to_rfc3339() title=d.started_at.to_string()>{describe_age(d.started_at, now)}</time></td>
+                            <td data-label="Commit"><code>{d.commit_sha.as_deref().map(|sha| sha.chars().take(7).collect::<String>())}</code></td>
+                            <td data-label="By">{d.recorded_by.name.clone()}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

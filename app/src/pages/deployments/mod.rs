@@ -49,10 +49,12 @@ pub async fn list_environments() -> Result<Vec<Environment>, AppError> {
     rpc::serve(|state, caller| async move { catalog::environments(&state.db, &caller).await }).await
 }
 
-/// The badge of a status: its word, coloured by outcome (and readable without colour).
+/// The badge of a status: its word, coloured by outcome (and readable without colour). A
+/// running deployment a newer one has overtaken reads "superseded".
 #[component]
-pub fn StatusBadge(status: DeploymentStatus) -> impl IntoView {
+pub fn StatusBadge(status: DeploymentStatus, #[prop(optional)] superseded: bool) -> impl IntoView {
     let label = match status {
+        DeploymentStatus::Running if superseded => "superseded",
         DeploymentStatus::Running => "running",
         DeploymentStatus::Succeeded => "succeeded",
         DeploymentStatus::Failed => "failed",

@@ -33,12 +33,13 @@ pub async fn record_deployment(input: DeploymentInput) -> Result<Deployment, App
 fn word_options<T: Copy>(
     none: &str,
     all: &[T],
-    name: impl Fn(T) -> &'static str,
+    value: impl Fn(T) -> &'static str,
+    label: impl Fn(T) -> &'static str,
 ) -> Vec<(String, String)> {
     std::iter::once((String::new(), none.to_owned()))
         .chain(
             all.iter()
-                .map(|&w| (name(w).to_owned(), name(w).to_owned())),
+                .map(|&w| (value(w).to_owned(), label(w).to_owned())),
         )
         .collect()
 }
@@ -90,16 +91,16 @@ pub fn RecordDeploymentPage() -> impl IntoView {
                             <div class="row">
                                 <Field label="Version" name="input[version]" error_for="version" error required=true placeholder="2.4.1" />
                                 <Field label="Commit SHA" name="input[commit_sha]" error_for="commit_sha" error hint="7 to 40 hex characters" />
-                                <Field label="Commit time" name="input[commit_at]" error_for="commit_at" error kind="datetime-local" />
+                                <Field label="Commit time (UTC)" name="input[commit_at]" error_for="commit_at" error placeholder="2026-11-27 10:30" hint="YYYY-MM-DD HH:MM; for lead time" />
                             </div>
                             <div class="row">
                                 <SelectField label="Status" name="input[status]" error_for="status" error options=statuses />
-                                <Field label="Started" name="input[started_at]" error_for="started_at" error kind="datetime-local" hint="empty: now" />
-                                <Field label="Finished" name="input[finished_at]" error_for="finished_at" error kind="datetime-local" hint="empty: running, or now if final" />
+                                <Field label="Started (UTC)" name="input[started_at]" error_for="started_at" error placeholder="2026-11-27 10:45" hint="YYYY-MM-DD HH:MM; empty: now" />
+                                <Field label="Finished (UTC)" name="input[finished_at]" error_for="finished_at" error placeholder="2026-11-27 10:52" hint="YYYY-MM-DD HH:MM; empty: running, or now if final" />
                             </div>
                             <div class="row">
-                                <SelectField label="Strategy" name="input[strategy]" error_for="strategy" error options=word_options("The environment's", Strategy::ALL, Strategy::as_str) />
-                                <SelectField label="Slot" name="input[slot]" error_for="slot" error options=word_options("None", SlotColor::ALL, SlotColor::as_str) hint="blue-green only" />
+                                <SelectField label="Strategy" name="input[strategy]" error_for="strategy" error options=word_options("The environment's", Strategy::ALL, Strategy::as_str, Strategy::label) />
+                                <SelectField label="Slot" name="input[slot]" error_for="slot" error options=word_options("None", SlotColor::ALL, SlotColor::as_str, SlotColor::as_str) hint="blue-green only" />
                             </div>
                             <Field label="CI run or release link" name="input[url]" error_for="url" error kind="url" placeholder="https://ci.example/runs/42" />
                             <div class="field">

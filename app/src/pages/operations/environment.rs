@@ -1,21 +1,23 @@
-//! One environment: its state (live slot, versions, canary), the buttons that run operations
-//! (releasers and admins), each asking for confirmation in words, and the newest operation's
-//! steps and log, following along live in every open browser.
+//! One environment: what is live and who shipped it, each slot's version and health, the
+//! buttons that run operations (releasers and admins), each asking for confirmation in words,
+//! and the newest operation's steps and log, following along live in every open browser. The
+//! server words every button, refusal and question; the page only shows them.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    components::form::{action_error, Field, FormError, Submit},
-    components::url,
-    domain::{
-        operations::{plan, OperationAction, OperationStatus, Refusal, Request},
-        Action, FieldError,
+    components::{
+        failure::LoadFailed,
+        form::{action_error, Field, FormError, Submit},
+        links::{environment_path, Breadcrumbs},
+        url,
     },
+    domain::{operations::OperationAction, time::describe_age, Action, Timestamp},
     error::AppError,
-    model::{EnvironmentView, Operation},
-    pages::accounts::session::Protected,
+    model::{EnvironmentView, OfferedAction, Operation, Shipped, Slot, SlotHealth},
+    pages::accounts::session::{me, Protected},
 };
 
 /// The environment page's data.
@@ -46,14 +48,6 @@ pub async fn start_operation(
         Ok(started.id)
     })
     .await
-}
-
-fn environment_path(service: &str, environment: &str) -> String {
-    format!(
-        "/services/{}/environments/{}",
-        url::encode(service),
-        url::encode(environment)
-    )
 }
 
 /// The environment page.
@@ -101,10 +95,7 @@ pub fn EnvironmentPage() -> impl IntoView {
                     match data.await {
                         Ok(view) => view! { <Environment view confirm=confirm.get() start /> }.into_any(),
                         Err(error) => view! {
-                            <Title text="Environment" />
-                            <h1>"Environment"</h1>
-                            <p class="form-error" role="alert">{error.to_string()}</p>
-                            <p><a href="/">"← Overview"</a></p>
+                            <LoadFailed title="Environment" error back=("/services", "← Services") />
                         }.into_any(),
                     }
                 })}
@@ -145,158 +136,233 @@ fn Environment(
 ) -> impl IntoView {
     let env = &view.environment;
     let title = format!("{} · {}", env.service, env.name);
-    let here = environment_path(&env.service, &env.name);
-    let running = view
-        .operation
-        .as_ref()
-        .is_some_and(|o| o.status == OperationStatus::Running);
     view! {
         <Title text=title.clone() />
-        <p class="breadcrumb"><a href="/">"Overview"</a> " / " {env.service.clone()} " / " {env.name.clone()}</p>
+        <Breadcrumbs service=env.service.clone() environment=env.name.clone() />
         <div class="page-head">
             <h1>{title}</h1>
             <span class="tag">{env.tier.as_str()}</span>
-            <span class="tag">{env.strategy.as_str()}</span>
+            <span class="tag">{env.strategy.label()}</span>
         </div>
         <State view=view.clone() />
-        {view.may_operate.then(|| view! { <Buttons view=view.clone() running here=here.clone() confirm start /> })}
+        <Operate view=view.clone() confirm start />
         {view.operation.clone().map(|operation| view! { <Progress operation /> })}
         <History operations=view.history.clone() />
     }
 }
 
-/// The environment's state: live slot and versions, or current version and canary.
+/// "2.4.1, shipped by ci 3 h ago (deployment 12)".
+fn shipped_words(shipped: &Option<Shipped>, now: Timestamp) -> AnyView {
+    match shipped {
+        Some(shipped) => view! {
+            " shipped by " {shipped.by.clone()} " "
+            <time datetime=shipped.at.to_rfc3339() title=shipped.at.to_string()>{describe_age(shipped.at, now)}</time>
+            " (" <a href=format!("/deployments/{}", shipped.deployment_id)>{format!("deployment {}", shipped.deployment_id)}</a> ")"
+        }
+        .into_any(),
+        None => ().into_any(),
+    }
+}
+
+/// A slot's newest health check: "healthy" or what went wrong, and when it was checked.
+#[component]
+pub fn HealthBadge(health: Option<SlotHealth>, now: Timestamp) -> impl IntoView {
+    match health {
+        Some(health) => {
+            let (class, word) = if health.healthy {
+                ("status status-succeeded", "healthy")
+            } else {
+                ("status status-failed", "not healthy")
+            };
+            view! {
+                <span class=class title=health.detail.clone()>{word}</span>
+                <span class="hint">
+                    " checked "
+                    <time datetime=health.checked_at.to_rfc3339()>{describe_age(health.checked_at, now)}</time>
+                </span>
+                {(!health.healthy).then(|| view! { <span class="hint block">{health.detail.clone()}</span> })}
+            }
+            .into_any()
+        }
+        None => view! { <span class="hint">"not checked yet"</span> }.into_any(),
+    }
+}
+
+/// The environment's state: what is live and who shipped it, the slots, the canary.
 #[component]
 fn State(view: EnvironmentView) -> impl IntoView {
     let env = view.environment;
-    let state = view.state;
+    let now = view.now;
+    let health_of = |slot: Option<&Slot>| {
+        env.health
+            .iter()
+            .find(|h| h.slot == slot.map(|s| s.color))
+            .cloned()
+    };
+    let live = match &env.live_version {
+        Some(live) => view! {
+            <strong id="live-version">{live.version.clone()}</strong>
+            {live.slot.map(|slot| view! { " on " <strong id="live-slot">{slot.as_str()}</strong> })}
+            {shipped_words(&live.shipped, now)}
+        }
+        .into_any(),
+        None => match env.live_slot {
+            Some(slot) => view! {
+                "the " <strong id="live-slot">{slot.as_str()}</strong>
+                " slot takes the traffic, but no deployment has named it yet: record one with \"slot\": \""
+                {slot.as_str()} "\", or deploy to it"
+            }
+            .into_any(),
+            None => "nothing yet: record a succeeded deployment here, or deploy one".into_any(),
+        },
+    };
     let slots = (!env.slots.is_empty()).then(|| {
         let rows = env
             .slots
             .iter()
             .map(|slot| {
-                let live = Some(slot.color) == env.live_slot;
+                let is_live = Some(slot.color) == env.live_slot;
                 view! {
                     <tr data-slot=slot.color.as_str()>
                         <th scope="row">{slot.color.as_str()}</th>
-                        <td>{if live { view! { <strong>"live"</strong> }.into_any() } else { "idle".into_any() }}</td>
-                        <td>{slot.version.clone().unwrap_or_else(|| "—".into())}</td>
-                        <td><code>{slot.upstream.clone()}</code></td>
+                        <td data-label="Traffic">{if is_live { view! { <strong>"live"</strong> }.into_any() } else { "idle".into_any() }}</td>
+                        <td data-label="Version">{slot.version.clone().unwrap_or_else(|| "—".into())}</td>
+                        <td data-label="Shipped">
+                            {match &slot.shipped {
+                                Some(shipped) => view! {
+                                    {shipped.by.clone()} " "
+                                    <time datetime=shipped.at.to_rfc3339() title=shipped.at.to_string()>{describe_age(shipped.at, now)}</time>
+                                }.into_any(),
+                                None => "—".into_any(),
+                            }}
+                        </td>
+                        <td data-label="Health"><HealthBadge health=health_of(Some(slot)) now /></td>
+                        <td data-label="Upstream"><code>{slot.upstream.clone()}</code></td>
                     </tr>
                 }
             })
             .collect_view();
         view! {
-            <div class="table-wrap"><table class="slots">
-                <thead><tr><th scope="col">"Slot"</th><th scope="col">"Traffic"</th><th scope="col">"Version"</th><th scope="col">"Upstream"</th></tr></thead>
+            <div class="table-wrap"><table class="slots stacked">
+                <thead><tr>
+                    <th scope="col">"Slot"</th><th scope="col">"Traffic"</th><th scope="col">"Version"</th>
+                    <th scope="col">"Shipped"</th><th scope="col">"Health"</th><th scope="col">"Upstream"</th>
+                </tr></thead>
                 <tbody>{rows}</tbody>
             </table></div>
         }
     });
+    let in_place_health = env.slots.is_empty().then(|| {
+        health_of(None).map(
+            |health| view! { <dt>"Health"</dt><dd><HealthBadge health=Some(health) now /></dd> },
+        )
+    });
     view! {
-        <section class="card" aria-labelledby="state">
-            <h2 id="state">"State"</h2>
+        <section class="card" id="state-card" aria-labelledby="state" data-revision=env.revision>
+            <h2 id="state">"What is live"</h2>
             <dl class="facts">
-                {env.live_slot.map(|live| view! { <dt>"Live slot"</dt><dd><strong id="live-slot">{live.as_str()}</strong></dd> })}
-                {env.live_slot.is_none().then(|| view! {
-                    <dt>"Running version"</dt>
-                    <dd>{env.current_version.clone().unwrap_or_else(|| "unknown: no operation put one here yet".into())}</dd>
+                <dt>"Live"</dt><dd>{live}</dd>
+                {env.idle_version.clone().map(|idle| view! {
+                    <dt>"Idle slot"</dt>
+                    <dd>{idle} " on " {env.idle().map(|s| s.color.as_str())} ", ready to switch to"</dd>
                 })}
                 {env.canary.clone().map(|canary| view! {
                     <dt>"Canary"</dt>
                     <dd>{format!("{} takes {}% of traffic ", canary.version, canary.weight)}<meter min="0" max="100" value=canary.weight></meter></dd>
                 })}
-                <dt>"Previous version"</dt>
-                <dd>{state.previous_version.map_or_else(|| "none yet".to_owned(), |v| v.as_str().to_owned())}</dd>
-                <dt>"Revision"</dt><dd id="revision">{env.revision}</dd>
+                <dt>"A rollback puts back"</dt>
+                <dd>{view.previous_version.clone().unwrap_or_else(|| "nothing yet: no earlier version succeeded here".to_owned())}</dd>
+                {in_place_health}
             </dl>
             {slots}
         </section>
     }
 }
 
-/// The operation buttons and, after one is pressed, its confirmation.
+/// The operation buttons and, after one is pressed, its confirmation; or why there are none.
 #[component]
-fn Buttons(
+fn Operate(
     view: EnvironmentView,
-    running: bool,
-    here: String,
     confirm: Option<(OperationAction, i64)>,
     start: ServerAction<StartOperation>,
 ) -> impl IntoView {
-    if !view.has_driver {
-        return view! {
+    let explain = |text: String| {
+        view! {
             <section class="card" aria-labelledby="operate">
                 <h2 id="operate">"Operations"</h2>
-                <p class="hint">"No driver is configured for this environment, so Switchyard cannot act on it. An operator adds an [[environment]] table to the server's configuration file (see the README, Operations)."</p>
+                <p class="hint">{text}</p>
             </section>
         }
-        .into_any();
+        .into_any()
+    };
+    let admin = me().is_some_and(|user| user.may(Action::ManageCatalog));
+    if !view.has_driver {
+        return explain(if admin {
+            "No driver is configured for this environment, so Switchyard cannot act on it. Add an [[environment]] table for it to the server's configuration file (README: Operations) and restart Switchyard.".to_owned()
+        } else {
+            "An operator has not connected this environment to Switchyard yet, so it cannot deploy, switch or roll back here; it only shows what is recorded.".to_owned()
+        });
     }
-    let revision = view.environment.revision;
-    let blue_green = view.state.live.is_some();
+    if !view.may_operate {
+        return explain(
+            "Deploying, switching and rolling back take the releaser role; ask an administrator if you need it.".to_owned(),
+        );
+    }
+    let env = &view.environment;
+    let here = environment_path(&env.service, &env.name);
+    let running = view
+        .operation
+        .as_ref()
+        .is_some_and(|o| !o.status.is_final());
+    let revision = env.revision;
     // An action the state does not allow now is shown disabled, with the reason beside it,
     // instead of a confirmation that can only refuse.
-    let (mut buttons, mut unavailable) = (Vec::new(), Vec::new());
-    for &action in OperationAction::offered_by(view.state.strategy) {
-        let label = button_label(action, blue_green);
-        let request = Request {
-            action,
-            version: None,
-            expected_revision: revision,
-            weight: None,
-        };
-        match plan(&view.state, &request, &view.canary_steps) {
-            Err(Refusal::Conflict(refused)) => {
-                buttons.push(
-                    view! { <button type="button" disabled=true>{label}</button> }.into_any(),
-                );
-                unavailable.push(view! { <li>{format!("{}: {}", label.trim_end_matches('…'), refused.message)}</li> });
+    let buttons = view
+        .actions
+        .iter()
+        .map(|offered| match &offered.refusal {
+            Some(_) => {
+                view! { <button type="button" disabled=true>{offered.label.clone()}</button> }
+                    .into_any()
             }
-            _ => {
-                let href = format!("{here}?confirm={action}&revision={revision}");
-                buttons.push(view! { <a class="button" href=href>{label}</a> }.into_any());
+            None => {
+                let href = format!("{here}?confirm={}&revision={revision}", offered.action);
+                view! { <a class="button" href=href>{offered.label.clone()}</a> }.into_any()
             }
-        }
-    }
-    let buttons = view! {
-        <div class="actions">{buttons}</div>
-        {(!unavailable.is_empty()).then(|| view! { <ul class="hint unavailable">{unavailable}</ul> })}
-    };
-    let confirmation = confirm.map(|(action, seen)| view! { <Confirm view=view.clone() action seen here=here.clone() start /> });
+        })
+        .collect_view();
+    let unavailable = view
+        .actions
+        .iter()
+        .filter_map(|offered| {
+            offered.refusal.as_ref().map(|refusal| {
+                view! { <li>{format!("{}: {refusal}", offered.label.trim_end_matches('…'))}</li> }
+            })
+        })
+        .collect::<Vec<_>>();
+    let offered = confirm.and_then(|(action, seen)| {
+        view.actions
+            .iter()
+            .find(|offered| offered.action == action && offered.refusal.is_none())
+            .cloned()
+            .map(|offered| (offered, seen))
+    });
+    let confirmation = offered.map(|(offered, seen)| view! { <Confirm view=view.clone() offered seen here=here.clone() start /> });
     view! {
         <section class="card" aria-labelledby="operate">
             <h2 id="operate">"Operations"</h2>
             {if running {
                 view! { <p class="hint">"An operation runs; the buttons come back when it ends."</p> }.into_any()
             } else {
-                buttons.into_any()
+                view! {
+                    <div class="actions">{buttons}</div>
+                    {(!unavailable.is_empty()).then(|| view! { <ul class="hint unavailable">{unavailable}</ul> })}
+                }.into_any()
             }}
             {confirmation}
         </section>
     }
     .into_any()
-}
-
-fn button_label(action: OperationAction, blue_green: bool) -> &'static str {
-    match action {
-        OperationAction::Deploy if blue_green => "Deploy to idle…",
-        OperationAction::Deploy => "Deploy…",
-        OperationAction::Switch => "Switch…",
-        OperationAction::Rollback => "Roll back…",
-        OperationAction::CanaryPromote => "Promote canary…",
-        OperationAction::CanaryAbort => "Abort canary…",
-    }
-}
-
-fn confirm_label(action: OperationAction) -> &'static str {
-    match action {
-        OperationAction::Deploy => "Yes, deploy",
-        OperationAction::Switch => "Yes, switch",
-        OperationAction::Rollback => "Yes, roll back",
-        OperationAction::CanaryPromote => "Yes, promote",
-        OperationAction::CanaryAbort => "Yes, abort",
-    }
 }
 
 /// Asks "Switch production to green, version 2.4.1?" and submits the revision the question
@@ -305,36 +371,20 @@ fn confirm_label(action: OperationAction) -> &'static str {
 #[component]
 fn Confirm(
     view: EnvironmentView,
-    action: OperationAction,
+    offered: OfferedAction,
     seen: i64,
     here: String,
     start: ServerAction<StartOperation>,
 ) -> impl IntoView {
     let error = action_error(start);
-    let state = &view.state;
-    let request = Request {
-        action,
-        version: None,
-        expected_revision: state.revision,
-        weight: None,
-    };
-    let question = match (action, plan(state, &request, &view.canary_steps)) {
-        (_, Ok(plan)) => Ok(plan.question),
-        // The version is typed in this very form.
-        (OperationAction::Deploy, Err(Refusal::Invalid(e))) if e.field == "version" => Ok(match state.live {
-            Some(live) => format!("Deploy which version to the idle slot {} of {}? It takes no traffic until you switch.", live.other(), state.name),
-            None => format!("Deploy which version to {}?", state.name),
-        }),
-        (_, Err(Refusal::Invalid(e) | Refusal::Conflict(e))) => Err(e),
-    };
-    let moved = (seen != state.revision).then(|| view! {
-        <p class="form-error" role="alert">{format!("{} changed since you pressed the button (revision {seen} → {}): read the state again before you confirm.", state.name, state.revision)}</p>
+    let env = view.environment;
+    let moved = (seen != env.revision).then(|| view! {
+        <p class="form-error" role="alert">{format!("{} changed since you pressed the button: read what is live again before you confirm.", env.name)}</p>
     });
-    let body = match question {
-        Err(FieldError { message, .. }) => view! { <p class="form-error" role="alert">{message}</p> <a href=here.clone()>"Close"</a> }.into_any(),
-        Ok(question) => view! {
+    view! {
+        <div class="confirm-panel">
             <ActionForm action=start attr:class="stack confirm" attr:novalidate=true attr:aria-labelledby="confirm-question">
-                <p id="confirm-question" class="question">{question}</p>
+                <p id="confirm-question" class="question">{offered.question.clone()}</p>
                 {moved}
                 <FormError error />
                 // Refusals about the state (a stale revision, another operation running) name a
@@ -342,21 +392,20 @@ fn Confirm(
                 <p class="form-error" role="alert">
                     {move || error.get().filter(|e| e.field().is_some_and(|f| f != "version")).map(|e| e.to_string())}
                 </p>
-                <input type="hidden" name="service" value=view.environment.service.clone() />
-                <input type="hidden" name="environment" value=view.environment.name.clone() />
-                <input type="hidden" name="operation[action]" value=action.as_str() />
+                <input type="hidden" name="service" value=env.service.clone() />
+                <input type="hidden" name="environment" value=env.name.clone() />
+                <input type="hidden" name="operation[action]" value=offered.action.as_str() />
                 <input type="hidden" name="operation[expected_revision]" value=seen />
-                {(action == OperationAction::Deploy).then(|| view! {
-                    <Field label="Version" name="operation[version]" error_for="version" error placeholder="2.4.1" />
+                {offered.asks_version.then(|| view! {
+                    <Field label="Version" name="operation[version]" error_for="version" error placeholder="2.4.1" hint="Letters, digits, '.', '_', '+' and '-', as your build names it." />
                 })}
                 <div class="actions">
-                    <Submit label=confirm_label(action) busy_label="Starting…" pending=start.pending() class="primary" />
+                    <Submit label=offered.action.confirm_label() busy_label="Starting…" pending=start.pending() class="primary" />
                     <a href=here.clone()>"Cancel"</a>
                 </div>
             </ActionForm>
-        }.into_any(),
-    };
-    view! { <div class="confirm-panel">{body}</div> }
+        </div>
+    }
 }
 
 /// The newest operation: steps, progress and log.
@@ -366,7 +415,7 @@ fn Progress(operation: Operation) -> impl IntoView {
     let status = operation.status;
     let heading = format!(
         "{} {}{}",
-        action_words(operation.action),
+        operation.action.words(),
         operation.version.clone().unwrap_or_default(),
         operation
             .target_slot
@@ -411,16 +460,6 @@ fn Progress(operation: Operation) -> impl IntoView {
     }
 }
 
-fn action_words(action: OperationAction) -> &'static str {
-    match action {
-        OperationAction::Deploy => "Deploy",
-        OperationAction::Switch => "Switch to",
-        OperationAction::Rollback => "Roll back to",
-        OperationAction::CanaryPromote => "Promote canary",
-        OperationAction::CanaryAbort => "Abort canary",
-    }
-}
-
 /// Earlier operations, newest first.
 #[component]
 fn History(operations: Vec<Operation>) -> impl IntoView {
@@ -429,20 +468,20 @@ fn History(operations: Vec<Operation>) -> impl IntoView {
             .into_iter()
             .map(|o| view! {
                 <tr>
-                    <td>{o.id}</td>
-                    <td>{o.action.as_str()}</td>
-                    <td>{o.version.clone().unwrap_or_default()}</td>
-                    <td><span class=format!("status status-{}", o.status.as_str())>{o.status.as_str()}</span></td>
-                    <td>{o.requested_by.clone()}</td>
-                    <td><time datetime=o.started_at.to_rfc3339()>{o.started_at.to_string()}</time></td>
-                    <td>{o.error.clone().unwrap_or_default()}</td>
+                    <td data-label="#">{o.id}</td>
+                    <td data-label="Action">{o.action.as_str()}</td>
+                    <td data-label="Version">{o.version.clone().unwrap_or_default()}</td>
+                    <td data-label="Status"><span class=format!("status status-{}", o.status.as_str())>{o.status.as_str()}</span></td>
+                    <td data-label="By">{o.requested_by.clone()}</td>
+                    <td data-label="Started (UTC)"><time datetime=o.started_at.to_rfc3339()>{o.started_at.to_string()}</time></td>
+                    <td data-label="Error">{o.error.clone().unwrap_or_default()}</td>
                 </tr>
             })
             .collect_view();
         view! {
             <section class="card" aria-labelledby="history">
                 <h2 id="history">"Earlier operations"</h2>
-                <div class="table-wrap"><table>
+                <div class="table-wrap"><table class="stacked">
                     <thead><tr><th scope="col">"#"</th><th scope="col">"Action"</th><th scope="col">"Version"</th><th scope="col">"Status"</th><th scope="col">"By"</th><th scope="col">"Started (UTC)"</th><th scope="col">"Error"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table></div>

@@ -3,4 +3,4 @@
 
 mod environment;
 
-pub use environment::EnvironmentPage;
+pub use environment::{EnvironmentPage, HealthBadge};

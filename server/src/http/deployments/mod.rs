@@ -109,5 +109,5 @@ pub async fn get_overview(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<OverviewRow>>, ApiError> {
-    Ok(Json(deployments::overview(&state.db, &caller).await?))
+    Ok(Json(deployments::overview(&state, &caller).await?))
 }
