@@ -61,7 +61,9 @@ describe('hydrated', () => {
     await newEnvironment.getByLabel('Blue health URL').fill('http://10.0.0.1:8080/health');
     await newEnvironment.getByLabel('Green upstream').fill('not a url');
     await newEnvironment.getByRole('button', { name: 'Create environment' }).click();
-    await newEnvironment.getByText('Enter an address starting with http:// or https://').waitFor();
+    // Every wrong field at once: the bad upstream and the missing health URL.
+    await newEnvironment.locator('#field-slots-green-upstream-error').getByText('Enter an address starting with http:// or https://').waitFor();
+    await newEnvironment.locator('#field-slots-green-health_url-error').getByText('Enter an address starting with http:// or https://').waitFor();
     await newEnvironment.getByLabel('Green upstream').fill('http://10.0.0.2:8080');
     await newEnvironment.getByLabel('Green health URL').fill('http://10.0.0.2:8080/health');
     await newEnvironment.getByRole('button', { name: 'Create environment' }).click();
@@ -139,7 +141,8 @@ describe('hydrated', () => {
 
     await page.goto(`${server.baseUrl}/`);
     await hydrated(page);
-    const production = page.getByRole('row', { name: /parts.*production.*blue · no version yet.*2\.4\.1.*succeeded/ });
+    // 2.4.1 went to green, the idle slot: blue stays live, green holds 2.4.1 ready to switch.
+    const production = page.getByRole('row', { name: /parts.*production.*blue: no version recorded yet.*2\.4\.1 on green.*2\.4\.1.*succeeded/ });
     await production.waitFor();
     await page.getByRole('row', { name: /parts.*staging.*Nothing deployed yet/ }).waitFor();
     await page.screenshot({ path: join(screenshotDir, 'overview-services.png'), fullPage: true });

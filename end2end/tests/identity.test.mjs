@@ -110,14 +110,14 @@ test('a refusal without a field shows beside the button that caused it', async (
   const row = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: ADMIN.username, exact: true }) });
   const lastAdmin = `${ADMIN.username} is the last active admin; make someone else an admin first.`;
   // Demoting the last admin is refused; the dropdown goes back to the saved role.
-  await row.getByLabel(`Role of ${ADMIN.username}`).selectOption('viewer');
+  await row.getByLabel(`Role of ${ADMIN.username}`, { exact: true }).selectOption('viewer');
   await row.getByRole('button', { name: `Save role of ${ADMIN.username}` }).click();
   const roleCell = row.getByRole('cell').filter({ has: page.getByRole('button', { name: `Save role of ${ADMIN.username}` }) });
   await roleCell.getByText(lastAdmin).waitFor();
-  assert.equal(await row.getByLabel(`Role of ${ADMIN.username}`).inputValue(), 'admin');
+  assert.equal(await row.getByLabel(`Role of ${ADMIN.username}`, { exact: true }).inputValue(), 'admin');
   await page.screenshot({ path: join(screenshotDir, 'admin-users-refused.png'), fullPage: true });
   // Deactivating asks first, then is refused beside its own button.
-  await row.getByRole('button', { name: `Deactivate ${ADMIN.username}` }).click();
+  await row.getByLabel(`Deactivate ${ADMIN.username}`, { exact: true }).click();
   await row.getByText(`Deactivate ${ADMIN.username}? Their sessions end`).waitFor();
   await row.getByRole('button', { name: `Yes, deactivate ${ADMIN.username}` }).click();
   const statusCell = row.getByRole('cell').filter({ hasText: 'Active' });
@@ -155,7 +155,7 @@ test('an API token is shown once with a command that works, and stops at revocat
   const me = () => fetch(`${server.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } });
   assert.equal((await (await me()).json()).role, 'releaser');
   // Revoking asks first.
-  await page.getByRole('button', { name: 'Revoke ci-main' }).click();
+  await page.getByLabel('Revoke ci-main', { exact: true }).click();
   await page.getByRole('button', { name: 'Yes, revoke ci-main' }).click();
   await page.getByRole('row', { name: /ci-main .* Revoked/ }).waitFor();
   const refused = await me();

@@ -237,7 +237,7 @@ for (const colorScheme of ['light', 'dark']) {
       // The confirmation of a destructive button, opened.
       await page.goto(`${server.baseUrl}/admin`);
       await hydrated(page);
-      await page.getByRole('button', { name: 'Deactivate eng' }).click();
+      await page.getByLabel('Deactivate eng', { exact: true }).click();
       found.push(...(await axeViolations(page)).map((v) => `/admin (confirm) ${v}`));
       const anonymous = await browser.newContext({ colorScheme });
       const login = await anonymous.newPage();

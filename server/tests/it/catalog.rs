@@ -210,6 +210,10 @@ async fn the_services_pages_show_each_service_with_what_is_live(engine: Engine) 
     ] {
         let answer = app.send(page(missing)).await;
         assert_eq!(answer.status, 404, "{missing}");
-        assert!(answer.body.contains(r#"role="alert""#), "{missing}: {}", answer.body);
+        assert!(
+            answer.body.contains(r#"role="alert""#),
+            "{missing}: {}",
+            answer.body
+        );
     }
 }

@@ -7,8 +7,8 @@ use leptos_router::hooks::use_params_map;
 
 use super::{get_deployment, StatusBadge};
 use crate::{
-    components::form::{action_error, reset_on_success, Field, FormError, SelectField, Submit},
     components::failure::LoadFailed,
+    components::form::{action_error, reset_on_success, Field, FormError, SelectField, Submit},
     components::links::{EnvironmentLink, ServiceLink},
     components::url,
     domain::{

@@ -44,20 +44,25 @@ fn word_options<T: Copy>(
         .collect()
 }
 
-/// The outcomes a recorded deployment may have, "still running" first.
+/// The outcomes a recorded deployment may have, led by the API's default: the times decide
+/// (in progress without a finish time, succeeded with one).
 fn status_options() -> Vec<(String, String)> {
-    [
-        (
-            DeploymentStatus::Running,
-            "In progress: I will finish it later",
-        ),
-        (DeploymentStatus::Succeeded, "Succeeded"),
-        (DeploymentStatus::Failed, "Failed"),
-        (DeploymentStatus::Cancelled, "Cancelled"),
-    ]
-    .into_iter()
-    .map(|(status, label)| (status.as_str().to_owned(), label.to_owned()))
-    .collect()
+    let from_times = (String::new(), "From the times".to_owned());
+    std::iter::once(from_times)
+        .chain(
+            [
+                (
+                    DeploymentStatus::Running,
+                    "In progress: I will finish it later",
+                ),
+                (DeploymentStatus::Succeeded, "Succeeded"),
+                (DeploymentStatus::Failed, "Failed"),
+                (DeploymentStatus::Cancelled, "Cancelled"),
+            ]
+            .into_iter()
+            .map(|(status, label)| (status.as_str().to_owned(), label.to_owned())),
+        )
+        .collect()
 }
 
 /// The page with the form.
