@@ -61,6 +61,9 @@ pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let update = ServerAction::<UpdateUser>::new();
     let reset = ServerAction::<ResetPassword>::new();
+    // Here, not in the table: the table is rebuilt when the answer reloads the users, and
+    // what was pressed must outlive it.
+    let answer = last_answer(update, reset);
     let users = Resource::new(
         move || (create.version().get(), update.version().get()),
         |_| list_users(),
@@ -100,7 +103,7 @@ pub fn UsersPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
                     {move || Suspend::new(async move {
                         match users.await {
-                            Ok(users) => view! { <UserTable users update reset /> }.into_any(),
+                            Ok(users) => view! { <UserTable users update reset answer /> }.into_any(),
                             Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
                         }
                     })}
@@ -202,8 +205,8 @@ fn UserTable(
     users: Vec<User>,
     update: ServerAction<UpdateUser>,
     reset: ServerAction<ResetPassword>,
+    answer: Signal<Answer>,
 ) -> impl IntoView {
-    let answer = last_answer(update, reset);
     // Rows are built afresh after every answer: a refused role change shows the saved role
     // again, not the one picked in the dropdown.
     let generation = update.version().get_untracked() + reset.version().get_untracked();
