@@ -34,6 +34,9 @@ pub enum AppError {
     /// Input that clashes with a record that exists (a duplicate name, say).
     #[error("{0}")]
     Conflict(FieldError),
+    /// A gate holds the operation: an unsigned production checklist, a freeze window.
+    #[error("{0}")]
+    GateClosed(String),
     /// The username and password do not match an active account.
     #[error("The username or password is wrong.")]
     WrongCredentials,
@@ -94,7 +97,7 @@ impl AppError {
             AppError::Unauthenticated | AppError::InvalidToken | AppError::WrongCredentials => 401,
             AppError::Forbidden { .. } => 403,
             AppError::NotFound(_) => 404,
-            AppError::Conflict(_) => 409,
+            AppError::Conflict(_) | AppError::GateClosed(_) => 409,
             AppError::Invalid(_) | AppError::InvalidFields(_) => 422,
             AppError::TooManyAttempts { .. } => 429,
             AppError::Internal { .. } => 500,

@@ -32,6 +32,7 @@ use crate::{
         catalog::{CatalogAdminPage, ServicePage, ServicesPage},
         deployments::{DeploymentPage, DeploymentsPage, RecordDeploymentPage},
         operations::EnvironmentPage,
+        releases::{ChecklistPage, ReleasePage, ReleasesPage},
         NotFound, Overview, Planned, PlannedPage,
     },
 };
@@ -61,7 +62,9 @@ lazy_page!(DeploymentsRoute => view! { <DeploymentsPage /> });
 lazy_page!(RecordDeploymentRoute => view! { <RecordDeploymentPage /> });
 lazy_page!(DeploymentRoute => view! { <DeploymentPage /> });
 lazy_page!(EnvironmentRoute => view! { <EnvironmentPage /> });
-lazy_page!(ReleasesRoute => planned(PlannedPage::Releases));
+lazy_page!(ReleasesRoute => view! { <ReleasesPage /> });
+lazy_page!(ReleaseRoute => view! { <ReleasePage /> });
+lazy_page!(ChecklistRoute => view! { <ChecklistPage /> });
 lazy_page!(IncidentsRoute => planned(PlannedPage::Incidents));
 lazy_page!(MetricsRoute => planned(PlannedPage::Metrics));
 lazy_page!(UsersRoute => view! { <UsersPage /> });
@@ -132,11 +135,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/services/:service") view={Lazy::<ServiceRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/services/:service/environments/:environment") view={Lazy::<EnvironmentRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/releases") view={Lazy::<ReleasesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/releases/:id") view={Lazy::<ReleaseRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/incidents") view={Lazy::<IncidentsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/metrics") view={Lazy::<MetricsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/services") view={Lazy::<CatalogAdminRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/services/:service/checklist") view={Lazy::<ChecklistRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/login") view=|| view! { <Page><LoginPage /></Page> } ssr=SsrMode::Async />

@@ -56,12 +56,18 @@ export async function apiSession(baseUrl, username, password) {
     }
     return { status: response.status, json, text };
   };
-  return { get: (path) => call('GET', path), post: (path, body) => call('POST', path, body ?? {}) };
+  return {
+    get: (path) => call('GET', path),
+    post: (path, body) => call('POST', path, body ?? {}),
+    put: (path, body) => call('PUT', path, body ?? {}),
+  };
 }
 
 /** Starts everything; stop() takes it all down in reverse order. */
 export async function startBlueGreen({
   failGreenUnderLoad = false,
+  // Staging by default: a production-tier switch waits for its release's signed checklist.
+  tier = 'staging',
   health = { interval: '200ms', verify_for: '3s', healthy_within: '10s' },
 } = {}) {
   const stops = [];
@@ -86,7 +92,7 @@ export async function startBlueGreen({
     const slot = (upstream) => ({ upstream: upstream.url, health_url: `${upstream.url}/health` });
     const environment = await admin.post('/api/v1/services/shop/environments', {
       name: 'production',
-      tier: 'production',
+      tier,
       strategy: 'blue_green',
       slots: { blue: slot(blue), green: slot(green) },
     });

@@ -146,7 +146,7 @@ describe('hydrated', () => {
     await production.waitFor();
     await page.getByRole('row', { name: /parts.*staging.*Nothing deployed yet/ }).waitFor();
     await page.screenshot({ path: join(screenshotDir, 'overview-services.png'), fullPage: true });
-    await production.getByRole('link', { name: '2.4.1' }).click();
+    await production.getByRole('link', { name: '2.4.1', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'parts 2.4.1 to production' }).waitFor();
     assert.deepEqual(errors, []);
     await context.close();

@@ -194,8 +194,8 @@ describe('forms', () => {
 const routes = () => [
   '/', '/services', '/services/parts', '/services/parts/environments/production',
   '/services/parts/environments/staging', '/deployments', '/deployments/new', `/deployments/${ids.blue}`,
-  `/deployments/${ids.stuck}`, '/releases', '/incidents', '/metrics', '/admin', '/admin/tokens',
-  '/admin/services', '/admin/audit', '/account', '/no-such-page',
+  `/deployments/${ids.stuck}`, '/releases', '/releases/1', '/incidents', '/metrics', '/admin', '/admin/tokens',
+  '/admin/services', '/admin/services/parts/checklist', '/admin/audit', '/account', '/no-such-page',
 ];
 
 for (const colorScheme of ['light', 'dark']) {

@@ -12,13 +12,19 @@ pub enum Event {
         environment_id: i64,
         operation_id: i64,
     },
+    /// Someone opened, signed, withdrew from or ended a release.
+    ReleaseChanged {
+        environment_id: i64,
+        release_id: i64,
+    },
 }
 
 impl Event {
     /// The environment the event is about.
     pub fn environment_id(&self) -> i64 {
         match self {
-            Event::OperationChanged { environment_id, .. } => *environment_id,
+            Event::OperationChanged { environment_id, .. }
+            | Event::ReleaseChanged { environment_id, .. } => *environment_id,
         }
     }
 }

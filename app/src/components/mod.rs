@@ -5,4 +5,5 @@ pub mod copy;
 pub mod failure;
 pub mod form;
 pub mod links;
+pub mod live;
 pub mod url;

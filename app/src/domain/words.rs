@@ -67,6 +67,11 @@ pub fn or_list(words: &[&str]) -> String {
     }
 }
 
+/// The trimmed text of an optional field, `None` when it is missing or blank.
+pub fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
 /// Checks free text against a length limit in characters; trims it.
 pub fn bounded_text(field: &str, text: &str, max: usize) -> Result<String, super::FieldError> {
     let text = text.trim();

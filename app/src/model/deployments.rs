@@ -95,4 +95,8 @@ pub struct OverviewRow {
     /// A blue-green environment whose newest succeeded deployment named no slot: its version
     /// runs somewhere, but Switchyard cannot tell which colour holds it.
     pub unplaced: Option<Deployment>,
+    /// The freeze window in force, in words ("frozen until …: peak business hours").
+    pub frozen: Option<String>,
+    /// Open releases here still waiting for required sign-offs.
+    pub waiting: Vec<crate::model::ReleaseSummary>,
 }

@@ -86,6 +86,7 @@ pub struct AuditFilter {
 mod catalog;
 mod deployments;
 mod operations;
+mod releases;
 
 pub use catalog::{
     CanaryShare, Environment, LiveVersion, Service, ServiceDetail, ServiceSummary, Shipped, Slot,
@@ -93,3 +94,7 @@ pub use catalog::{
 };
 pub use deployments::{Deployment, DeploymentFilter, DeploymentPage, OverviewRow, Recorder};
 pub use operations::{EnvironmentView, LogLine, OfferedAction, Operation, OperationStep};
+pub use releases::{
+    ChecklistTemplate, FreezeWindow, GateOverride, Release, ReleaseFilter, ReleaseItem,
+    ReleaseSummary, SignOff, SIGNER_ROLES,
+};

@@ -82,6 +82,9 @@ pub struct OfferedAction {
     pub question: String,
     /// Whether the confirmation asks for the version (a deploy).
     pub asks_version: bool,
+    /// Why a gate holds it (an unsigned production checklist, a freeze window): disabled,
+    /// except for admins, who may override with a reason.
+    pub gate: Option<String>,
 }
 
 /// Everything the environment page shows.
@@ -96,6 +99,10 @@ pub struct EnvironmentView {
     pub has_driver: bool,
     /// Whether the viewer may run operations.
     pub may_operate: bool,
+    /// Whether the viewer may pass a closed gate with a reason (admins).
+    pub may_override: bool,
+    /// The environment's freeze windows.
+    pub freezes: Vec<crate::model::FreezeWindow>,
     /// The newest operation, running or not.
     pub operation: Option<Operation>,
     /// The operations before it, newest first, without their logs.

@@ -11,6 +11,7 @@ mod not_found;
 pub mod operations;
 mod overview;
 mod planned;
+pub mod releases;
 
 pub use forbidden::Forbidden;
 pub use not_found::NotFound;

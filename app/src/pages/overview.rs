@@ -109,6 +109,15 @@ fn EnvironmentTable(rows: Vec<OverviewRow>, now: Timestamp) -> impl IntoView {
                                     {(row.running > 0).then(|| view! {
                                         " " <span class="status status-running">{format!("{} running", row.running)}</span>
                                     })}
+                                    {row.frozen.map(|why| view! {
+                                        <span class="block"><span class="status status-frozen">"frozen"</span> {format!(" {why}")}</span>
+                                    })}
+                                    {row.waiting.into_iter().map(|r| view! {
+                                        <span class="block">
+                                            <a href=format!("/releases/{}", r.id)>{format!("Release {}", r.version)}</a>
+                                            {format!(": {}", r.progress)}
+                                        </span>
+                                    }).collect_view()}
                                 </td>
                                 <td data-label="Live">
                                     {live}

@@ -7,7 +7,6 @@ use leptos_meta::Title;
 /// A section of the navigation whose page is still to come.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlannedPage {
-    Releases,
     Incidents,
     Metrics,
 }
@@ -15,7 +14,6 @@ pub enum PlannedPage {
 impl PlannedPage {
     fn title(self) -> &'static str {
         match self {
-            Self::Releases => "Releases",
             Self::Incidents => "Incidents",
             Self::Metrics => "Metrics",
         }
@@ -23,9 +21,6 @@ impl PlannedPage {
 
     fn purpose(self) -> &'static str {
         match self {
-            Self::Releases => {
-                "Release checklists signed off item by item, and the buttons that deploy, switch blue and green, and roll back."
-            }
             Self::Incidents => {
                 "Incidents from detection to resolution, their timelines and their post-mortems."
             }

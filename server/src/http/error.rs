@@ -197,6 +197,7 @@ fn app_error_report(error: AppError) -> ErrorReport {
         AppError::Forbidden { .. } => "forbidden",
         AppError::Invalid(_) | AppError::InvalidFields(_) => "invalid",
         AppError::Conflict(_) => "conflict",
+        AppError::GateClosed(_) => "gate_closed",
         AppError::TooManyAttempts { .. } => "too_many_attempts",
         AppError::NotFound(_) => "not_found",
         AppError::Internal { detail, .. } => {

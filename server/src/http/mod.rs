@@ -10,8 +10,10 @@ pub mod error;
 pub mod extract;
 mod health;
 pub mod identity;
+mod live;
 mod openapi;
 mod operations;
+mod releases;
 pub mod request_context;
 
 use app::{
@@ -50,6 +52,7 @@ fn api_router() -> Router<AppState> {
         .merge(catalog::routes())
         .merge(deployments::routes())
         .merge(operations::routes())
+        .merge(releases::routes())
         .split_for_parts();
     router
         .layer(Extension(openapi::Document::new(document)))

@@ -35,6 +35,7 @@ use utoipa::{
         (name = "deployments", description = "Recording, finishing and reading deployments"),
         (name = "webhooks", description = "CI systems reporting deployments, HMAC-signed"),
         (name = "operations", description = "Deploy to idle, switch, roll back and canary steps, and their live progress"),
+        (name = "releases", description = "Releases and their checklists signed item by item, checklist templates, freeze windows"),
     )
 )]
 pub struct ApiDoc;

@@ -2,7 +2,7 @@
 //! environment live as server-sent events. Thin shells over `app::backend::operations`, which
 //! checks the caller's role.
 
-use std::{convert::Infallible, time::Duration};
+use std::convert::Infallible;
 
 use app::{
     backend::{catalog, operations, AppState, Caller},
@@ -13,19 +13,19 @@ use axum::{
     extract::{Path, State},
     http::{header, StatusCode},
     response::{
-        sse::{Event as SseEvent, KeepAlive, Sse},
+        sse::{Event as SseEvent, Sse},
         IntoResponse, Response,
     },
     Json,
 };
 use futures_util::Stream;
-use tokio::sync::broadcast::error::RecvError;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     error::{ApiError, ErrorBody},
     extract::{numeric_id, ApiJson},
+    live,
     openapi::Refusals,
 };
 
@@ -67,10 +67,6 @@ pub async fn get_operation(
     Ok(Json(operations::get(&state.db, &caller, id).await?))
 }
 
-/// How often a live page re-reads the environment when nothing happened here: operations run
-/// by another replica show up within this time.
-const POLL_EVERY: Duration = Duration::from_secs(1);
-
 /// `GET /api/v1/services/{service}/environments/{environment}/events`: a `changed` event
 /// whenever the environment's revision, its newest operation, or that operation's log moves.
 #[utoipa::path(get, path = "/v1/services/{service}/environments/{environment}/events", tag = "operations", params(("service" = String, Path), ("environment" = String, Path)), responses((status = 200, description = "Server-sent events: `changed` with {revision, operation, status, log_lines}", content_type = "text/event-stream"), Refusals), security(("bearer" = []), ("session" = [])))]
@@ -81,47 +77,18 @@ pub async fn environment_events(
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let environment = catalog::environment(&state, &caller, &service, &environment).await?;
     let id = environment.id;
-    let listener = state.events.subscribe();
-    let stream = futures_util::stream::unfold(
-        (state, listener, None),
-        move |(state, mut listener, last)| async move {
-            let mut first = last.is_none();
-            loop {
-                if !first {
-                    let wait = async {
-                        loop {
-                            match listener.recv().await {
-                                Ok(event) if event.environment_id() == id => break,
-                                Ok(_) => continue,
-                                // Missed some: re-reading the state catches up.
-                                Err(RecvError::Lagged(_)) => break,
-                                Err(RecvError::Closed) => std::future::pending::<()>().await,
-                            }
-                        }
-                    };
-                    tokio::select! {
-                        _ = tokio::time::timeout(POLL_EVERY, wait) => {}
-                        () = state.events.closed() => return None,
-                    }
-                }
-                first = false;
-                // A database that stops answering ends the stream; the browser reconnects.
-                let now = operations::store::fingerprint(state.db.reader(), id)
-                    .await
-                    .ok()?;
-                if last.as_ref() != Some(&now) {
-                    let (revision, operation, status, log_lines) = &now;
-                    let data = serde_json::json!({
-                        "revision": revision,
-                        "operation": operation,
-                        "status": status,
-                        "log_lines": log_lines,
-                    });
-                    let event = SseEvent::default().event("changed").data(data.to_string());
-                    return Some((Ok(event), (state, listener, Some(now))));
-                }
-            }
+    Ok(live::follow(
+        state,
+        move |event| event.environment_id() == id,
+        move |state| async move {
+            let (revision, operation, status, log_lines) =
+                operations::store::fingerprint(state.db.reader(), id).await?;
+            Ok(serde_json::json!({
+                "revision": revision,
+                "operation": operation,
+                "status": status,
+                "log_lines": log_lines,
+            }))
         },
-    );
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    ))
 }

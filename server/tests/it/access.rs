@@ -220,6 +220,97 @@ const MATRIX: &[Row] = &[
     rpc("service_page", "service=none", Role::Viewer),
     page("/services", Role::Viewer),
     page("/services/none", Role::Viewer),
+    // Releases: signing and opening are for engineers; templates, freezes for admins.
+    rest("GET", "/api/v1/releases", "", Role::Viewer),
+    rest(
+        "POST",
+        "/api/v1/releases",
+        r#"{"service":"none","environment":"x","version":"1"}"#,
+        Role::Engineer,
+    ),
+    rest("GET", "/api/v1/releases/999999", "", Role::Viewer),
+    rest(
+        "POST",
+        "/api/v1/releases/999999/items/x/sign",
+        "{}",
+        Role::Engineer,
+    ),
+    rest(
+        "DELETE",
+        "/api/v1/releases/999999/items/x/sign",
+        "",
+        Role::Engineer,
+    ),
+    rest(
+        "POST",
+        "/api/v1/releases/999999/abandon",
+        r#"{"reason":"x"}"#,
+        Role::Engineer,
+    ),
+    rest("GET", "/api/v1/releases/999999/events", "", Role::Viewer),
+    rest(
+        "GET",
+        "/api/v1/services/none/checklist-template",
+        "",
+        Role::Viewer,
+    ),
+    rest(
+        "PUT",
+        "/api/v1/services/none/checklist-template",
+        r#"{"items":[{"group":"g","title":"t"}]}"#,
+        Role::Admin,
+    ),
+    rest(
+        "GET",
+        "/api/v1/services/none/environments/none/freezes",
+        "",
+        Role::Viewer,
+    ),
+    rest(
+        "POST",
+        "/api/v1/services/none/environments/none/freezes",
+        r#"{"kind":"once","reason":"x"}"#,
+        Role::Admin,
+    ),
+    rest(
+        "DELETE",
+        "/api/v1/services/none/environments/none/freezes/1",
+        "",
+        Role::Admin,
+    ),
+    rpc("release_list", "", Role::Viewer),
+    rpc(
+        "open_release",
+        "service=none&environment=x&version=1",
+        Role::Engineer,
+    ),
+    rpc("release_page", "id=999999", Role::Viewer),
+    rpc(
+        "sign_release_item",
+        "id=999999&key=x&note=x",
+        Role::Engineer,
+    ),
+    rpc("withdraw_release_item", "id=999999&key=x", Role::Engineer),
+    rpc("abandon_release", "id=999999&reason=x", Role::Engineer),
+    rpc("checklist_template", "service=none", Role::Viewer),
+    rpc(
+        "save_checklist",
+        "service=none&rows[0][group]=g&rows[0][title]=t",
+        Role::Admin,
+    ),
+    rpc(
+        "add_freeze",
+        "service=none&environment=none&input[kind]=once&input[reason]=x",
+        Role::Admin,
+    ),
+    rpc(
+        "remove_freeze",
+        "service=none&environment=none&id=1",
+        Role::Admin,
+    ),
+    page("/releases", Role::Viewer),
+    page("/releases/1", Role::Viewer),
+    page("/admin/services/none/checklist", Role::Admin),
 ];
 
 /// A caller of the matrix: who, how, and what role (none for nobody or a dead token).

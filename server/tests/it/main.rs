@@ -14,6 +14,7 @@ mod openapi;
 mod operations;
 mod pages;
 mod process;
+mod releases;
 mod shutdown;
 mod storage;
 mod webhooks;

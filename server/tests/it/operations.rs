@@ -206,6 +206,8 @@ async fn app(
     (app, releaser)
 }
 
+/// The environments are staging tier: these tests are about drivers, health and the lock; the
+/// gate that holds production-tier switches has its own tests (`releases.rs`).
 async fn set_up(app: &TestApp, world: &World) {
     let admin = app.logged_in(Role::Admin).await;
     let slot = |color: &str| json!({"upstream": format!("{}/{color}", world.url), "health_url": format!("{}/{color}/health", world.url)});
@@ -213,7 +215,7 @@ async fn set_up(app: &TestApp, world: &World) {
         ("/api/v1/services", json!({"name": "shop"})),
         (
             "/api/v1/services/shop/environments",
-            json!({"name": "production", "tier": "production", "strategy": "blue_green", "slots": {"blue": slot("blue"), "green": slot("green")}}),
+            json!({"name": "production", "tier": "staging", "strategy": "blue_green", "slots": {"blue": slot("blue"), "green": slot("green")}}),
         ),
         (
             "/api/v1/services/shop/environments",
@@ -221,7 +223,7 @@ async fn set_up(app: &TestApp, world: &World) {
         ),
         (
             "/api/v1/services/shop/environments",
-            json!({"name": "canary", "tier": "production", "strategy": "canary"}),
+            json!({"name": "canary", "tier": "staging", "strategy": "canary"}),
         ),
     ] {
         let response = app.send_as(&admin, json_request("POST", path, &body)).await;

@@ -319,7 +319,7 @@ fn slot_addresses<'a>(
 }
 
 /// The service named, or a 404 saying so.
-async fn find_service(db: &Database, name: &str) -> Result<Service, AppError> {
+pub(crate) async fn find_service(db: &Database, name: &str) -> Result<Service, AppError> {
     store::service(db.reader(), name)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("There is no service named {name}.")))

@@ -13,7 +13,7 @@ use super::{
     audit, catalog,
     idempotency::{self, Made},
     storage::Tx,
-    AppState, Caller, Database,
+    AppState, Caller, Database, StorageError,
 };
 use crate::{
     domain::{
@@ -123,13 +123,35 @@ pub(crate) async fn insert(
         deployment.finished_at,
         source == Source::Operation,
     ) {
-        store::place(
+        if store::place(
             tx,
             id,
             target.environment_id,
             slot,
             deployment.version.as_str(),
             finished_at,
+        )
+        .await?
+        {
+            super::releases::settle(tx, caller, target.environment_id, now).await?;
+        }
+    }
+    // A version headed for a production environment's idle slot gets its release (and
+    // checklist) if it has none open there yet; a rollback puts back a known version.
+    let heading_there = !deployment.is_rollback
+        && matches!(
+            deployment.status,
+            DeploymentStatus::Running | DeploymentStatus::Succeeded
+        );
+    if let (Some(slot), true) = (slot, heading_there) {
+        super::releases::open_for_idle_slot(
+            tx,
+            caller,
+            target.service_id,
+            target.environment_id,
+            slot,
+            deployment.version.as_str(),
+            now,
         )
         .await?;
     }
@@ -235,7 +257,7 @@ pub(crate) async fn finish_in(
     super::audit::record(tx, entry, now).await?;
     if finish.status == DeploymentStatus::Succeeded && current.source != Source::Operation {
         let environment_id = environment_id_of(tx, current.id).await?;
-        store::place(
+        if store::place(
             tx,
             current.id,
             environment_id,
@@ -243,7 +265,10 @@ pub(crate) async fn finish_in(
             &current.version,
             finish.finished_at,
         )
-        .await?;
+        .await?
+        {
+            super::releases::settle(tx, caller, environment_id, now).await?;
+        }
     }
     if finish.status == DeploymentStatus::Succeeded && current.is_rollback {
         let rollback = SucceededRollback {
@@ -380,7 +405,17 @@ pub async fn overview(state: &AppState, caller: &Caller) -> Result<Vec<OverviewR
     let environments = catalog::store::environments(db.reader()).await?;
     let latest = store::latest_per_environment(db.reader()).await?;
     let running = store::running_counts(db.reader()).await?;
-    Ok(environments
+    let frozen = super::releases::frozen_now(db).await?;
+    let open = super::releases::store::list(
+        db.reader(),
+        &crate::model::ReleaseFilter {
+            status: Some("open".into()),
+            ..Default::default()
+        },
+        super::releases::LIST_LIMIT,
+    )
+    .await?;
+    let rows: Result<Vec<OverviewRow>, StorageError> = environments
         .into_iter()
         .map(|mut environment| {
             state.health.attach(&mut environment);
@@ -393,7 +428,16 @@ pub async fn overview(state: &AppState, caller: &Caller) -> Result<Vec<OverviewR
                     && d.slot.is_none()
                     && environment.live_slot.is_some()
             });
-            OverviewRow {
+            Ok(OverviewRow {
+                frozen: frozen
+                    .iter()
+                    .find(|(id, _)| *id == environment.id)
+                    .map(|(_, why)| why.clone()),
+                waiting: open
+                    .iter()
+                    .filter(|r| r.environment_id == environment.id && r.required_left > 0)
+                    .map(super::releases::summary)
+                    .collect::<Result<_, _>>()?,
                 last,
                 unplaced,
                 running: running
@@ -401,7 +445,8 @@ pub async fn overview(state: &AppState, caller: &Caller) -> Result<Vec<OverviewR
                     .find(|(id, _)| *id == environment.id)
                     .map_or(0, |(_, count)| u32::try_from(*count).unwrap_or(u32::MAX)),
                 environment,
-            }
+            })
         })
-        .collect())
+        .collect();
+    Ok(rows?)
 }

@@ -25,6 +25,7 @@ use super::{
     audit, catalog,
     deployments::{self, store as deployment_store},
     events::Event,
+    releases,
     storage::{is_unique_violation, Tx},
     AppState, Caller, Database, StorageError,
 };
@@ -35,6 +36,7 @@ use crate::{
             plan, Canary, EnvironmentState, OperationAction, OperationInput, OperationStatus, Plan,
             Refusal, Request, Run,
         },
+        releases::gate::override_reason,
         Action, FieldError, Timestamp,
     },
     error::AppError,
@@ -90,6 +92,7 @@ pub async fn start(
             Refusal::Invalid(e) => AppError::Invalid(e),
             Refusal::Conflict(e) => AppError::Conflict(e),
         })?;
+    let passed_gate = pass_gate(db, caller, &target, &plan, input).await?;
     // Where a recorded deployment goes, in the deployments table's terms.
     let ids = deployment_store::target(db.reader(), &target.service, &target.name)
         .await?
@@ -111,6 +114,9 @@ pub async fn start(
         requested_by_kind: actor.kind(),
         requested_by: actor.name(),
         runner: &state.operations.runner_id,
+        overridden: passed_gate
+            .as_ref()
+            .map(|(gate, reason)| (gate.as_str(), reason.as_str())),
         now,
     };
     let id = match store::insert(&mut tx, &row).await {
@@ -136,7 +142,19 @@ pub async fn start(
         "deployment": deployment_id,
     });
     let object = format!("environment:{}/{}", target.service, target.name);
-    audit::created(&mut tx, caller, "operation.started", object, after, now).await?;
+    audit::created(
+        &mut tx,
+        caller,
+        "operation.started",
+        object.clone(),
+        after,
+        now,
+    )
+    .await?;
+    if let Some((gate, reason)) = &passed_gate {
+        let after = json!({ "operation": id, "gate": gate, "reason": reason });
+        audit::created(&mut tx, caller, "gate.overridden", object, after, now).await?;
+    }
     tx.commit().await?;
     announce(state, target.id, id);
     runner::spawn(
@@ -148,9 +166,33 @@ pub async fn start(
             run: Run::new(plan),
             caller: caller.clone(),
             deployment_id,
+            overridden: passed_gate,
         },
     );
     load(db, id).await
+}
+
+/// Asks the gate whether the planned operation may run. A closed gate refuses with 409
+/// `gate_closed`, unless an admin gives a reason to pass it: then it returns (gate, reason)
+/// for the operation's row, its log and the audit log.
+async fn pass_gate(
+    db: &Database,
+    caller: &Caller,
+    environment: &Environment,
+    plan: &Plan,
+    input: &OperationInput,
+) -> Result<Option<(String, String)>, AppError> {
+    let goes_live = plan.goes_live().map(Version::as_str);
+    let Some(gate) = releases::gate(db, environment, plan.action, goes_live).await? else {
+        return Ok(None);
+    };
+    match override_reason(input.override_reason.as_deref())? {
+        None => Err(AppError::GateClosed(gate)),
+        Some(reason) => {
+            caller.authorize(Action::OverrideGate)?;
+            Ok(Some((gate, reason)))
+        }
+    }
 }
 
 /// The operator's settings for `environment`, checked to be runnable: a missing or broken
@@ -387,8 +429,25 @@ pub async fn view(
     let canary_steps = settings.map_or(&crate::domain::operations::DEFAULT_CANARY_STEPS[..], |s| {
         &s.canary.steps[..]
     });
+    let mut actions = offered_actions(&before, canary_steps);
+    for offered in actions.iter_mut().filter(|a| a.refusal.is_none()) {
+        let request = Request {
+            action: offered.action,
+            version: None,
+            expected_revision: before.revision,
+            weight: None,
+        };
+        let planned = plan(&before, &request, canary_steps).ok();
+        let goes_live = planned
+            .as_ref()
+            .and_then(Plan::goes_live)
+            .map(Version::as_str);
+        offered.gate = releases::gate(db, &environment, offered.action, goes_live).await?;
+    }
     Ok(EnvironmentView {
-        actions: offered_actions(&before, canary_steps),
+        freezes: releases::freeze_windows(db, &environment).await?,
+        actions,
+        may_override: principal.role().may(Action::OverrideGate),
         previous_version: before.previous_version.map(|v| v.as_str().to_owned()),
         has_driver: settings.is_some(),
         may_operate: principal.role().may(Action::RunOperation),
@@ -436,6 +495,7 @@ fn offered_actions(state: &EnvironmentState, canary_steps: &[u8]) -> Vec<Offered
                 refusal,
                 question,
                 asks_version,
+                gate: None,
             }
         })
         .collect()

@@ -18,7 +18,7 @@ use super::{
 use crate::{
     backend::{
         audit::{self, Entry},
-        catalog, AppState, Caller, StorageError,
+        catalog, releases, AppState, Caller, StorageError,
     },
     domain::{
         catalog::SlotColor,
@@ -45,6 +45,8 @@ pub(super) struct Job {
     /// Who asked: the ending is audited in their name.
     pub caller: Caller,
     pub deployment_id: Option<i64>,
+    /// The gate an admin passed to start it, and why: the log's second line.
+    pub overridden: Option<(String, String)>,
 }
 
 pub(super) fn spawn(state: AppState, job: Job) {
@@ -107,6 +109,12 @@ async fn execute(state: &AppState, mut job: Job) -> Result<(), StorageError> {
             job.run.plan().question
         ),
     );
+    if let Some((gate, reason)) = &job.overridden {
+        log.push(
+            LogStream::Info,
+            format!("Gate overridden: {gate} Reason given: {reason}"),
+        );
+    }
     let mut channel = mpsc::unbounded_channel();
     let (mut forward_position, mut recovery_count) = (0_i64, 0_i64);
     let mut next = job.run.next(None);
@@ -395,6 +403,11 @@ async fn close(
         return Ok(());
     }
     store::apply(&mut tx, environment_id, ending, deployment_id).await?;
+    if status == OperationStatus::Succeeded
+        && (ending.live.is_some() || ending.current_version.is_some())
+    {
+        releases::settle(&mut tx, caller, environment_id, now).await?;
+    }
     if let (Some(deployment_status), Some(deployment_id)) = (ending.deployment, deployment_id) {
         let note = ending
             .deployment_note

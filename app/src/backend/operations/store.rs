@@ -29,6 +29,8 @@ pub struct NewOperation<'a> {
     pub requested_by_kind: &'a str,
     pub requested_by: &'a str,
     pub runner: &'a str,
+    /// The closed gate an admin passed, and the reason they gave.
+    pub overridden: Option<(&'a str, &'a str)>,
     pub now: Timestamp,
 }
 
@@ -55,8 +57,9 @@ pub async fn hold_revision(
 /// (the `operations_one_running` index is the lock).
 pub async fn insert(tx: &mut Tx, op: &NewOperation<'_>) -> Result<i64, StorageError> {
     const SQL: &str = "INSERT INTO operations (environment_id, action, status, version, target_slot, \
-        canary_weight, base_revision, requested_by_kind, requested_by, runner, heartbeat_at, started_at) \
-        VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
+        canary_weight, base_revision, requested_by_kind, requested_by, runner, heartbeat_at, started_at, \
+        overridden_gate, override_reason) \
+        VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) RETURNING id";
     Ok(on_tx!(tx, |conn| {
         sqlx::query_scalar(SQL)
             .bind(op.environment_id)
@@ -69,6 +72,8 @@ pub async fn insert(tx: &mut Tx, op: &NewOperation<'_>) -> Result<i64, StorageEr
             .bind(op.requested_by)
             .bind(op.runner)
             .bind(op.now)
+            .bind(op.overridden.map(|(gate, _)| gate))
+            .bind(op.overridden.map(|(_, reason)| reason))
             .fetch_one(conn)
             .await
     })?)

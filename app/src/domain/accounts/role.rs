@@ -92,6 +92,16 @@ pub enum Action {
     ManageCatalog,
     /// Run operations: deploy to idle, switch, rollback, canary steps.
     RunOperation,
+    /// Open and abandon releases.
+    ManageReleases,
+    /// Sign checklist items (an item may ask for a stronger role).
+    SignChecklist,
+    /// Edit services' checklist templates.
+    ManageChecklists,
+    /// Add and remove freeze windows.
+    ManageFreezes,
+    /// Run an operation past a closed gate, with a written reason.
+    OverrideGate,
 }
 
 impl Action {
@@ -99,12 +109,17 @@ impl Action {
     pub fn minimum_role(self) -> Role {
         match self {
             Action::Read | Action::ManageOwnAccount => Role::Viewer,
-            Action::RecordDeployment => Role::Engineer,
+            Action::RecordDeployment | Action::ManageReleases | Action::SignChecklist => {
+                Role::Engineer
+            }
             Action::RunOperation => Role::Releaser,
             Action::ManageUsers
             | Action::ManageTokens
             | Action::ReadAuditLog
-            | Action::ManageCatalog => Role::Admin,
+            | Action::ManageCatalog
+            | Action::ManageChecklists
+            | Action::ManageFreezes
+            | Action::OverrideGate => Role::Admin,
         }
     }
 
@@ -119,6 +134,11 @@ impl Action {
             Action::RecordDeployment => "record deployments",
             Action::ManageCatalog => "manage services and environments",
             Action::RunOperation => "run operations (deploy, switch, rollback, canary)",
+            Action::ManageReleases => "open or abandon releases",
+            Action::SignChecklist => "sign checklist items",
+            Action::ManageChecklists => "edit checklist templates",
+            Action::ManageFreezes => "manage freeze windows",
+            Action::OverrideGate => "override a gate",
         }
     }
 }
@@ -138,6 +158,11 @@ mod tests {
             Action::RecordDeployment,
             Action::ManageCatalog,
             Action::RunOperation,
+            Action::ManageReleases,
+            Action::SignChecklist,
+            Action::ManageChecklists,
+            Action::ManageFreezes,
+            Action::OverrideGate,
         ] {
             let allowed: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may(action)).collect();
             assert!(!allowed.is_empty(), "{action:?} must be allowed to someone");

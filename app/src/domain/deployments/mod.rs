@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     catalog::{parse_http_url, Name, SlotColor, Strategy},
-    words::bounded_text,
+    words::{bounded_text, present},
     FieldError, FieldErrors, Timestamp,
 };
 use crate::word_enum;
@@ -156,10 +156,6 @@ pub struct NewDeployment {
 }
 
 /// Blank optional text is the same as none: forms send empty fields.
-fn present(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
 /// A reported time: readable, not before 2000 and not in the future.
 fn parse_time(
     field: &str,

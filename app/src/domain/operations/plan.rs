@@ -117,6 +117,23 @@ pub struct Plan {
     pub(super) kind: Kind,
 }
 
+impl Plan {
+    /// The version this operation puts in front of all users, if it does: a switch, a
+    /// rolling deploy, the canary step to 100%. Rollbacks restore rather than release.
+    pub fn goes_live(&self) -> Option<&Version> {
+        match &self.kind {
+            Kind::Switch { version, .. } if self.action == OperationAction::Switch => Some(version),
+            Kind::RollOut {
+                version,
+                is_rollback: false,
+                ..
+            } => Some(version),
+            Kind::CanaryStep { version, to: 100 } => Some(version),
+            _ => None,
+        }
+    }
+}
+
 /// Checks `request` against `state` and plans it. `canary_steps` are the configured traffic
 /// shares, ascending, ending at 100.
 pub fn plan(

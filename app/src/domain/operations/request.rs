@@ -27,6 +27,10 @@ pub struct OperationInput {
     /// Canary only: the traffic percentage to go to instead of the next configured step.
     #[serde(default)]
     pub weight: Option<i64>,
+    /// Admins: why this operation may pass a closed gate (an unsigned production checklist,
+    /// a freeze window); 10 characters or more, audited.
+    #[serde(default)]
+    pub override_reason: Option<String>,
 }
 
 /// An operation request with every field valid on its own.

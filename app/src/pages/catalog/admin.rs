@@ -257,7 +257,10 @@ fn EnvironmentList(rows: Vec<Environment>) -> impl IntoView {
                         }).collect::<Vec<_>>().join("; ");
                         view! {
                             <tr>
-                                <th scope="row" data-label="Service"><ServiceLink service=env.service.clone() /></th>
+                                <th scope="row" data-label="Service">
+                                    <ServiceLink service=env.service.clone() />
+                                    <a class="block small" href=format!("/admin/services/{}/checklist", crate::components::url::encode(&env.service))>"Release checklist"</a>
+                                </th>
                                 <td data-label="Environment"><EnvironmentLink service=env.service.clone() environment=env.name.clone() /></td>
                                 <td data-label="Tier">{env.tier.as_str()}</td>
                                 <td data-label="Strategy">{env.strategy.label()}</td>

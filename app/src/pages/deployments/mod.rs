@@ -64,11 +64,11 @@ pub fn StatusBadge(status: DeploymentStatus, #[prop(optional)] superseded: bool)
 }
 
 /// A `<select>`'s options: (value, label) pairs.
-type Options = Vec<(String, String)>;
+pub(crate) type Options = Vec<(String, String)>;
 
 /// The distinct service names and environment names of `environments`, sorted, each as a
 /// `<select>` option list led by `none`.
-fn choices(environments: &[Environment], none: &str) -> (Options, Options) {
+pub(crate) fn choices(environments: &[Environment], none: &str) -> (Options, Options) {
     let mut services: Vec<&str> = environments.iter().map(|e| e.service.as_str()).collect();
     let mut names: Vec<&str> = environments.iter().map(|e| e.name.as_str()).collect();
     services.sort_unstable();

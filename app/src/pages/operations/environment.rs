@@ -12,12 +12,16 @@ use crate::{
         failure::LoadFailed,
         form::{action_error, Field, FormError, Submit},
         links::{environment_path, Breadcrumbs},
+        live::follow,
         url,
     },
     domain::{operations::OperationAction, time::describe_age, Action, Timestamp},
     error::AppError,
     model::{EnvironmentView, OfferedAction, Operation, Shipped, Slot, SlotHealth},
-    pages::accounts::session::{me, Protected},
+    pages::{
+        accounts::session::{me, Protected},
+        releases::freezes::{AddFreeze, FreezeWindows, RemoveFreeze},
+    },
 };
 
 /// The environment page's data.
@@ -56,6 +60,10 @@ pub fn EnvironmentPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let start = ServerAction::<StartOperation>::new();
+    let freezes = (
+        ServerAction::<AddFreeze>::new(),
+        ServerAction::<RemoveFreeze>::new(),
+    );
     // Bumped by every `changed` event, which re-reads the page's data.
     let changed = RwSignal::new(0_u64);
     let names = Memo::new(move |_| {
@@ -66,8 +74,15 @@ pub fn EnvironmentPage() -> impl IntoView {
         )
     });
     let data = Resource::new(
-        move || (names.get(), start.version().get(), changed.get()),
-        |((service, environment), _, _)| environment_page(service, environment),
+        move || {
+            (
+                names.get(),
+                start.version().get(),
+                changed.get(),
+                freezes.0.version().get() + freezes.1.version().get(),
+            )
+        },
+        |((service, environment), ..)| environment_page(service, environment),
     );
     Effect::new(move |_| {
         let (service, environment) = names.get();
@@ -93,7 +108,7 @@ pub fn EnvironmentPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading the environment…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(view) => view! { <Environment view confirm=confirm.get() start /> }.into_any(),
+                        Ok(view) => view! { <Environment view confirm=confirm.get() start freezes /> }.into_any(),
                         Err(error) => view! {
                             <LoadFailed title="Environment" error back=("/services", "← Services") />
                         }.into_any(),
@@ -104,35 +119,12 @@ pub fn EnvironmentPage() -> impl IntoView {
     }
 }
 
-/// Listens to the environment's server-sent events, bumping `changed` on each; closes when
-/// the page goes.
-#[cfg(feature = "hydrate")]
-fn follow(url: String, changed: RwSignal<u64>) {
-    use wasm_bindgen::{closure::Closure, JsCast};
-    let Ok(source) = web_sys::EventSource::new(&url) else {
-        return;
-    };
-    let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
-        changed.update(|n| *n += 1);
-    });
-    let _ = source.add_event_listener_with_callback("changed", on_change.as_ref().unchecked_ref());
-    let kept = StoredValue::new_local(Some((source, on_change)));
-    on_cleanup(move || {
-        if let Some((source, _)) = kept.try_update_value(Option::take).flatten() {
-            source.close();
-        }
-    });
-}
-
-/// The server renders the state as it is; following starts in the browser.
-#[cfg(not(feature = "hydrate"))]
-fn follow(_url: String, _changed: RwSignal<u64>) {}
-
 #[component]
 fn Environment(
     view: EnvironmentView,
     confirm: Option<(OperationAction, i64)>,
     start: ServerAction<StartOperation>,
+    freezes: (ServerAction<AddFreeze>, ServerAction<RemoveFreeze>),
 ) -> impl IntoView {
     let env = &view.environment;
     let title = format!("{} · {}", env.service, env.name);
@@ -147,6 +139,7 @@ fn Environment(
         <State view=view.clone() />
         <Operate view=view.clone() confirm start />
         {view.operation.clone().map(|operation| view! { <Progress operation /> })}
+        <FreezeWindows service=env.service.clone() environment=env.name.clone() freezes=view.freezes.clone() add=freezes.0 remove=freezes.1 />
         <History operations=view.history.clone() />
     }
 }
@@ -316,16 +309,20 @@ fn Operate(
         .is_some_and(|o| !o.status.is_final());
     let revision = env.revision;
     // An action the state does not allow now is shown disabled, with the reason beside it,
-    // instead of a confirmation that can only refuse.
+    // instead of a confirmation that can only refuse; so is one a gate holds, except for
+    // admins, whose confirmation then asks why they pass it.
+    let may_override = view.may_override;
+    let held = |offered: &OfferedAction| {
+        offered.refusal.is_some() || (offered.gate.is_some() && !may_override)
+    };
     let buttons = view
         .actions
         .iter()
-        .map(|offered| match &offered.refusal {
-            Some(_) => {
+        .map(|offered| {
+            if held(offered) {
                 view! { <button type="button" disabled=true>{offered.label.clone()}</button> }
                     .into_any()
-            }
-            None => {
+            } else {
                 let href = format!("{here}?confirm={}&revision={revision}", offered.action);
                 view! { <a class="button" href=href>{offered.label.clone()}</a> }.into_any()
             }
@@ -335,7 +332,7 @@ fn Operate(
         .actions
         .iter()
         .filter_map(|offered| {
-            offered.refusal.as_ref().map(|refusal| {
+            offered.refusal.as_ref().or(offered.gate.as_ref()).map(|refusal| {
                 view! { <li>{format!("{}: {refusal}", offered.label.trim_end_matches('…'))}</li> }
             })
         })
@@ -343,7 +340,7 @@ fn Operate(
     let offered = confirm.and_then(|(action, seen)| {
         view.actions
             .iter()
-            .find(|offered| offered.action == action && offered.refusal.is_none())
+            .find(|offered| offered.action == action && !held(offered))
             .cloned()
             .map(|offered| (offered, seen))
     });
@@ -398,6 +395,10 @@ fn Confirm(
                 <input type="hidden" name="operation[expected_revision]" value=seen />
                 {offered.asks_version.then(|| view! {
                     <Field label="Version" name="operation[version]" error_for="version" error placeholder="2.4.1" hint="Letters, digits, '.', '_', '+' and '-', as your build names it." />
+                })}
+                {offered.gate.clone().map(|gate| view! {
+                    <p class="notice">{format!("Gate closed: {gate}")}</p>
+                    <Field label="Why pass the gate? (admins, audited)" name="operation[override_reason]" error_for="override_reason" error hint="10 characters or more; shown on the release, in the log and in the audit log." />
                 })}
                 <div class="actions">
                     <Submit label=offered.action.confirm_label() busy_label="Starting…" pending=start.pending() class="primary" />
