@@ -306,6 +306,14 @@ impl TestApp {
         Self::build(db, config).await
     }
 
+    /// A second application on this one's database, as another replica behind a load
+    /// balancer would run: it shares nothing with this one but the database.
+    pub async fn replica(&self) -> Application {
+        Application::build(&test_config(&self.db))
+            .await
+            .expect("a second replica starts")
+    }
+
     /// Creates a user with [`TEST_PASSWORD`], as the command line would.
     pub async fn create_user(&self, username: &str, role: Role) -> User {
         let input = NewUserInput {

@@ -1051,9 +1051,7 @@ async fn session_changes_hold_here_at_once_and_on_another_replica_within_the_cac
     use std::time::{Duration, Instant};
 
     let app = TestApp::new(engine).await;
-    let replica = server::Application::build(&crate::helpers::test_config(&app.db))
-        .await
-        .expect("a second replica starts");
+    let replica = app.replica().await;
     let on_replica = |who: &Credential| {
         let request = who.apply(
             Request::get("/api/v1/me")

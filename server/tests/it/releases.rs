@@ -31,6 +31,55 @@ on_both_engines!(
 
 const PRODUCTION: &str = "/api/v1/services/shop/environments/production";
 
+/// Two replicas on one PostgreSQL database: a page following a release through one sees a
+/// sign-off made through the other, though they share no event bus.
+#[tokio::test]
+async fn a_sign_off_through_one_replica_reaches_a_page_following_another() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let (first, _) = app(Engine::Postgres).await;
+    let second = first.replica().await;
+    let engineer = first.logged_in(Role::Engineer).await;
+    let id = open(&first, &engineer, "2.0.0").await["id"]
+        .as_i64()
+        .expect("id");
+    let request = engineer.apply(json_request(
+        "GET",
+        &format!("/api/v1/releases/{id}/events"),
+        &Value::Null,
+    ));
+    let response = second.router().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body();
+    let mut next_event = async || {
+        let mut text = String::new();
+        while !text.contains("\n\n") {
+            let frame = tokio::time::timeout(Duration::from_secs(2), body.frame())
+                .await
+                .expect("an event within 2 s")
+                .expect("the stream goes on")
+                .expect("a frame");
+            if let Some(data) = frame.data_ref() {
+                text.push_str(&String::from_utf8_lossy(data));
+            }
+        }
+        text
+    };
+    let before = next_event().await;
+    assert!(before.contains("[\"open\",0,0]"), "{before}");
+    let (status, _) = call(
+        &first,
+        &engineer,
+        "POST",
+        &format!("/api/v1/releases/{id}/items/dependencies/sign"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let after = next_event().await;
+    assert!(after.contains("[\"open\",1,0]"), "{after}");
+}
+
 /// Health endpoints for both slots, answering 200.
 async fn upstreams() -> String {
     let router = Router::new()

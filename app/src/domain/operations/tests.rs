@@ -584,3 +584,45 @@ fn every_action_from_every_state_ends_whatever_fails() {
         "the states cover the actions ({planned_count})"
     );
 }
+
+#[test]
+fn only_what_puts_a_version_in_front_of_all_users_goes_live() {
+    use OperationAction::*;
+    let live = |state: &EnvironmentState, action, version: Option<&str>| {
+        planned(state, action, version)
+            .goes_live()
+            .map(|v| v.as_str().to_owned())
+    };
+    let to = |version: &str| Some(version.to_owned());
+    // Blue-green: the idle slot takes no traffic; the switch puts its version live; a
+    // rollback restores rather than releases.
+    assert_eq!(live(&blue_green(None, None), Deploy, Some("2.4.1")), None);
+    assert_eq!(
+        live(&blue_green(Some("2.4.1"), None), Switch, None),
+        to("2.4.1")
+    );
+    assert_eq!(
+        live(&blue_green(Some("2.3.9"), Some("2.3.9")), Rollback, None),
+        None
+    );
+    // Rolling: the deploy itself goes live.
+    assert_eq!(
+        live(&rolling(Some("2.4.0"), None), Deploy, Some("2.4.1")),
+        to("2.4.1")
+    );
+    assert_eq!(
+        live(&rolling(Some("2.4.0"), Some("2.3.9")), Rollback, None),
+        None
+    );
+    // Canary: only the step to 100%.
+    assert_eq!(live(&canary(None), Deploy, Some("2.5.0")), None);
+    assert_eq!(
+        live(&canary(Some(("2.5.0", 25))), CanaryPromote, None),
+        None
+    );
+    assert_eq!(
+        live(&canary(Some(("2.5.0", 50))), CanaryPromote, None),
+        to("2.5.0")
+    );
+    assert_eq!(live(&canary(Some(("2.5.0", 50))), CanaryAbort, None), None);
+}
