@@ -131,3 +131,55 @@ describe('a release without JavaScript', () => {
     await context.close();
   });
 });
+
+describe('admins shape the gate in the browser', () => {
+  test('a weekly freeze window added on the environment page holds the switch', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await logIn(context, fixture.server.baseUrl, 'admin', PASSWORD);
+    const page = await context.newPage();
+    await page.goto(`${fixture.server.baseUrl}/services/shop/environments/production`);
+    await page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
+    const section = page.getByRole('region', { name: 'Freeze windows' });
+    await section.getByText('No freeze windows').waitFor();
+    await section.getByText('Add a freeze window').click();
+    // Wrong first: every field named at once.
+    await section.getByLabel('Time zone').fill('Mars/Olympus');
+    await section.getByRole('button', { name: 'Add freeze window' }).click();
+    await section.getByText('"Mars/Olympus" is not a time zone').waitFor();
+    await section.getByText('Choose at least one weekday.').waitFor();
+    for (const day of ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) await section.getByLabel(day, { exact: true }).check();
+    await section.getByLabel('From (local)').fill('00:00');
+    await section.getByLabel('To (local)').fill('00:00');
+    await section.getByLabel('Time zone').fill('UTC');
+    await section.getByLabel('Reason').fill('year-end freeze');
+    await section.getByRole('button', { name: 'Add freeze window' }).click();
+    await section.getByText('The window starts and ends at the same time').waitFor();
+    await section.getByLabel('To (local)').fill('23:59');
+    await section.getByRole('button', { name: 'Add freeze window' }).click();
+    await section.getByText(/weekly, Mon–Sun 00:00–23:59 \(UTC\): year-end freeze/).waitFor();
+    await page.screenshot({ path: join(screenshotDir, 'environment-freeze.png'), fullPage: true });
+    const windows = await fixture.admin.get('/api/v1/services/shop/environments/production/freezes');
+    assert.equal(windows.json.length, 1);
+    // Remove it again, so it holds nothing else.
+    await section.getByRole('button', { name: /Remove the freeze window/ }).click();
+    await section.getByText('No freeze windows').waitFor();
+    await context.close();
+  });
+
+  test('the checklist editor saves a new revision that new releases copy', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await logIn(context, fixture.server.baseUrl, 'admin', PASSWORD);
+    const page = await context.newPage();
+    await page.goto(`${fixture.server.baseUrl}/admin/services/shop/checklist`);
+    await page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
+    const newRow = page.getByRole('group', { name: 'New item' }).first();
+    await newRow.getByLabel('Group').fill('Documentation');
+    await newRow.getByLabel('Title').fill('Runbook updated');
+    await page.getByRole('group', { name: /Item 3: Changelog/ }).getByLabel('Remove').check();
+    await page.getByRole('button', { name: 'Save checklist' }).click();
+    await page.getByText(/Saved as revision \d+/).waitFor();
+    const template = await fixture.admin.get('/api/v1/services/shop/checklist-template');
+    assert.deepEqual(template.json.items.map((i) => i.title), ['Tests Pass', 'Code Review', 'Runbook updated']);
+    await context.close();
+  });
+});
