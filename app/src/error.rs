@@ -34,6 +34,10 @@ pub enum AppError {
     /// Input that clashes with a record that exists (a duplicate name, say).
     #[error("{0}")]
     Conflict(FieldError),
+    /// A save made from a version someone else has saved over: their text comes back, to
+    /// merge by hand.
+    #[error("{} saved version {} at {} while you were editing. Their text is shown beside yours: merge the two by hand, then save again.", .0.updated_by, .0.version, .0.updated_at)]
+    EditConflict(Box<crate::model::PostmortemConflict>),
     /// A gate holds the operation: an unsigned production checklist, a freeze window.
     #[error("{0}")]
     GateClosed(String),
@@ -97,7 +101,7 @@ impl AppError {
             AppError::Unauthenticated | AppError::InvalidToken | AppError::WrongCredentials => 401,
             AppError::Forbidden { .. } => 403,
             AppError::NotFound(_) => 404,
-            AppError::Conflict(_) | AppError::GateClosed(_) => 409,
+            AppError::Conflict(_) | AppError::GateClosed(_) | AppError::EditConflict(_) => 409,
             AppError::Invalid(_) | AppError::InvalidFields(_) => 422,
             AppError::TooManyAttempts { .. } => 429,
             AppError::Internal { .. } => 500,

@@ -31,6 +31,7 @@ use crate::{
         audit::AuditPage,
         catalog::{CatalogAdminPage, ServicePage, ServicesPage},
         deployments::{DeploymentPage, DeploymentsPage, RecordDeploymentPage},
+        incidents::{ActionItemsPage, DeclarePage, IncidentPage, IncidentsPage, PostmortemPage},
         operations::EnvironmentPage,
         releases::{ChecklistPage, ReleasePage, ReleasesPage},
         NotFound, Overview, Planned, PlannedPage,
@@ -65,7 +66,11 @@ lazy_page!(EnvironmentRoute => view! { <EnvironmentPage /> });
 lazy_page!(ReleasesRoute => view! { <ReleasesPage /> });
 lazy_page!(ReleaseRoute => view! { <ReleasePage /> });
 lazy_page!(ChecklistRoute => view! { <ChecklistPage /> });
-lazy_page!(IncidentsRoute => planned(PlannedPage::Incidents));
+lazy_page!(IncidentsRoute => view! { <IncidentsPage /> });
+lazy_page!(DeclareRoute => view! { <DeclarePage /> });
+lazy_page!(IncidentRoute => view! { <IncidentPage /> });
+lazy_page!(PostmortemRoute => view! { <PostmortemPage /> });
+lazy_page!(ActionItemsRoute => view! { <ActionItemsPage /> });
 lazy_page!(MetricsRoute => planned(PlannedPage::Metrics));
 lazy_page!(UsersRoute => view! { <UsersPage /> });
 lazy_page!(TokensRoute => view! { <TokensPage /> });
@@ -137,6 +142,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/releases") view={Lazy::<ReleasesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/releases/:id") view={Lazy::<ReleaseRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/incidents") view={Lazy::<IncidentsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/incidents/new") view={Lazy::<DeclareRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/incidents/:id") view={Lazy::<IncidentRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/incidents/:id/postmortem") view={Lazy::<PostmortemRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/action-items") view={Lazy::<ActionItemsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/metrics") view={Lazy::<MetricsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async />

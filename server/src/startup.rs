@@ -15,7 +15,7 @@ use app::{
         catalog::health::{self, HealthWatch},
         deployments::ingest::Ingest,
         events::Events,
-        idempotency,
+        idempotency, incidents,
         operations::{self, Operations},
         state::State,
         storage::redact_url,
@@ -55,6 +55,9 @@ pub struct Application {
     state: AppState,
     in_flight: InFlight,
     shutdown_timeout: Duration,
+    /// Writes operations into open incidents' timelines; it listens from the start, so even
+    /// requests driven in-process (tests) reach the timelines.
+    timelines: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -108,12 +111,14 @@ impl Application {
         }
         let in_flight = InFlight::default();
         let router = http::router(state.clone(), config, &in_flight, &site);
+        let timelines = tokio::spawn(incidents::timeline::follow_operations(state.clone()));
         Ok(Self {
             listener,
             router,
             state,
             in_flight,
             shutdown_timeout: config.shutdown_timeout,
+            timelines,
         })
     }
 
@@ -198,6 +203,7 @@ impl Application {
         cleanup.abort();
         maintenance.abort();
         health_watch.abort();
+        self.timelines.abort();
         // Operations still running here will not finish: say so now rather than leave the
         // lock to the heartbeat timeout. A database that does not answer must not hold up
         // the stop either.

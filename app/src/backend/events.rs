@@ -1,5 +1,5 @@
 //! What just happened, for whoever listens in this process: the live pages today; incident
-//! timelines and checklists later. Events only say what changed; listeners read the details
+//! incident timelines. Events only say what changed; listeners read the details
 //! from the database, which is the truth shared by every replica.
 
 use tokio::sync::{broadcast, watch};
@@ -17,6 +17,11 @@ pub enum Event {
         environment_id: i64,
         release_id: i64,
     },
+    /// Someone declared, changed or wrote in an incident, or Switchyard added to its timeline.
+    IncidentChanged {
+        environment_id: i64,
+        incident_id: i64,
+    },
 }
 
 impl Event {
@@ -24,7 +29,8 @@ impl Event {
     pub fn environment_id(&self) -> i64 {
         match self {
             Event::OperationChanged { environment_id, .. }
-            | Event::ReleaseChanged { environment_id, .. } => *environment_id,
+            | Event::ReleaseChanged { environment_id, .. }
+            | Event::IncidentChanged { environment_id, .. } => *environment_id,
         }
     }
 }

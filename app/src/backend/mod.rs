@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod deployments;
 pub mod events;
 pub mod idempotency;
+pub mod incidents;
 pub mod operations;
 pub mod releases;
 pub mod rpc;

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalog;
 pub mod deployments;
 mod field;
+pub mod incidents;
 pub mod operations;
 pub mod paging;
 pub mod releases;

@@ -153,6 +153,7 @@ pub fn describe_duration(duration: Duration) -> String {
         0..=59 => format!("{seconds} s"),
         60..=3_599 if seconds.is_multiple_of(60) => format!("{} min", seconds / 60),
         60..=3_599 => format!("{} min {} s", seconds / 60, seconds % 60),
+        _ if seconds.is_multiple_of(3_600) => format!("{} h", seconds / 3_600),
         _ => format!("{} h {} min", seconds / 3_600, seconds % 3_600 / 60),
     }
 }

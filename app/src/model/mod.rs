@@ -85,6 +85,7 @@ pub struct AuditFilter {
 
 mod catalog;
 mod deployments;
+mod incidents;
 mod operations;
 mod releases;
 
@@ -93,6 +94,11 @@ pub use catalog::{
     SlotHealth,
 };
 pub use deployments::{Deployment, DeploymentFilter, DeploymentPage, OverviewRow, Recorder};
+pub use incidents::{
+    ActionItem, ActionItemFilter, Attention, ChecklistStep, Incident, IncidentChecklist,
+    IncidentFilter, IncidentLink, IncidentSummary, Postmortem, PostmortemConflict,
+    SuggestedDeployment, TimelineEntry, TimelineKind,
+};
 pub use operations::{EnvironmentView, LogLine, OfferedAction, Operation, OperationStep};
 pub use releases::{
     ChecklistTemplate, FreezeWindow, GateOverride, Release, ReleaseFilter, ReleaseItem,

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod catalog;
 pub mod deployments;
 mod forbidden;
+pub mod incidents;
 mod not_found;
 pub mod operations;
 mod overview;

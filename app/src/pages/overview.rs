@@ -8,17 +8,18 @@ use crate::{
     components::links::{EnvironmentLink, ServiceLink},
     domain::{time::describe_age, Timestamp},
     error::AppError,
-    model::{Environment, OverviewRow},
+    model::{Attention, Environment, OverviewRow},
 };
 
 /// Every environment with what is live there and its newest deployment, and the server's
 /// clock for ages.
 #[server(prefix = "/rpc", endpoint = "overview")]
-pub async fn overview() -> Result<(Vec<OverviewRow>, Timestamp), AppError> {
-    use crate::backend::{deployments, rpc};
+pub async fn overview() -> Result<(Vec<OverviewRow>, Timestamp, Vec<Attention>), AppError> {
+    use crate::backend::{deployments, incidents, rpc};
     rpc::serve(|state, caller| async move {
         let rows = deployments::overview(&state, &caller).await?;
-        Ok((rows, Timestamp::now()))
+        let attention = incidents::attention(&state.db, &caller).await?;
+        Ok((rows, Timestamp::now(), attention))
     })
     .await
 }
@@ -38,13 +39,35 @@ pub fn Overview() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading environments…"</p> }>
             {move || Suspend::new(async move {
                 match rows.await {
-                    Ok((rows, _)) if rows.is_empty() => view! { <GettingStarted /> }.into_any(),
-                    Ok((rows, now)) => view! { <EnvironmentTable rows now /> }.into_any(),
+                    Ok((rows, _, _)) if rows.is_empty() => view! { <GettingStarted /> }.into_any(),
+                    Ok((rows, now, attention)) => view! {
+                        <NeedsAttention lines=attention />
+                        <EnvironmentTable rows now />
+                    }.into_any(),
                     Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
         </Transition>
     }
+}
+
+/// Open incidents (worst first), post-mortems due and overdue action items, each a link.
+#[component]
+fn NeedsAttention(lines: Vec<Attention>) -> impl IntoView {
+    (!lines.is_empty()).then(|| {
+        let items = lines
+            .into_iter()
+            .map(|line| view! {
+                <li><a href=line.href><span class=format!("status {}", line.class)>{line.badge}</span> " " {line.text}</a></li>
+            })
+            .collect_view();
+        view! {
+            <section class="card attention" aria-labelledby="attention">
+                <h2 id="attention">"Needs attention"</h2>
+                <ul>{items}</ul>
+            </section>
+        }
+    })
 }
 
 /// What is live: "2.4.0 on blue · by ci 3 h ago".

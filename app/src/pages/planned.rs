@@ -7,23 +7,18 @@ use leptos_meta::Title;
 /// A section of the navigation whose page is still to come.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlannedPage {
-    Incidents,
     Metrics,
 }
 
 impl PlannedPage {
     fn title(self) -> &'static str {
         match self {
-            Self::Incidents => "Incidents",
             Self::Metrics => "Metrics",
         }
     }
 
     fn purpose(self) -> &'static str {
         match self {
-            Self::Incidents => {
-                "Incidents from detection to resolution, their timelines and their post-mortems."
-            }
             Self::Metrics => {
                 "Deployment frequency, lead time, change failure rate and recovery time, over any window."
             }

@@ -74,6 +74,10 @@ pub struct ErrorDetail<'a> {
     fields: &'a [FieldError],
     /// The id under which the server logged the request.
     request_id: &'a str,
+    /// `edit_conflict` only: the version saved meanwhile (`version`, `markdown`,
+    /// `updated_by`, `updated_at`), to merge by hand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current: Option<&'a serde_json::Value>,
 }
 
 /// The error as the middleware finds it on a response.
@@ -90,6 +94,8 @@ pub struct ErrorReport {
     pub detail: Option<String>,
     /// Seconds to wait before retrying (429), sent as `Retry-After`.
     pub retry_after: Option<u64>,
+    /// What a conflicting edit found saved meanwhile.
+    pub current: Option<serde_json::Value>,
 }
 
 impl ErrorReport {
@@ -117,6 +123,7 @@ impl ErrorReport {
             fields: Vec::new(),
             detail: None,
             retry_after: None,
+            current: None,
         }
     }
 
@@ -129,6 +136,7 @@ impl ErrorReport {
                 field: self.field.as_deref(),
                 fields: &self.fields,
                 request_id,
+                current: self.current.as_ref(),
             },
         };
         let mut response = (self.status, Json(body)).into_response();
@@ -198,6 +206,7 @@ fn app_error_report(error: AppError) -> ErrorReport {
         AppError::Invalid(_) | AppError::InvalidFields(_) => "invalid",
         AppError::Conflict(_) => "conflict",
         AppError::GateClosed(_) => "gate_closed",
+        AppError::EditConflict(_) => "edit_conflict",
         AppError::TooManyAttempts { .. } => "too_many_attempts",
         AppError::NotFound(_) => "not_found",
         AppError::Internal { detail, .. } => {
@@ -215,6 +224,10 @@ fn app_error_report(error: AppError) -> ErrorReport {
         fields: match &error {
             AppError::InvalidFields(errors) => errors.clone(),
             _ => Vec::new(),
+        },
+        current: match &error {
+            AppError::EditConflict(current) => serde_json::to_value(current).ok(),
+            _ => None,
         },
         retry_after: match error {
             AppError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 mod health;
 pub mod identity;
+mod incidents;
 mod live;
 mod openapi;
 mod operations;
@@ -53,6 +54,7 @@ fn api_router() -> Router<AppState> {
         .merge(deployments::routes())
         .merge(operations::routes())
         .merge(releases::routes())
+        .merge(incidents::routes())
         .split_for_parts();
     router
         .layer(Extension(openapi::Document::new(document)))

@@ -36,6 +36,7 @@ use utoipa::{
         (name = "webhooks", description = "CI systems reporting deployments, HMAC-signed"),
         (name = "operations", description = "Deploy to idle, switch, roll back and canary steps, and their live progress"),
         (name = "releases", description = "Releases and their checklists signed item by item, checklist templates, freeze windows"),
+        (name = "incidents", description = "Incidents, their timelines and links to deployments, post-mortems and action items"),
     )
 )]
 pub struct ApiDoc;

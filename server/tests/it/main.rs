@@ -10,6 +10,7 @@ mod deployments;
 mod errors;
 mod health;
 mod identity;
+mod incidents;
 mod openapi;
 mod operations;
 mod pages;

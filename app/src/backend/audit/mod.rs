@@ -43,6 +43,14 @@ impl Actor {
             Actor::Anonymous => "anonymous",
         }
     }
+
+    /// The actor as records name their author: kind and name.
+    pub fn recorder(&self) -> crate::model::Recorder {
+        crate::model::Recorder {
+            kind: self.kind().to_owned(),
+            name: self.name().to_owned(),
+        }
+    }
 }
 
 /// Where a request came from, for the log.

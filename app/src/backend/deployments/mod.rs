@@ -25,7 +25,7 @@ use crate::{
         Action, FieldError, Timestamp,
     },
     error::AppError,
-    model::{Deployment, DeploymentFilter, DeploymentPage, OverviewRow, Recorder},
+    model::{Deployment, DeploymentFilter, DeploymentPage, OverviewRow},
 };
 
 /// Records a deployment reported through `source`, committed with the others waiting (see
@@ -86,10 +86,7 @@ pub(crate) async fn insert(
 ) -> Result<i64, AppError> {
     let (strategy, slot) = deployment.settle_strategy(target.strategy)?;
     let actor = caller.actor();
-    let recorded_by = Recorder {
-        kind: actor.kind().to_owned(),
-        name: actor.name().to_owned(),
-    };
+    let recorded_by = actor.recorder();
     let now = Timestamp::now();
     let row = Insert {
         deployment,

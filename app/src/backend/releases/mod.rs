@@ -48,7 +48,7 @@ pub async fn template(
     current_template(db, service.id, &service.name, kind).await
 }
 
-async fn current_template(
+pub(crate) async fn current_template(
     db: &Database,
     service_id: i64,
     service: &str,
@@ -120,10 +120,7 @@ pub async fn open(
     let template = current_template(db, service.id, &service.name, TemplateKind::Release).await?;
     let now = Timestamp::now();
     let actor = caller.actor();
-    let opened_by = Recorder {
-        kind: actor.kind().to_owned(),
-        name: actor.name().to_owned(),
-    };
+    let opened_by = actor.recorder();
     let row = store::NewRow {
         service_id: service.id,
         environment_id: environment.id,
@@ -191,10 +188,7 @@ pub(crate) async fn open_for_idle_slot(
         None => (0, Template::guide(TemplateKind::Release).items),
     };
     let actor = caller.actor();
-    let opened_by = Recorder {
-        kind: actor.kind().to_owned(),
-        name: actor.name().to_owned(),
-    };
+    let opened_by = actor.recorder();
     let summary = format!("Opened when {version} headed for the idle {slot} slot.");
     let row = store::NewRow {
         service_id,
@@ -463,10 +457,7 @@ pub async fn sign(
     }
     let signoff = input.parse(item.evidence)?;
     let actor = caller.actor();
-    let by = Recorder {
-        kind: actor.kind().to_owned(),
-        name: actor.name().to_owned(),
-    };
+    let by = actor.recorder();
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
     if store::is_open(&mut tx, id).await? != Some(true) {

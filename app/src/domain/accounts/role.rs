@@ -102,6 +102,8 @@ pub enum Action {
     ManageFreezes,
     /// Run an operation past a closed gate, with a written reason.
     OverrideGate,
+    /// Declare and change incidents, write their timelines, post-mortems and action items.
+    WriteIncidents,
 }
 
 impl Action {
@@ -109,9 +111,10 @@ impl Action {
     pub fn minimum_role(self) -> Role {
         match self {
             Action::Read | Action::ManageOwnAccount => Role::Viewer,
-            Action::RecordDeployment | Action::ManageReleases | Action::SignChecklist => {
-                Role::Engineer
-            }
+            Action::RecordDeployment
+            | Action::ManageReleases
+            | Action::SignChecklist
+            | Action::WriteIncidents => Role::Engineer,
             Action::RunOperation => Role::Releaser,
             Action::ManageUsers
             | Action::ManageTokens
@@ -139,6 +142,7 @@ impl Action {
             Action::ManageChecklists => "edit checklist templates",
             Action::ManageFreezes => "manage freeze windows",
             Action::OverrideGate => "override a gate",
+            Action::WriteIncidents => "write incidents and post-mortems",
         }
     }
 }
@@ -163,6 +167,7 @@ mod tests {
             Action::ManageChecklists,
             Action::ManageFreezes,
             Action::OverrideGate,
+            Action::WriteIncidents,
         ] {
             let allowed: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may(action)).collect();
             assert!(!allowed.is_empty(), "{action:?} must be allowed to someone");
