@@ -81,6 +81,20 @@ pub struct SuggestedDeployment {
     pub linked_as: Option<LinkKind>,
 }
 
+/// A deployment that finished anywhere in the last 24 hours, offered as a likely cause while
+/// an incident is declared.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentDeployment {
+    pub deployment_id: i64,
+    pub service: String,
+    pub environment: String,
+    pub version: String,
+    pub status: String,
+    pub shipped_by: String,
+    /// "3 h ago".
+    pub age: String,
+}
+
 /// One step of a checklist on the incident page, ticked or not.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -97,7 +97,7 @@ pub use deployments::{Deployment, DeploymentFilter, DeploymentPage, OverviewRow,
 pub use incidents::{
     ActionItem, ActionItemFilter, Attention, ChecklistStep, Incident, IncidentChecklist,
     IncidentFilter, IncidentLink, IncidentSummary, Postmortem, PostmortemConflict,
-    SuggestedDeployment, TimelineEntry, TimelineKind,
+    RecentDeployment, SuggestedDeployment, TimelineEntry, TimelineKind,
 };
 pub use operations::{EnvironmentView, LogLine, OfferedAction, Operation, OperationStep};
 pub use releases::{

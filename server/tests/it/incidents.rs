@@ -369,6 +369,53 @@ async fn cause_and_fix_links_are_checked_and_suggestions_are_the_day_before(engi
     let (status, _) = call(&app, &engineer, "DELETE", &path, link(ids[1], "cause")).await;
     assert_eq!(status, 404);
     assert_eq!(entries(&app, &engineer, id, "link").await.len(), 4);
+
+    // Causes ticked while declaring are linked at once; one from elsewhere refuses it all.
+    let incidents = app.count("SELECT COUNT(*) FROM incidents").await;
+    let (status, refusal) = call(
+        &app,
+        &engineer,
+        "POST",
+        "/api/v1/incidents",
+        json!({"title": "x", "service": "shop", "environment": "production", "severity": "SEV3", "causes": [ids[2], ids[4]]}),
+    )
+    .await;
+    assert_eq!(status, 422, "{refusal}");
+    assert_eq!(refusal["error"]["field"], "deployment_id");
+    assert_eq!(app.count("SELECT COUNT(*) FROM incidents").await, incidents);
+    // The declare form sends its ticked boxes as causes[i], browsers percent-encoding the
+    // brackets; the boxes left unticked leave gaps.
+    let form = format!(
+        "title=Slow+search&service=shop&environment=production&severity=SEV3&causes%5B1%5D={}&causes%5B3%5D={}",
+        ids[1], ids[2]
+    );
+    let response = app
+        .send_as(
+            &engineer,
+            crate::helpers::rpc_request("declare_incident", &form),
+        )
+        .await;
+    assert!(
+        response.status.is_success() || response.status.is_redirection(),
+        "{}",
+        response.body
+    );
+    let (_, list) = call(
+        &app,
+        &engineer,
+        "GET",
+        "/api/v1/incidents?severity=SEV3",
+        Value::Null,
+    )
+    .await;
+    let declared = list[0]["id"].as_i64().expect("declared");
+    let causes: Vec<i64> = incident(&app, &engineer, declared).await["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .map(|l| l["deployment_id"].as_i64().unwrap_or_default())
+        .collect();
+    assert_eq!(causes, [ids[1], ids[2]]);
 }
 
 async fn the_lifecycle_refuses_illegal_moves_and_stamps_each_change(engine: Engine) {
@@ -794,6 +841,16 @@ async fn action_items_list_overdue_first_and_refuse_unknown_owners(engine: Engin
     )
     .await;
     assert_eq!(status, 422);
+    let (status, refusal) = call(
+        &app,
+        &engineer,
+        "POST",
+        "/api/v1/action-items",
+        add("late", "owner", "2030-01-01"),
+    )
+    .await;
+    assert_eq!(status, 409, "{refusal}");
+    assert_eq!(refusal["error"]["field"], "incident_id");
 }
 
 async fn notes_are_edited_by_their_author_only_and_keep_their_history(engine: Engine) {

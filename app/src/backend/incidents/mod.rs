@@ -30,7 +30,8 @@ use crate::{
     error::AppError,
     model::{
         Attention, ChecklistStep, Incident, IncidentChecklist, IncidentFilter, IncidentLink,
-        IncidentSummary, Operation, Recorder, SuggestedDeployment, TimelineEntry, TimelineKind,
+        IncidentSummary, Operation, RecentDeployment, Recorder, SuggestedDeployment, TimelineEntry,
+        TimelineKind,
     },
 };
 
@@ -99,6 +100,14 @@ pub async fn declare(
         source: Some("declared"),
     };
     store::add_entry(&mut tx, &entry).await?;
+    if !new.causes.is_empty() {
+        let incident = store::find_in(&mut tx, id)
+            .await?
+            .ok_or_else(|| no_such_incident(id))?;
+        for cause in &new.causes {
+            link_in(&mut tx, caller, &incident, *cause, LinkKind::Cause, db).await?;
+        }
+    }
     audit::created(
         &mut tx,
         caller,
@@ -377,6 +386,31 @@ async fn suggestions(
                     finished_at,
                     shipped_by: d.recorded_by,
                 })
+            })
+            .collect(),
+    )
+}
+
+/// Deployments that finished anywhere in the last 24 hours: the likely causes the declare
+/// form offers before an environment is even chosen.
+pub async fn recent_deployments(
+    db: &Database,
+    caller: &Caller,
+) -> Result<Vec<RecentDeployment>, AppError> {
+    caller.authorize(Action::Read)?;
+    let now = Timestamp::now();
+    Ok(
+        store::finished_since(db.reader(), now.minus(SUGGESTION_WINDOW))
+            .await?
+            .into_iter()
+            .map(|d| RecentDeployment {
+                deployment_id: d.id,
+                service: d.service,
+                environment: d.environment,
+                version: d.version,
+                status: d.status,
+                shipped_by: d.recorded_by,
+                age: describe_age(d.finished_at, now),
             })
             .collect(),
     )

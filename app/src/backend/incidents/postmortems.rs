@@ -349,6 +349,12 @@ pub async fn add_action_item(
     let (Some(title), Some(owner), Some(due)) = (fields.title, fields.owner, fields.due) else {
         return Err(FieldError::new("title", "Give a title, an owner and a due date.").into());
     };
+    if published(db, incident.id).await? {
+        return Err(AppError::Conflict(FieldError::new(
+            "incident_id",
+            "The post-mortem is published: its action items are settled, and only their status may change.",
+        )));
+    }
     let owner = owner_like(db, "owner", &owner).await?;
     let now = Timestamp::now();
     let by = caller.actor();
@@ -377,6 +383,13 @@ pub async fn add_action_item(
     find_item(db, id).await
 }
 
+/// Whether incident `id`'s post-mortem is published.
+async fn published(db: &Database, id: i64) -> Result<bool, AppError> {
+    Ok(store::postmortem(db.reader(), id)
+        .await?
+        .is_some_and(|p| p.status == PostmortemStatus::Published.as_str()))
+}
+
 async fn find_item(db: &Database, id: i64) -> Result<ActionItem, AppError> {
     let row = store::action_item(db.reader(), id)
         .await?
@@ -397,11 +410,7 @@ pub async fn update_action_item(
     let before = store::action_item(db.reader(), id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("There is no action item {id}.")))?;
-    let published = store::postmortem(db.reader(), before.incident_id)
-        .await?
-        .map(|p| p.status == PostmortemStatus::Published.as_str())
-        .unwrap_or(false);
-    if published && fields.edits_more_than_status() {
+    if fields.edits_more_than_status() && published(db, before.incident_id).await? {
         return Err(AppError::Conflict(FieldError::new(
             "action_item",
             "The post-mortem is published: only an action item's status may change now.",

@@ -365,6 +365,33 @@ pub async fn finished_between(
     })?)
 }
 
+/// A recent deployment, with its service's and environment's names.
+#[derive(Clone, Debug, FromRow)]
+pub struct RecentRow {
+    pub id: i64,
+    pub service: String,
+    pub environment: String,
+    pub version: String,
+    pub status: String,
+    pub recorded_by: String,
+    pub finished_at: Timestamp,
+}
+
+/// Deployments (not cancelled) that finished at or after `from`, newest first; at most 30.
+pub async fn finished_since(
+    pool: Pool<'_>,
+    from: Timestamp,
+) -> Result<Vec<RecentRow>, StorageError> {
+    const SQL: &str = "SELECT d.id, sv.name AS service, e.name AS environment, d.version, \
+        d.status, d.recorded_by, d.finished_at FROM deployments d \
+        JOIN services sv ON sv.id = d.service_id JOIN environments e ON e.id = d.environment_id \
+        WHERE d.finished_at >= $1 AND d.status <> 'cancelled' \
+        ORDER BY d.finished_at DESC, d.id DESC LIMIT 30";
+    Ok(on_pool!(pool, |pool| {
+        sqlx::query_as(SQL).bind(from).fetch_all(pool).await
+    })?)
+}
+
 /// A link's row, with its deployment.
 #[derive(Clone, Debug, FromRow)]
 pub struct LinkRow {

@@ -161,6 +161,10 @@ pub struct IncidentInput {
     pub status: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// Deployments of the same service and environment to link as causes at once (the
+    /// declare form's suggestions).
+    #[serde(default)]
+    pub causes: Vec<i64>,
 }
 
 /// An incident to declare, checked.
@@ -174,6 +178,8 @@ pub struct NewIncident {
     pub status: IncidentStatus,
     pub times: IncidentTimes,
     pub description: String,
+    /// Deployments to link as causes, each once.
+    pub causes: Vec<i64>,
 }
 
 /// An incident's three moments, consistent with each other and with now.
@@ -292,6 +298,9 @@ impl IncidentInput {
             resolved_at: (status == IncidentStatus::Resolved).then(|| resolved_at.unwrap_or(now)),
         }
         .check(now)?;
+        let mut causes = self.causes.clone();
+        causes.sort_unstable();
+        causes.dedup();
         Ok(NewIncident {
             title,
             service,
@@ -301,6 +310,7 @@ impl IncidentInput {
             status,
             times,
             description,
+            causes,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Declaring an incident: one short form, phone first, with each severity's meaning beside
 //! its choice. The incident page it leads to suggests the likely causes.
 
-// The server function takes the form's eight fields one argument each, as `ActionForm` sends
+// The server function takes the form's nine fields one argument each, as `ActionForm` sends
 // them; the `#[server]` macro's browser stub does not carry an item-level allow.
 #![allow(clippy::too_many_arguments)]
 
@@ -12,18 +12,25 @@ use crate::{
     components::form::{action_error, Field, FormError, SelectField, Submit},
     domain::{incidents::Severity, Action},
     error::AppError,
-    model::Environment,
+    model::{Environment, RecentDeployment},
     pages::{
         accounts::session::{me, Protected},
         deployments::choices,
     },
 };
 
-/// The environments an incident may be declared in.
+/// The environments an incident may be declared in, and the deployments that finished in the
+/// last 24 hours (the likely causes).
 #[server(prefix = "/rpc", endpoint = "declare_choices")]
-pub async fn declare_choices() -> Result<Vec<Environment>, AppError> {
-    use crate::backend::{catalog, rpc};
-    rpc::serve(|state, caller| async move { catalog::environments(&state.db, &caller).await }).await
+pub async fn declare_choices() -> Result<(Vec<Environment>, Vec<RecentDeployment>), AppError> {
+    use crate::backend::{catalog, incidents, rpc};
+    rpc::serve(|state, caller| async move {
+        Ok((
+            catalog::environments(&state.db, &caller).await?,
+            incidents::recent_deployments(&state.db, &caller).await?,
+        ))
+    })
+    .await
 }
 
 /// Declares the incident, then shows it. Loose optional fields, as the form sends them.
@@ -37,6 +44,7 @@ pub async fn declare_incident(
     started_at: Option<String>,
     detected_at: Option<String>,
     description: Option<String>,
+    causes: Option<Vec<i64>>,
 ) -> Result<(), AppError> {
     use crate::{
         backend::{incidents, rpc},
@@ -51,6 +59,7 @@ pub async fn declare_incident(
         started_at,
         detected_at,
         description,
+        causes: causes.unwrap_or_default(),
         ..Default::default()
     };
     rpc::serve(|state, caller| async move {
@@ -75,7 +84,7 @@ pub fn DeclarePage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading environments…"</p> }>
                 {move || Suspend::new(async move {
                     match environments.await {
-                        Ok(environments) => view! { <DeclareForm environments declare /> }.into_any(),
+                        Ok((environments, recent)) => view! { <DeclareForm environments recent declare /> }.into_any(),
                         Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -87,6 +96,7 @@ pub fn DeclarePage() -> impl IntoView {
 #[component]
 fn DeclareForm(
     environments: Vec<Environment>,
+    recent: Vec<RecentDeployment>,
     declare: ServerAction<DeclareIncident>,
 ) -> impl IntoView {
     let error = action_error(declare);
@@ -123,6 +133,7 @@ fn DeclareForm(
                 <Field label="Started (UTC)" name="started_at" error placeholder="YYYY-MM-DD HH:MM" hint="empty: now" />
                 <Field label="Detected (UTC)" name="detected_at" error placeholder="YYYY-MM-DD HH:MM" hint="empty: when it started" />
             </div>
+            <Causes recent error />
             <div class="field">
                 <label for="field-description">"What is known so far"</label>
                 <textarea id="field-description" name="description" rows="3"></textarea>
@@ -130,5 +141,38 @@ fn DeclareForm(
             </div>
             <Submit label="Declare incident" busy_label="Declaring…" pending=declare.pending() class="danger" />
         </ActionForm>
+    }
+}
+
+/// The deployments that finished in the last 24 hours, each a box to tick as a cause. Only
+/// those of the chosen environment are accepted; the server says so by name otherwise.
+#[component]
+fn Causes(recent: Vec<RecentDeployment>, error: Signal<Option<AppError>>) -> impl IntoView {
+    let body = if recent.is_empty() {
+        view! { <p class="hint">"No deployment finished anywhere in the last 24 hours."</p> }
+            .into_any()
+    } else {
+        recent
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let id = format!("cause-{}", d.deployment_id);
+                view! {
+                    <label class="choice" for=id.clone()>
+                        <input type="checkbox" id=id.clone() name=format!("causes[{i}]") value=d.deployment_id />
+                        <strong>{format!("{}/{} {}", d.service, d.environment, d.version)}</strong>
+                        <span class="hint block">{format!("{} by {}, {}", d.status, d.shipped_by, d.age)}</span>
+                    </label>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <fieldset class="choices">
+            <legend>"Likely causes: deployments that finished in the last 24 hours"</legend>
+            {body}
+            <p class="field-error" role="alert">{move || error.get().and_then(|e| e.message_for("deployment_id"))}</p>
+        </fieldset>
     }
 }

@@ -332,7 +332,11 @@ fn Lifecycle(incident: Incident, actions: Actions) -> impl IntoView {
         .collect_view();
     let severities = Severity::ALL
         .iter()
-        .map(|s| view! { <option value=s.as_str() selected=*s == incident.severity>{format!("{s}: {}", s.meaning())}</option> })
+        .map(|s| {
+            // "SEV1: Critical": the level's full meaning is on the incident and the declare form.
+            let short = s.meaning().split(':').next().unwrap_or_default();
+            view! { <option value=s.as_str() selected=*s == incident.severity>{format!("{s}: {short}")}</option> }
+        })
         .collect_view();
     view! {
         <section class="card" aria-labelledby="lifecycle">

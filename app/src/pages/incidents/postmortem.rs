@@ -10,10 +10,15 @@ use super::incident_path;
 use crate::{
     components::{
         failure::LoadFailed,
-        form::{action_error, Field, FormError, Submit},
+        form::{action_error, reset_on_success, Field, FormError, Submit},
         live::follow,
     },
-    domain::{incidents::action_items::ActionItemStatus, Action},
+    domain::{
+        incidents::{
+            action_items::ActionItemStatus, postmortem::PostmortemStatus as PublishedStatus,
+        },
+        Action,
+    },
     error::AppError,
     model::{ActionItem, Postmortem},
     pages::accounts::session::{me, Protected},
@@ -139,6 +144,14 @@ pub fn PostmortemPage() -> impl IntoView {
     let status = ServerAction::<PostmortemStatus>::new();
     let add = ServerAction::<AddActionItem>::new();
     let set = ServerAction::<SetActionItem>::new();
+    // Re-read after a save only when it succeeded: a refused save keeps the editor (and the
+    // text being merged) as it is.
+    let saved = RwSignal::new(0_u64);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save.value().get() {
+            saved.update(|n| *n += 1);
+        }
+    });
     let changed = RwSignal::new(0_u64);
     Effect::new(move |_| {
         if let Some(id) = id.get() {
@@ -149,7 +162,7 @@ pub fn PostmortemPage() -> impl IntoView {
         move || {
             (
                 id.get(),
-                save.version().get(),
+                saved.get(),
                 status.version().get(),
                 add.version().get(),
                 set.version().get(),
@@ -233,7 +246,13 @@ fn Document(
         } else {
             view! { <article class="card markdown" inner_html=p.html.clone()></article> }.into_any()
         }}
-        <ActionItems incident=id items=p.action_items.clone() may_add={me().is_some_and(|u| u.may(Action::WriteIncidents))} add set />
+        <ActionItems
+            incident=id
+            items=p.action_items.clone()
+            may_add={p.status != PublishedStatus::Published && me().is_some_and(|u| u.may(Action::WriteIncidents))}
+            add
+            set
+        />
     }
     .into_any()
 }
@@ -309,6 +328,8 @@ fn ActionItems(
     set: ServerAction<SetActionItem>,
 ) -> impl IntoView {
     let error = action_error(add);
+    let form = NodeRef::new();
+    reset_on_success(add, form);
     let back = postmortem_path(incident);
     view! {
         <section class="card" aria-labelledby="action-items">
@@ -319,13 +340,13 @@ fn ActionItems(
                 view! { <ActionItemTable items show_incident=false set back /> }.into_any()
             }}
             {may_add.then(|| view! {
-                <ActionForm action=add attr:class="stack add-action-item" attr:novalidate=true>
+                <ActionForm action=add node_ref=form attr:class="stack add-action-item" attr:novalidate=true>
                     <FormError error />
                     <input type="hidden" name="incident_id" value=incident />
-                    <Field label="Action item" name="title" error placeholder="Alert on checkout error rate" />
+                    <Field label="Action item" name="title" error placeholder="Alert on checkout error rate" id_suffix="-action-item" />
                     <div class="row">
-                        <Field label="Owner" name="owner" error placeholder="username" />
-                        <Field label="Due" name="due" kind="date" error />
+                        <Field label="Owner" name="owner" error placeholder="username" id_suffix="-action-item" />
+                        <Field label="Due" name="due" kind="date" error id_suffix="-action-item" />
                     </div>
                     <Submit label="Add action item" busy_label="Adding…" pending=add.pending() />
                 </ActionForm>
