@@ -58,6 +58,16 @@ before(async () => {
   ids.green = await record({ service: 'parts', environment: 'production', version: '2.4.2', status: 'succeeded', slot: 'green', started_at: at(10), finished_at: at(15) });
   ids.stuck = await record({ service: 'parts', environment: 'staging', version: '1.1.0', status: 'running', started_at: at(20) });
   ids.staging = await record({ service: 'parts', environment: 'staging', version: '1.1.1', status: 'succeeded', started_at: at(30), finished_at: at(32) });
+  // A resolved SEV1 caused by 2.4.2, its post-mortem saved, an overdue action item: every
+  // incident page has something to show.
+  const incident = await api('POST', '/api/v1/incidents', {
+    title: 'Checkout returns 502', service: 'parts', environment: 'production', severity: 'SEV1',
+    started_at: at(20), status: 'resolved', resolved_at: at(50), causes: [ids.green],
+    description: 'Payments failed for most users after 2.4.2 went live.',
+  }, 201);
+  ids.incident = incident.id;
+  await api('PUT', `/api/v1/incidents/${incident.id}/postmortem`, { markdown: '## Summary\n\n2.4.2 broke **checkout**.', base_version: 0 }, 200);
+  await api('POST', '/api/v1/action-items', { incident_id: incident.id, title: 'Alert on 502 rate', owner: 'eng', due: '2026-12-01' }, 201);
   // The first round of health checks (every second here) has looked at both slots.
   for (let tries = 0; ; tries += 1) {
     const state = await api('GET', '/api/v1/services/parts/environments/production', undefined, 200);
@@ -194,7 +204,8 @@ describe('forms', () => {
 const routes = () => [
   '/', '/services', '/services/parts', '/services/parts/environments/production',
   '/services/parts/environments/staging', '/deployments', '/deployments/new', `/deployments/${ids.blue}`,
-  `/deployments/${ids.stuck}`, '/releases', '/releases/1', '/incidents', '/metrics', '/admin', '/admin/tokens',
+  `/deployments/${ids.stuck}`, '/releases', '/releases/1', '/incidents', '/incidents/new', `/incidents/${ids.incident}`,
+  `/incidents/${ids.incident}/postmortem`, '/action-items', '/metrics', '/admin', '/admin/tokens',
   '/admin/services', '/admin/services/parts/checklist', '/admin/audit', '/account', '/no-such-page',
 ];
 
