@@ -162,6 +162,18 @@ describe('incidents', () => {
     await page.getByLabel('Add to the timeline').fill('Customer support confirms checkout works again');
     await page.getByRole('button', { name: 'Add note' }).click();
     await page.locator('ol.timeline li', { hasText: 'Customer support confirms' }).waitFor();
+    // Declared by a plain form post, refused first for want of a title.
+    await page.goto(`${fixture.server.baseUrl}/incidents/new`);
+    await page.getByRole('button', { name: 'Declare incident' }).click();
+    await page.getByText('Give the incident a title').waitFor();
+    await page.getByLabel('What is wrong').fill('Search is slow');
+    await page.getByLabel('Service', { exact: true }).selectOption('shop');
+    await page.getByLabel('Environment', { exact: true }).selectOption('production');
+    await page.getByLabel(/^SEV3/).check();
+    await page.getByRole('button', { name: 'Declare incident' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Search is slow' }).waitFor();
+    await page.getByRole('link', { name: 'Start a post-mortem' }).click();
+    assert.match(await page.getByLabel('Post-mortem (Markdown)').inputValue(), /## Impact[\s\S]*Declared by rel/);
     await page.goto(`${fixture.server.baseUrl}/action-items?status=done`);
     await page.locator('table.action-items', { hasText: 'Alert on checkout error rate' }).waitFor();
     await page.screenshot({ path: join(screenshotDir, 'incident-nojs.png'), fullPage: true });
