@@ -188,9 +188,13 @@ test('the audit log lists what happened and filters it', async () => {
   await page.getByLabel('From (UTC)').fill('27.11.2026');
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.getByText('"27.11.2026" is not a day or time; use YYYY-MM-DD (a UTC day) or YYYY-MM-DD HH:MM in UTC.').waitFor();
+  // The fields follow the address: fill them only once it holds the refused filter, or a late
+  // navigation would put the refused date back over the new one.
+  await page.waitForURL(/from=27\.11\.2026/);
   const today = new Date().toISOString().slice(0, 10);
   await page.getByLabel('From (UTC)').fill(today);
   await page.getByLabel('To (UTC, included)').fill(today);
+  assert.equal(await page.getByLabel('From (UTC)').inputValue(), today);
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.waitForURL(new RegExp(`to=${today}`));
   await first.waitFor();
