@@ -32,9 +32,10 @@ use crate::{
         catalog::{CatalogAdminPage, ServicePage, ServicesPage},
         deployments::{DeploymentPage, DeploymentsPage, RecordDeploymentPage},
         incidents::{ActionItemsPage, DeclarePage, IncidentPage, IncidentsPage, PostmortemPage},
+        metrics::MetricsPage,
         operations::EnvironmentPage,
         releases::{ChecklistPage, ReleasePage, ReleasesPage},
-        NotFound, Overview, Planned, PlannedPage,
+        NotFound, Overview,
     },
 };
 
@@ -71,7 +72,7 @@ lazy_page!(DeclareRoute => view! { <DeclarePage /> });
 lazy_page!(IncidentRoute => view! { <IncidentPage /> });
 lazy_page!(PostmortemRoute => view! { <PostmortemPage /> });
 lazy_page!(ActionItemsRoute => view! { <ActionItemsPage /> });
-lazy_page!(MetricsRoute => planned(PlannedPage::Metrics));
+lazy_page!(MetricsRoute => view! { <MetricsPage /> });
 lazy_page!(UsersRoute => view! { <UsersPage /> });
 lazy_page!(TokensRoute => view! { <TokensPage /> });
 lazy_page!(CatalogAdminRoute => view! { <CatalogAdminPage /> });
@@ -80,15 +81,6 @@ lazy_page!(ServiceRoute => view! { <ServicePage /> });
 lazy_page!(AuditRoute => view! { <AuditPage /> });
 lazy_page!(AccountRoute => view! { <AccountPage /> });
 lazy_page!(SetupRoute => view! { <SetupPage /> });
-
-/// A section every logged-in role may read, behind the login.
-fn planned(page: PlannedPage) -> impl IntoView {
-    view! {
-        <Protected action=Action::Read>
-            <Planned page />
-        </Protected>
-    }
-}
 
 /// Every page: the layout around the content.
 #[component]

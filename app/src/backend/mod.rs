@@ -12,6 +12,7 @@ pub mod deployments;
 pub mod events;
 pub mod idempotency;
 pub mod incidents;
+pub mod metrics;
 pub mod operations;
 pub mod releases;
 pub mod rpc;

@@ -187,3 +187,51 @@ pub fn Submit(
         </button>
     }
 }
+
+/// The window a Metrics figure counted a list's records in (`(verb, from field, to field)`,
+/// such as finish or resolution time) and the tier, kept as hidden fields of the list's filter
+/// form and said in words, so a list a figure links to stays that list when filtered further.
+pub fn metric_window(
+    (verb, from_name, to_name): (&'static str, &'static str, &'static str),
+    from: Option<String>,
+    to: Option<String>,
+    tier: Option<String>,
+) -> Option<impl IntoView> {
+    if from.is_none() && to.is_none() && tier.is_none() {
+        return None;
+    }
+    let mut words = vec![verb.to_owned()];
+    if let Some(from) = &from {
+        words.push(format!("from {from}"));
+    }
+    if let Some(to) = &to {
+        words.push(format!("before {to}"));
+    }
+    if let Some(tier) = &tier {
+        words.push(format!("in {tier} environments"));
+    }
+    let hidden = |name: &'static str, value: Option<String>| {
+        value.map(|value| view! { <input type="hidden" name=name value=value /> })
+    };
+    Some(view! {
+        <p class="hint filter-window">{words.join(" ")}", as Metrics counts them."</p>
+        {hidden(from_name, from)}
+        {hidden(to_name, to)}
+        {hidden("tier", tier)}
+    })
+}
+
+/// A text field of a list's filter form (a plain GET form), with its label.
+pub fn filter_text(
+    label: &'static str,
+    name: &'static str,
+    value: Option<String>,
+    hint: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=format!("filter-{name}")>{label}</label>
+            <input id=format!("filter-{name}") name=name value=value.unwrap_or_default() placeholder=hint />
+        </div>
+    }
+}

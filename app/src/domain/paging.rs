@@ -2,7 +2,10 @@
 //! keyset cursor that continues a page without counting rows (fast at any depth).
 
 use super::{
-    catalog::Name, deployments::DeploymentStatus, words::bounded_text, FieldError, Timestamp,
+    catalog::{Name, Tier},
+    deployments::DeploymentStatus,
+    words::bounded_text,
+    FieldError, Timestamp,
 };
 use crate::model::DeploymentFilter;
 
@@ -46,6 +49,9 @@ pub struct DeploymentQuery {
     pub status: Option<DeploymentStatus>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
+    pub finished_from: Option<Timestamp>,
+    pub finished_to: Option<Timestamp>,
+    pub tier: Option<Tier>,
     /// Lowercase text the version or commit SHA starts with.
     pub prefix: Option<String>,
     pub limit: u32,
@@ -54,6 +60,29 @@ pub struct DeploymentQuery {
 
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// Two optional times that, when both are given, must be in order.
+fn range(
+    from: &Option<String>,
+    to: &Option<String>,
+    (from_field, to_field): (&str, &str),
+) -> Result<(Option<Timestamp>, Option<Timestamp>), FieldError> {
+    let from = given(from)
+        .map(|t| Timestamp::parse(from_field, t))
+        .transpose()?;
+    let to = given(to)
+        .map(|t| Timestamp::parse(to_field, t))
+        .transpose()?;
+    if let (Some(from), Some(to)) = (from, to) {
+        if to <= from {
+            return Err(FieldError::new(
+                to_field,
+                "The end of the range is before its start.",
+            ));
+        }
+    }
+    Ok((from, to))
 }
 
 impl DeploymentFilter {
@@ -65,20 +94,12 @@ impl DeploymentFilter {
                 format!("Ask for 1 to {MAX_LIMIT} deployments per page."),
             ));
         }
-        let from = given(&self.from)
-            .map(|t| Timestamp::parse("from", t))
-            .transpose()?;
-        let to = given(&self.to)
-            .map(|t| Timestamp::parse("to", t))
-            .transpose()?;
-        if let (Some(from), Some(to)) = (from, to) {
-            if to <= from {
-                return Err(FieldError::new(
-                    "to",
-                    "The end of the range is before its start.",
-                ));
-            }
-        }
+        let (from, to) = range(&self.from, &self.to, ("from", "to"))?;
+        let (finished_from, finished_to) = range(
+            &self.finished_from,
+            &self.finished_to,
+            ("finished_from", "finished_to"),
+        )?;
         Ok(DeploymentQuery {
             service: given(&self.service)
                 .map(|s| Name::parse("service", s))
@@ -91,6 +112,11 @@ impl DeploymentFilter {
                 .transpose()?,
             from,
             to,
+            finished_from,
+            finished_to,
+            tier: given(&self.tier)
+                .map(|t| Tier::parse("tier", t))
+                .transpose()?,
             prefix: given(&self.q)
                 .map(|q| bounded_text("q", q, 100))
                 .transpose()?

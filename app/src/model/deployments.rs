@@ -67,6 +67,15 @@ pub struct DeploymentFilter {
     /// Text the version or the commit SHA starts with.
     #[serde(default)]
     pub q: Option<String>,
+    /// Finished at or after (RFC 3339): the window a metric counts deployments in.
+    #[serde(default)]
+    pub finished_from: Option<String>,
+    /// Finished before (RFC 3339).
+    #[serde(default)]
+    pub finished_to: Option<String>,
+    /// Only environments of this tier (`production`, `staging`, `development`).
+    #[serde(default)]
+    pub tier: Option<String>,
     #[serde(default)]
     pub limit: Option<u32>,
     /// `next_cursor` of the page before.

@@ -193,6 +193,15 @@ pub struct IncidentFilter {
     /// Resolved SEV1/SEV2 without a published post-mortem only.
     #[serde(default)]
     pub postmortem_due: Option<bool>,
+    /// Resolved at or after (RFC 3339 or YYYY-MM-DD): the window MTTR counts incidents in.
+    #[serde(default)]
+    pub resolved_from: Option<String>,
+    /// Resolved before (RFC 3339, or YYYY-MM-DD: up to and including that day).
+    #[serde(default)]
+    pub resolved_to: Option<String>,
+    /// Only environments of this tier.
+    #[serde(default)]
+    pub tier: Option<String>,
 }
 
 /// An incident's post-mortem.

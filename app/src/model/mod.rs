@@ -86,6 +86,7 @@ pub struct AuditFilter {
 mod catalog;
 mod deployments;
 mod incidents;
+mod metrics;
 mod operations;
 mod releases;
 
@@ -98,6 +99,9 @@ pub use incidents::{
     ActionItem, ActionItemFilter, Attention, ChecklistStep, Incident, IncidentChecklist,
     IncidentFilter, IncidentLink, IncidentSummary, Postmortem, PostmortemConflict,
     RecentDeployment, SuggestedDeployment, TimelineEntry, TimelineKind,
+};
+pub use metrics::{
+    Chart, MetricCard, MetricsQuery, MetricsSeries, MetricsView, ServiceCell, ServiceRow, Trend,
 };
 pub use operations::{EnvironmentView, LogLine, OfferedAction, Operation, OperationStep};
 pub use releases::{

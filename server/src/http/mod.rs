@@ -12,6 +12,7 @@ mod health;
 pub mod identity;
 mod incidents;
 mod live;
+mod metrics;
 mod openapi;
 mod operations;
 mod releases;
@@ -55,6 +56,7 @@ fn api_router() -> Router<AppState> {
         .merge(operations::routes())
         .merge(releases::routes())
         .merge(incidents::routes())
+        .merge(metrics::routes())
         .split_for_parts();
     router
         .layer(Extension(openapi::Document::new(document)))

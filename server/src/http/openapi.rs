@@ -37,6 +37,7 @@ use utoipa::{
         (name = "operations", description = "Deploy to idle, switch, roll back and canary steps, and their live progress"),
         (name = "releases", description = "Releases and their checklists signed item by item, checklist templates, freeze windows"),
         (name = "incidents", description = "Incidents, their timelines and links to deployments, post-mortems and action items"),
+        (name = "metrics", description = "Delivery metrics (the DORA keys and the guide's KPIs) over a window, and their trend"),
     )
 )]
 pub struct ApiDoc;

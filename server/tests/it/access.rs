@@ -411,6 +411,10 @@ const MATRIX: &[Row] = &[
     page("/incidents/1", Role::Viewer),
     page("/incidents/1/postmortem", Role::Viewer),
     page("/action-items", Role::Viewer),
+    rest("GET", "/api/v1/metrics", "", Role::Viewer),
+    rest("GET", "/api/v1/metrics/series", "", Role::Viewer),
+    rpc("metrics_page", "query[range]=30d", Role::Viewer),
+    page("/metrics", Role::Viewer),
 ];
 
 /// A caller of the matrix: who, how, and what role (none for nobody or a dead token).

@@ -11,6 +11,7 @@ mod errors;
 mod health;
 mod identity;
 mod incidents;
+mod metrics;
 mod openapi;
 mod operations;
 mod pages;

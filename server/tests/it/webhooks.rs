@@ -17,6 +17,7 @@ on_both_engines!(
     github_events_record_and_finish_one_deployment,
     a_wrong_signature_is_refused_and_stores_nothing,
     generic_events_record_and_finish_by_their_id,
+    push_events_give_deployments_their_commit_time_early_or_late,
 );
 
 const GITHUB_SECRET: &str = "gh-secret-for-tests";
@@ -99,8 +100,8 @@ async fn github_events_record_and_finish_one_deployment(engine: Engine) {
             .status,
         200
     );
-    let push = github(&app, "push", &json!({}), Some(GITHUB_SECRET)).await;
-    assert_eq!(push.status, 202, "{}", push.body);
+    let issue = github(&app, "issues", &json!({}), Some(GITHUB_SECRET)).await;
+    assert_eq!(issue.status, 202, "{}", issue.body);
     let queued = github(
         &app,
         "deployment_status",
@@ -274,4 +275,101 @@ async fn generic_events_record_and_finish_by_their_id(engine: Engine) {
     )
     .await;
     assert_eq!(unsigned.status, 401);
+}
+
+/// A push of `commits` (`(sha, timestamp)`) to main.
+fn push_event(commits: &[(&str, &str)]) -> Value {
+    let commits: Vec<Value> = commits
+        .iter()
+        .map(|(id, timestamp)| json!({"id": id, "timestamp": timestamp, "message": "change", "distinct": true}))
+        .collect();
+    json!({
+        "ref": "refs/heads/main",
+        "head_commit": commits.last().cloned(),
+        "commits": commits,
+        "repository": {"full_name": "acme/parts-api"}
+    })
+}
+
+async fn push_events_give_deployments_their_commit_time_early_or_late(engine: Engine) {
+    let app = app(engine).await;
+    const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+    // The deployment arrives first, without a commit time (GitHub's events carry none).
+    let recorded = github(
+        &app,
+        "deployment_status",
+        &github_event("success", "acme/parts-api"),
+        Some(GITHUB_SECRET),
+    )
+    .await;
+    assert_eq!(recorded.status, 201, "{}", recorded.body);
+    assert_eq!(recorded.json()["commit_at"], Value::Null);
+    // Then the push: its commit time fills the deployment in. GitHub writes the time with
+    // the committer's offset; it is stored as the instant.
+    let push = push_event(&[
+        (
+            "aaaaaaa0000000000000000000000000000000aa",
+            "2026-11-20T08:00:00+01:00",
+        ),
+        (SHA, "2026-11-20T09:30:00+01:00"),
+    ]);
+    let learnt = github(&app, "push", &push, Some(GITHUB_SECRET)).await;
+    assert_eq!(learnt.status, 200, "{}", learnt.body);
+    assert_eq!(
+        learnt.json()["learnt"],
+        json!({"commits": 2, "deployments": 1})
+    );
+    let id = recorded.json()["id"].as_i64().expect("id");
+    let admin = app.logged_in(Role::Engineer).await;
+    let read = app
+        .send_as(
+            &admin,
+            json_request("GET", &format!("/api/v1/deployments/{id}"), &Value::Null),
+        )
+        .await;
+    assert_eq!(read.json()["commit_at"], "2026-11-20T08:30:00.000Z");
+    // The same push again changes nothing; an earlier report of the same commit wins.
+    let again = github(&app, "push", &push, Some(GITHUB_SECRET)).await;
+    assert_eq!(again.json()["learnt"]["deployments"], 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM commits").await, 2);
+
+    // A push that arrives first: the deployment of that commit (by a short SHA too) is
+    // recorded with the time at once.
+    let early = push_event(&[(
+        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+        "2026-11-21T07:00:00Z",
+    )]);
+    assert_eq!(
+        github(&app, "push", &early, Some(GITHUB_SECRET))
+            .await
+            .status,
+        200
+    );
+    let body = json!({"service": "parts", "environment": "production", "version": "2.5.0", "commit_sha": "bbbbbbbb", "status": "succeeded", "started_at": "2026-11-21T10:00:00Z", "finished_at": "2026-11-21T10:05:00Z"});
+    let created = app
+        .send_as(&admin, json_request("POST", "/api/v1/deployments", &body))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json()["commit_at"], "2026-11-21T07:00:00.000Z");
+    // A commit time given by the sender wins over the learnt one.
+    let body = json!({"service": "parts", "environment": "production", "version": "2.5.1", "commit_sha": "bbbbbbbb", "commit_at": "2026-11-21T06:00:00Z", "status": "succeeded", "started_at": "2026-11-21T11:00:00Z", "finished_at": "2026-11-21T11:05:00Z"});
+    let given = app
+        .send_as(&admin, json_request("POST", "/api/v1/deployments", &body))
+        .await;
+    assert_eq!(given.json()["commit_at"], "2026-11-21T06:00:00.000Z");
+
+    // A malformed push is refused whole, naming the commit, and teaches nothing.
+    let bad = push_event(&[
+        (
+            "cccccccccccccccccccccccccccccccccccccccc",
+            "2026-11-22T07:00:00Z",
+        ),
+        ("not-a-sha", "2026-11-22T07:00:00Z"),
+    ]);
+    let refused = github(&app, "push", &bad, Some(GITHUB_SECRET)).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["field"], "commits[1].id");
+    assert_eq!(app.count("SELECT COUNT(*) FROM commits").await, 3);
+    // Unsigned pushes are refused like any other event.
+    assert_eq!(github(&app, "push", &early, None).await.status, 401);
 }

@@ -347,6 +347,9 @@ pub async fn list(
         status: query.status,
         from: query.from,
         to: query.to,
+        finished_from: query.finished_from,
+        finished_to: query.finished_to,
+        tier: query.tier,
         prefix: query.prefix,
         after: query.after,
         // One more than shown tells whether another page follows.

@@ -8,7 +8,7 @@ use super::super::{
 };
 use crate::{
     domain::{
-        catalog::{SlotColor, Strategy},
+        catalog::{SlotColor, Strategy, Tier},
         deployments::{DeploymentStatus, Finish, NewDeployment, Source},
         paging::Cursor,
         Timestamp,
@@ -78,7 +78,9 @@ pub async fn insert(tx: &mut Tx, row: &Insert<'_>) -> Result<i64, StorageError> 
     const SQL: &str = "INSERT INTO deployments (service_id, environment_id, version, commit_sha, \
         commit_at, strategy, slot, started_at, finished_at, status, is_rollback, recorded_by_kind, \
         recorded_by, source, notes, url, external_id, created_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+        VALUES ($1, $2, $3, $4, COALESCE($5, (SELECT MIN(c.committed_at) FROM commits c \
+            WHERE c.sha >= $4 AND c.sha < ($4 || 'g') AND c.committed_at <= $8)), \
+            $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
         RETURNING id";
     let d = row.deployment;
     Ok(on_tx!(tx, |conn| {
@@ -103,6 +105,50 @@ pub async fn insert(tx: &mut Tx, row: &Insert<'_>) -> Result<i64, StorageError> 
             .bind(row.now)
             .fetch_one(conn)
             .await
+    })?)
+}
+
+/// Remembers when `sha` was committed, keeping the earliest time it was ever reported with.
+pub async fn remember_commit(
+    tx: &mut Tx,
+    sha: &str,
+    committed_at: Timestamp,
+    now: Timestamp,
+) -> Result<(), StorageError> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO commits (sha, committed_at, received_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (sha) DO UPDATE SET committed_at = CASE \
+             WHEN excluded.committed_at < commits.committed_at THEN excluded.committed_at \
+             ELSE commits.committed_at END",
+        )
+        .bind(sha)
+        .bind(committed_at)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(drop)
+    })?;
+    Ok(())
+}
+
+/// Gives the deployments of commit `sha` that have no commit time yet the one now known (if
+/// it is not after they started); returns how many.
+pub async fn fill_commit_time(
+    tx: &mut Tx,
+    sha: &str,
+    committed_at: Timestamp,
+) -> Result<u64, StorageError> {
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE deployments SET commit_at = $2 \
+             WHERE commit_sha = $1 AND commit_at IS NULL AND started_at >= $2",
+        )
+        .bind(sha)
+        .bind(committed_at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
     })?)
 }
 
@@ -353,6 +399,9 @@ pub struct Selection {
     pub status: Option<DeploymentStatus>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
+    pub finished_from: Option<Timestamp>,
+    pub finished_to: Option<Timestamp>,
+    pub tier: Option<Tier>,
     pub prefix: Option<String>,
     pub after: Option<Cursor>,
     pub limit: u32,
@@ -410,6 +459,21 @@ pub async fn list(pool: Pool<'_>, selection: &Selection) -> Result<Vec<Deploymen
         if let Some(to) = selection.to {
             next(&mut query, "d.started_at < ");
             query.push_bind(to.millis());
+        }
+        if let Some(from) = selection.finished_from {
+            next(&mut query, "d.finished_at >= ");
+            query.push_bind(from.millis());
+        }
+        if let Some(to) = selection.finished_to {
+            next(&mut query, "d.finished_at < ");
+            query.push_bind(to.millis());
+        }
+        if let Some(tier) = selection.tier {
+            next(
+                &mut query,
+                "d.environment_id IN (SELECT id FROM environments WHERE tier = ",
+            );
+            query.push_bind(tier.as_str()).push(")");
         }
         if let Some((pattern, escape)) = &prefix {
             next(&mut query, "(");

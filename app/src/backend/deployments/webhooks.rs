@@ -14,7 +14,7 @@ use crate::backend::{
 };
 use crate::{
     domain::{
-        deployments::webhook::{GithubMapping, Reported},
+        deployments::webhook::{CommitTime, GithubMapping, Reported},
         deployments::{DeploymentStatus, Finish, Source},
         FieldError, Timestamp,
     },
@@ -136,6 +136,31 @@ pub async fn report(
     deployments::finish_in(&mut tx, caller, &known, finish).await?;
     tx.commit().await?;
     Ok(Outcome::Finished(deployments::load(db, known.id).await?))
+}
+
+/// What a push taught: how many commit times, and how many deployments gained theirs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Learnt {
+    pub commits: usize,
+    pub deployments: u64,
+}
+
+/// Remembers the commit times a push reported and fills them into deployments of those
+/// commits that were recorded without one (GitHub's deployment events carry only the SHA).
+/// All in one transaction: a push is learnt whole or not at all.
+pub async fn learn_commits(db: &Database, commits: &[CommitTime]) -> Result<Learnt, AppError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin().await?;
+    let mut deployments = 0;
+    for commit in commits {
+        store::remember_commit(&mut tx, commit.sha.as_str(), commit.at, now).await?;
+        deployments += store::fill_commit_time(&mut tx, commit.sha.as_str(), commit.at).await?;
+    }
+    tx.commit().await?;
+    Ok(Learnt {
+        commits: commits.len(),
+        deployments,
+    })
 }
 
 #[cfg(test)]

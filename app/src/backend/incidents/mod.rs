@@ -179,6 +179,11 @@ pub async fn list(
     crate::check_fields! {
         from = day_or_time("from", &filter.from, false),
         to = day_or_time("to", &filter.to, true),
+        resolved_from = day_or_time("resolved_from", &filter.resolved_from, false),
+        resolved_to = day_or_time("resolved_to", &filter.resolved_to, true),
+        tier = given(&filter.tier)
+            .map(|t| crate::domain::catalog::Tier::parse("tier", &t).map(|t| t.as_str().to_owned()))
+            .transpose(),
     }
     let filter = store::Filter {
         status,
@@ -187,6 +192,9 @@ pub async fn list(
         environment: given(&filter.environment),
         from,
         to,
+        resolved_from,
+        resolved_to,
+        tier,
         postmortem_due: filter.postmortem_due.unwrap_or(false),
     };
     let now = Timestamp::now();

@@ -130,6 +130,9 @@ pub struct Filter {
     pub environment: Option<String>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
+    pub resolved_from: Option<Timestamp>,
+    pub resolved_to: Option<Timestamp>,
+    pub tier: Option<String>,
     pub postmortem_due: bool,
 }
 
@@ -144,6 +147,8 @@ pub async fn list(pool: Pool<'_>, filter: &Filter, limit: i64) -> Result<Vec<Row
          AND ($2 IS NULL OR i.severity = $2) AND ($3 IS NULL OR sv.name = $3) \
          AND ($4 IS NULL OR e.name = $4) AND ($5 IS NULL OR i.started_at >= $5) \
          AND ($6 IS NULL OR i.started_at < $6) AND ($7 = FALSE OR {DUE}) \
+         AND ($9 IS NULL OR i.resolved_at >= $9) AND ($10 IS NULL OR i.resolved_at < $10) \
+         AND ($11 IS NULL OR e.tier = $11) \
          ORDER BY CASE WHEN i.status = 'resolved' THEN 1 ELSE 0 END, i.severity, \
          i.started_at DESC, i.id DESC LIMIT $8"
     );
@@ -157,6 +162,9 @@ pub async fn list(pool: Pool<'_>, filter: &Filter, limit: i64) -> Result<Vec<Row
             .bind(filter.to)
             .bind(filter.postmortem_due)
             .bind(limit)
+            .bind(filter.resolved_from)
+            .bind(filter.resolved_to)
+            .bind(filter.tier.as_deref())
             .fetch_all(pool)
             .await
     })?)

@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 
-use super::DeploymentInput;
-use crate::domain::{catalog::Name, FieldError};
+use super::{CommitSha, DeploymentInput};
+use crate::domain::{catalog::Name, FieldError, Timestamp};
 
 /// How GitHub's names become Switchyard's: repository → service, GitHub environment →
 /// environment. Unlisted repositories map to their name without the owner
@@ -130,6 +130,13 @@ impl GithubDeploymentStatus {
             .get("version")
             .and_then(|v| v.as_str())
             .unwrap_or(&self.deployment.git_ref);
+        // A pipeline that knows when the change was committed may say so in the payload.
+        let commit_at = self
+            .deployment
+            .payload
+            .get("commit_at")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
         let url = self
             .deployment_status
             .target_url
@@ -141,6 +148,7 @@ impl GithubDeploymentStatus {
             environment: mapping.environment(environment),
             version: version.to_owned(),
             commit_sha: Some(self.deployment.sha.clone()),
+            commit_at,
             started_at: Some(self.deployment.created_at.clone()),
             finished_at: (status != "running").then(|| self.deployment_status.created_at.clone()),
             status: Some(status.to_owned()),
@@ -155,6 +163,55 @@ impl GithubDeploymentStatus {
             ),
             input,
         }))
+    }
+}
+
+/// The parts of a GitHub `push` event Switchyard reads: the pushed commits' ids and times.
+#[derive(Clone, Debug, Deserialize)]
+pub struct GithubPush {
+    #[serde(default)]
+    pub commits: Vec<GithubCommit>,
+    #[serde(default)]
+    pub head_commit: Option<GithubCommit>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct GithubCommit {
+    pub id: String,
+    /// The commit's own time (git's committer date), with its offset.
+    pub timestamp: String,
+}
+
+/// When a commit was made: where a change's journey to production starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitTime {
+    pub sha: CommitSha,
+    pub at: Timestamp,
+}
+
+impl GithubPush {
+    /// Each pushed commit once (the head commit is usually also in `commits`), or the first
+    /// malformed one, named by its place in the event.
+    pub fn commit_times(&self) -> Result<Vec<CommitTime>, FieldError> {
+        let mut times: Vec<CommitTime> = Vec::with_capacity(self.commits.len() + 1);
+        let head = self
+            .head_commit
+            .iter()
+            .map(|c| ("head_commit".to_owned(), c));
+        let listed = self
+            .commits
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("commits[{i}]"), c));
+        for (place, commit) in listed.chain(head) {
+            let sha = CommitSha::parse(&commit.id)
+                .map_err(|e| FieldError::new(&format!("{place}.id"), e.message))?;
+            let at = Timestamp::parse(&format!("{place}.timestamp"), &commit.timestamp)?;
+            if !times.iter().any(|t| t.sha == sha) {
+                times.push(CommitTime { sha, at });
+            }
+        }
+        Ok(times)
     }
 }
 
@@ -290,6 +347,66 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(report.input.version, "2.4.1");
+    }
+
+    #[test]
+    fn a_commit_time_in_the_payload_is_taken() {
+        let mut with_time = event("success");
+        with_time.deployment.payload = serde_json::json!({"commit_at": "2026-11-20T09:00:00Z"});
+        let report = with_time
+            .report(&GithubMapping::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            report.input.commit_at.as_deref(),
+            Some("2026-11-20T09:00:00Z")
+        );
+        let without = event("success")
+            .report(&GithubMapping::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(without.input.commit_at, None);
+    }
+
+    #[test]
+    fn pushes_give_each_commit_once_with_its_time() {
+        let push: GithubPush = serde_json::from_value(serde_json::json!({
+            "ref": "refs/heads/main",
+            "commits": [
+                {"id": "0D1A26E67D8F5EAF1F6BA5C57FC3C7D91AC0FD1C", "timestamp": "2015-05-05T19:40:15-04:00"},
+                {"id": "f3a6bd1c7c8e3e2f1f5a0a1b2c3d4e5f6a7b8c9d", "timestamp": "2015-05-05T19:45:00-04:00"}
+            ],
+            "head_commit": {"id": "f3a6bd1c7c8e3e2f1f5a0a1b2c3d4e5f6a7b8c9d", "timestamp": "2015-05-05T19:45:00-04:00"}
+        }))
+        .unwrap();
+        let times = push.commit_times().unwrap();
+        assert_eq!(times.len(), 2);
+        assert_eq!(
+            times[0].sha.as_str(),
+            "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"
+        );
+        assert_eq!(
+            times[0].at.to_rfc3339().unwrap(),
+            "2015-05-05T23:40:15.000Z"
+        );
+        let bad: GithubPush = serde_json::from_value(serde_json::json!({
+            "commits": [{"id": "abc1234", "timestamp": "2015-05-05T19:40:15Z"}, {"id": "not-a-sha", "timestamp": "2015-05-05T19:40:15Z"}]
+        }))
+        .unwrap();
+        assert_eq!(bad.commit_times().unwrap_err().field, "commits[1].id");
+        let bad_time: GithubPush = serde_json::from_value(serde_json::json!({
+            "commits": [{"id": "abc1234", "timestamp": "yesterday"}]
+        }))
+        .unwrap();
+        assert_eq!(
+            bad_time.commit_times().unwrap_err().field,
+            "commits[0].timestamp"
+        );
+        // A branch deletion pushes no commits.
+        let empty: GithubPush =
+            serde_json::from_value(serde_json::json!({"commits": [], "head_commit": null}))
+                .unwrap();
+        assert_eq!(empty.commit_times().unwrap(), vec![]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{choices, list_deployments, list_environments, StatusBadge};
 use crate::{
+    components::form::metric_window,
     components::links::{EnvironmentLink, ServiceLink},
     components::url,
     domain::{deployments::DeploymentStatus, time::describe_age, Action, Timestamp},
@@ -15,7 +16,17 @@ use crate::{
 };
 
 /// The filter's fields in the page's query string, in form order.
-const FILTER_KEYS: [&str; 6] = ["service", "environment", "status", "from", "to", "q"];
+const FILTER_KEYS: [&str; 9] = [
+    "service",
+    "environment",
+    "status",
+    "from",
+    "to",
+    "q",
+    "finished_from",
+    "finished_to",
+    "tier",
+];
 
 /// The Deployments page.
 #[component]
@@ -31,6 +42,9 @@ pub fn DeploymentsPage() -> impl IntoView {
             from: value("from"),
             to: value("to"),
             q: value("q"),
+            finished_from: value("finished_from"),
+            finished_to: value("finished_to"),
+            tier: value("tier"),
             limit: None,
             cursor: value("cursor"),
         }
@@ -81,6 +95,9 @@ fn next_page(filter: &DeploymentFilter, cursor: &str) -> String {
         &filter.from,
         &filter.to,
         &filter.q,
+        &filter.finished_from,
+        &filter.finished_to,
+        &filter.tier,
     ];
     let mut pairs: Vec<String> = FILTER_KEYS
         .iter()
@@ -138,6 +155,12 @@ fn Filters(environments: Vec<crate::model::Environment>, query: DeploymentFilter
             {text("Started from (UTC)", "from", "text", query.from, "YYYY-MM-DD HH:MM")}
             {text("Started before (UTC)", "to", "text", query.to, "YYYY-MM-DD HH:MM")}
             {text("Version or SHA", "q", "search", query.q, "starts with…")}
+            {metric_window(
+                ("Finished", "finished_from", "finished_to"),
+                query.finished_from,
+                query.finished_to,
+                query.tier,
+            )}
             <button type="submit">"Filter"</button>
             <a href="/deployments">"Clear"</a>
         </form>

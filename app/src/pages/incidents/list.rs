@@ -7,7 +7,10 @@ use leptos_router::hooks::use_query_map;
 
 use super::{incident_path, IncidentBadge, SeverityBadge};
 use crate::{
-    components::links::EnvironmentLink,
+    components::{
+        form::{filter_text, metric_window},
+        links::EnvironmentLink,
+    },
     domain::{
         incidents::{IncidentStatus, Severity},
         Action,
@@ -40,6 +43,9 @@ pub fn IncidentsPage() -> impl IntoView {
             from: value("from"),
             to: value("to"),
             postmortem_due: value("postmortem_due").map(|v| v == "true"),
+            resolved_from: value("resolved_from"),
+            resolved_to: value("resolved_to"),
+            tier: value("tier"),
         }
     });
     let list = Resource::new(move || query.get(), incident_list);
@@ -84,17 +90,6 @@ fn Filters(query: IncidentFilter) -> impl IntoView {
         .chain(IncidentStatus::ALL.iter().map(|s| s.as_str()))
         .collect();
     let severities = Severity::ALL.iter().map(|s| s.as_str()).collect();
-    let text = |label: &'static str,
-                name: &'static str,
-                value: Option<String>,
-                hint: &'static str| {
-        view! {
-            <div class="field">
-                <label for=format!("filter-{name}")>{label}</label>
-                <input id=format!("filter-{name}") name=name value=value.unwrap_or_default() placeholder=hint />
-            </div>
-        }
-    };
     view! {
         <form method="get" action="/incidents" class="filters" aria-label="Filter incidents">
             <div class="field">
@@ -105,10 +100,16 @@ fn Filters(query: IncidentFilter) -> impl IntoView {
                 <label for="filter-severity">"Severity"</label>
                 <select id="filter-severity" name="severity">{options(severities, query.severity)}</select>
             </div>
-            {text("Service", "service", query.service, "parts")}
-            {text("Environment", "environment", query.environment, "production")}
-            {text("Started from (UTC)", "from", query.from, "YYYY-MM-DD")}
-            {text("Started up to (UTC)", "to", query.to, "YYYY-MM-DD")}
+            {filter_text("Service", "service", query.service, "parts")}
+            {filter_text("Environment", "environment", query.environment, "production")}
+            {filter_text("Started from (UTC)", "from", query.from, "YYYY-MM-DD")}
+            {filter_text("Started up to (UTC)", "to", query.to, "YYYY-MM-DD")}
+            {metric_window(
+                ("Resolved", "resolved_from", "resolved_to"),
+                query.resolved_from,
+                query.resolved_to,
+                query.tier,
+            )}
             <button type="submit">"Filter"</button>
             <a href="/incidents">"Clear"</a>
         </form>

@@ -1,4 +1,4 @@
-//! CI webhooks: `POST /api/v1/webhooks/github` (GitHub `deployment_status` events) and
+//! CI webhooks: `POST /api/v1/webhooks/github` (GitHub `deployment_status` and `push` events) and
 //! `POST /api/v1/webhooks/generic` (Switchyard's own shape). The body's HMAC signature is
 //! checked before it is parsed; a wrong or missing one gets 401 and stores nothing.
 
@@ -7,7 +7,7 @@ use app::{
         deployments::webhooks::{self, Outcome},
         AppState, Caller, Principal,
     },
-    domain::deployments::webhook::{GenericEvent, GithubDeploymentStatus, Reported},
+    domain::deployments::webhook::{GenericEvent, GithubDeploymentStatus, GithubPush, Reported},
     model::Deployment,
 };
 use axum::{
@@ -71,7 +71,7 @@ async fn record(
 }
 
 /// `POST /api/v1/webhooks/github`
-#[utoipa::path(post, path = "/v1/webhooks/github", tag = "webhooks", request_body(content = Object, description = "A GitHub deployment_status event", content_type = "application/json"), params(("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC of the body under github_webhook_secret>"), ("X-GitHub-Event" = String, Header)), responses((status = 201, description = "A new deployment", body = Deployment), (status = 200, description = "The deployment this GitHub deployment reported before, now ended or unchanged", body = Deployment), (status = 202, description = "An event or state that says nothing about an outcome; ignored"), (status = 401, description = "X-Hub-Signature-256 does not match; nothing stored", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/webhooks/github", tag = "webhooks", request_body(content = Object, description = "A GitHub deployment_status event (recorded as a deployment) or push event (its commits' times fill in lead time)", content_type = "application/json"), params(("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC of the body under github_webhook_secret>"), ("X-GitHub-Event" = String, Header)), responses((status = 201, description = "A new deployment", body = Deployment), (status = 200, description = "The deployment this GitHub deployment reported before, now ended or unchanged; or, for a push, `{\"learnt\": {\"commits\", \"deployments\"}}`: how many commit times were learnt and how many deployments gained theirs", body = Deployment), (status = 202, description = "An event or state that says nothing about an outcome; ignored"), (status = 401, description = "X-Hub-Signature-256 does not match; nothing stored", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)))]
 pub async fn github(
     State(state): State<AppState>,
     caller: Caller,
@@ -93,9 +93,16 @@ pub async fn github(
     match event {
         "ping" => return Ok(Json(json!({ "ok": true })).into_response()),
         "deployment_status" => {}
+        "push" => {
+            let push: GithubPush = parse_body(&body)?;
+            let commits = push.commit_times().map_err(app::error::AppError::from)?;
+            let learnt = webhooks::learn_commits(&state.db, &commits).await?;
+            return Ok(Json(json!({ "learnt": learnt })).into_response());
+        }
         other => {
-            let note =
-                format!("Event {other:?} ignored: only deployment_status events are recorded.");
+            let note = format!(
+                "Event {other:?} ignored: only deployment_status and push events are read."
+            );
             return Ok((StatusCode::ACCEPTED, Json(json!({ "ignored": note }))).into_response());
         }
     }

@@ -1,0 +1,190 @@
+//! Reading the facts the metrics are computed from: one row per deployment or incident in the
+//! window, streamed, with what PRODUCT.md's formulas need of its links worked out in SQL.
+
+use futures_util::TryStreamExt;
+use sqlx::FromRow;
+
+use super::super::{
+    storage::{stored, Pool},
+    StorageError,
+};
+use crate::{
+    domain::{
+        deployments::DeploymentStatus,
+        metrics::{DeploymentFact, IncidentFact, Window},
+        Timestamp,
+    },
+    on_pool,
+};
+
+/// An environment the metrics count, with its service.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct ScopeRow {
+    pub environment_id: i64,
+    pub service_id: i64,
+    pub service: String,
+}
+
+/// Every environment in scope: `service`'s (or every service's) environments named
+/// `environment`, or, without one, those of the production tier. Also whether the named
+/// service exists, so an unknown name is refused rather than answered with "no data".
+pub async fn scope(
+    pool: Pool<'_>,
+    service: Option<&str>,
+    environment: Option<&str>,
+) -> Result<Vec<ScopeRow>, StorageError> {
+    const SQL: &str = "SELECT e.id AS environment_id, s.id AS service_id, s.name AS service \
+        FROM environments e JOIN services s ON s.id = e.service_id \
+        WHERE ($1 IS NULL OR s.name = $1) \
+        AND (($2 IS NULL AND e.tier = 'production') OR e.name = $2) \
+        ORDER BY s.name, e.id";
+    Ok(on_pool!(pool, |pool| {
+        sqlx::query_as(SQL)
+            .bind(service)
+            .bind(environment)
+            .fetch_all(pool)
+            .await
+    })?)
+}
+
+pub async fn service_exists(pool: Pool<'_>, name: &str) -> Result<bool, StorageError> {
+    let found: Option<i64> = on_pool!(pool, |pool| {
+        sqlx::query_scalar("SELECT id FROM services WHERE name = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(found.is_some())
+}
+
+pub async fn environment_exists(pool: Pool<'_>, name: &str) -> Result<bool, StorageError> {
+    let found: Option<i64> = on_pool!(pool, |pool| {
+        sqlx::query_scalar("SELECT id FROM environments WHERE name = $1 LIMIT 1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(found.is_some())
+}
+
+#[derive(FromRow)]
+struct DeploymentRow {
+    service_id: i64,
+    status: String,
+    is_rollback: bool,
+    rolled_back: bool,
+    started_at: Timestamp,
+    finished_at: Timestamp,
+    commit_at: Option<Timestamp>,
+    fixes_incident: bool,
+    cause_started: Option<Timestamp>,
+    cause_resolved: Option<Timestamp>,
+    next_success: Option<Timestamp>,
+}
+
+/// The deployment facts. A failed change's restoration looks past the window's end: a
+/// failure in the window counts as restored whenever it was.
+const DEPLOYMENTS: &str = "SELECT d.service_id, d.status, d.is_rollback, \
+    (d.rolled_back_at IS NOT NULL) AS rolled_back, d.started_at, d.finished_at, d.commit_at, \
+    EXISTS (SELECT 1 FROM incident_links l WHERE l.deployment_id = d.id AND l.kind = 'fix') AS fixes_incident, \
+    (SELECT MIN(i.started_at) FROM incident_links l JOIN incidents i ON i.id = l.incident_id \
+        WHERE l.deployment_id = d.id AND l.kind = 'cause') AS cause_started, \
+    (SELECT MIN(i.resolved_at) FROM incident_links l JOIN incidents i ON i.id = l.incident_id \
+        WHERE l.deployment_id = d.id AND l.kind = 'cause') AS cause_resolved, \
+    CASE WHEN d.status = 'failed' OR d.rolled_back_at IS NOT NULL \
+        OR EXISTS (SELECT 1 FROM incident_links l WHERE l.deployment_id = d.id AND l.kind = 'cause') \
+    THEN (SELECT MIN(n.finished_at) FROM deployments n \
+        WHERE n.service_id = d.service_id AND n.environment_id = d.environment_id \
+        AND n.status = 'succeeded' AND n.finished_at > d.finished_at) END AS next_success \
+    FROM deployments d WHERE d.status <> 'running' AND d.finished_at >= ";
+
+/// Calls `visit` with each deployment of `environments` that finished in `window`, and its
+/// service.
+pub async fn each_deployment(
+    pool: Pool<'_>,
+    environments: &[i64],
+    window: Window,
+    mut visit: impl FnMut(i64, DeploymentFact),
+) -> Result<(), StorageError> {
+    if environments.is_empty() {
+        return Ok(());
+    }
+    on_pool!(pool, |pool| {
+        let mut query = sqlx::QueryBuilder::new(DEPLOYMENTS);
+        query.push_bind(window.from.millis());
+        query
+            .push(" AND d.finished_at < ")
+            .push_bind(window.to.millis());
+        in_list(&mut query, " AND d.environment_id IN (", environments);
+        let mut rows = query.build_query_as::<DeploymentRow>().fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            visit(
+                row.service_id,
+                DeploymentFact {
+                    status: stored(DeploymentStatus::parse("status", &row.status))?,
+                    is_rollback: row.is_rollback,
+                    rolled_back: row.rolled_back,
+                    started_at: row.started_at,
+                    finished_at: row.finished_at,
+                    commit_at: row.commit_at,
+                    fixes_incident: row.fixes_incident,
+                    cause_started: row.cause_started,
+                    cause_resolved: row.cause_resolved,
+                    next_success: row.next_success,
+                },
+            );
+        }
+    });
+    Ok(())
+}
+
+/// Appends `opening` (ending in `IN (`), a placeholder per id, and the closing parenthesis.
+fn in_list<'a, DB: sqlx::Database>(
+    query: &mut sqlx::QueryBuilder<'a, DB>,
+    opening: &str,
+    ids: &'a [i64],
+) where
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    query.push(opening);
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    query.push(")");
+}
+
+/// Calls `visit` with each incident of `environments` resolved in `window`, and its service.
+pub async fn each_incident(
+    pool: Pool<'_>,
+    environments: &[i64],
+    window: Window,
+    mut visit: impl FnMut(i64, IncidentFact),
+) -> Result<(), StorageError> {
+    if environments.is_empty() {
+        return Ok(());
+    }
+    on_pool!(pool, |pool| {
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT i.service_id, i.started_at, i.resolved_at FROM incidents i WHERE i.resolved_at >= ",
+        );
+        query.push_bind(window.from.millis());
+        query
+            .push(" AND i.resolved_at < ")
+            .push_bind(window.to.millis());
+        in_list(&mut query, " AND i.environment_id IN (", environments);
+        let mut rows = query
+            .build_query_as::<(i64, Timestamp, Timestamp)>()
+            .fetch(pool);
+        while let Some((service_id, started_at, resolved_at)) = rows.try_next().await? {
+            visit(
+                service_id,
+                IncidentFact {
+                    started_at,
+                    resolved_at,
+                },
+            );
+        }
+    });
+    Ok(())
+}
