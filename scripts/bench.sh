@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The deployments benchmark (see the README's Benchmarks section): loads 1,000,000 deployments
-# and prints ingest throughput through the HTTP API next to a bare sqlx insert loop, and the
-# list's page latencies. Arguments go to the benchmark, for example:
+# The benchmarks (see the README's Benchmarks section). `deployments` (the default) loads
+# 1,000,000 deployments and prints ingest throughput through the HTTP API next to a bare sqlx
+# insert loop, and the list's page latencies; `metrics` times the metrics JSON and page over a
+# 1,000,000-deployment history. Other arguments go to the benchmark, for example:
 #   scripts/bench.sh --rows 1000000 --http-rows 50000 --clients 16
 #   scripts/bench.sh --postgres postgres://postgres@127.0.0.1:5432/postgres
+#   scripts/bench.sh metrics --rows 1000000 --clients 16
 # Timings are printed, never asserted.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -11,4 +13,9 @@ cd "$ROOT"
 setup_build
 build_site
 export SWITCHYARD_SITE_ROOT="$ROOT/target/site"
-exec cargo bench -p server --bench deployments -- "$@"
+bench=deployments
+if [[ "${1:-}" == deployments || "${1:-}" == metrics ]]; then
+  bench=$1
+  shift
+fi
+exec cargo bench -p server --bench "$bench" -- "$@"

@@ -139,6 +139,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/incidents/:id/postmortem") view={Lazy::<PostmortemRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/action-items") view={Lazy::<ActionItemsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/metrics") view={Lazy::<MetricsRoute>::new()} ssr=SsrMode::Async />
+                    // The printable report is the same chunk: it shares the page's cards and charts.
+                    <Route path=path!("/metrics/report") view={Lazy::<MetricsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/services") view={Lazy::<CatalogAdminRoute>::new()} ssr=SsrMode::Async />

@@ -24,10 +24,9 @@ use app::{
     },
 };
 use server::{Application, Config};
-use tokio::{
-    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
-    net::TcpStream,
-};
+
+mod common;
+use common::{ms, percentile, Connection, Rng};
 
 const SERVICES: [&str; 3] = ["parts-api", "billing", "search"];
 const ENVIRONMENTS: [(&str, &str, &str); 3] = [
@@ -88,21 +87,6 @@ fn options() -> Options {
 }
 
 /// A small deterministic generator: the same data every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// Row `i` of `total` of the generated history, oldest first.
 struct Generated {
     service: &'static str,
@@ -284,76 +268,13 @@ async fn bulk_fill(db: &Database, from: usize, total: usize, oldest: Timestamp) 
     eprintln!();
 }
 
-/// One keep-alive HTTP/1.1 connection: enough client for a benchmark, nothing more.
-struct Connection {
-    reader: BufReader<TcpStream>,
-    host: String,
-    token: String,
-}
-
-impl Connection {
-    async fn open(addr: std::net::SocketAddr, token: &str) -> Self {
-        let stream = TcpStream::connect(addr).await.expect("connect");
-        stream.set_nodelay(true).expect("nodelay");
-        Self {
-            reader: BufReader::new(stream),
-            host: addr.to_string(),
-            token: token.to_owned(),
-        }
-    }
-
-    /// Sends a request and returns the status and body.
-    async fn send(&mut self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            self.host,
-            self.token,
-            body.len()
-        );
-        self.reader
-            .get_mut()
-            .write_all(request.as_bytes())
-            .await
-            .expect("write");
-        let mut line = String::new();
-        self.reader.read_line(&mut line).await.expect("status line");
-        let status: u16 = line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("status");
-        let mut length = 0;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line).await.expect("header");
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().expect("length");
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body).await.expect("body");
-        (status, String::from_utf8_lossy(&body).into_owned())
-    }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
 async fn latencies(
     addr: std::net::SocketAddr,
     token: &str,
     path: &str,
     samples: usize,
 ) -> (Duration, Duration, usize) {
-    let mut connection = Connection::open(addr, token).await;
+    let mut connection = Connection::open(addr, &format!("Authorization: Bearer {token}")).await;
     let (status, body) = connection.send("GET", path, "").await;
     assert_eq!(status, 200, "{path}: {body}");
     let rows = body.matches("\"version\"").count();
@@ -366,10 +287,6 @@ async fn latencies(
     }
     times.sort();
     (percentile(&times, 0.5), percentile(&times, 0.95), rows)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 #[tokio::main]
@@ -435,7 +352,7 @@ async fn main() {
             let (next, errors, token) = (next.clone(), errors.clone(), token.clone());
             let (total, rows) = (options.http_rows, options.rows);
             tokio::spawn(async move {
-                let mut connection = Connection::open(addr, &token).await;
+                let mut connection = Connection::open(addr, &format!("Authorization: Bearer {token}")).await;
                 let mut rng = Rng(1_000 + client as u64);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);

@@ -1,5 +1,6 @@
 //! `switchyard user create` and `switchyard token create|revoke`: provisioning without the
-//! browser, through the same operations (and audit entries) as the admin pages.
+//! browser, through the same operations (and audit entries) as the admin pages; and
+//! `switchyard demo`, a year of history to try the dashboard with.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -8,7 +9,7 @@ use app::{
         accounts::manage::{self, NewTokenInput},
         accounts::store::tokens::TokenRef,
         accounts::{self, NewUserInput},
-        Caller, Database,
+        demo, Caller, Database,
     },
     error::AppError,
 };
@@ -89,6 +90,25 @@ pub async fn token(config: &Config, command: TokenCommand) -> CliResult {
             println!("revoked token {}", token.name);
         }
     }
+    Ok(())
+}
+
+/// Fills an empty database with a year of demo history.
+pub async fn demo(config: &Config, seed: u64) -> CliResult {
+    let summary = with_database(config, async |db| {
+        demo::fill(db, seed, app::domain::Timestamp::now()).await
+    })
+    .await?;
+    println!(
+        "demo data written (seed {seed}): {} services, {} deployments, {} incidents, {} post-mortems, {} action items, {} releases",
+        summary.services,
+        summary.deployments,
+        summary.incidents,
+        summary.postmortems,
+        summary.action_items,
+        summary.releases
+    );
+    println!("create an admin with `switchyard user create --username you --role admin`, then open the Metrics page");
     Ok(())
 }
 

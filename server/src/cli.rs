@@ -1,4 +1,4 @@
-//! The command line: `switchyard [--config FILE] [serve|migrate]`.
+//! The command line: `switchyard [--config FILE] [serve|migrate|user|token|demo]`.
 
 use std::{collections::HashMap, process::ExitCode};
 
@@ -35,6 +35,13 @@ pub enum Command {
     /// Manage API tokens for CI pipelines and scripts.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Fill an empty database with a year of believable history (deployments, incidents,
+    /// post-mortems, releases) to try Switchyard with; refuses a database that has data.
+    Demo {
+        /// The same seed gives the same history.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 /// `switchyard user …`
@@ -94,6 +101,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Migrate => migrate(&config).await,
         Command::User(command) => admin_cli::user(&config, command).await,
         Command::Token(command) => admin_cli::token(&config, command).await,
+        Command::Demo { seed } => admin_cli::demo(&config, seed).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod catalog;
+pub mod demo;
 pub mod deployments;
 pub mod events;
 pub mod idempotency;

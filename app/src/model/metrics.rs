@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{ActionItem, IncidentSummary};
 use crate::domain::metrics::{Bucket, Figures, Level};
 
 /// Which deployments and incidents a figure is computed from, as typed in a URL: every field
@@ -106,4 +107,15 @@ pub struct MetricsView {
     pub unrestored: Option<String>,
     pub charts: Vec<Chart>,
     pub services: Vec<ServiceRow>,
+}
+
+/// The printable management report: the Metrics page, the incidents resolved in the window with
+/// their post-mortems, and the action items still open.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricsReport {
+    pub view: MetricsView,
+    pub incidents: Vec<IncidentSummary>,
+    pub action_items: Vec<ActionItem>,
+    /// "2026-12-06 10:53 UTC": when the report was made.
+    pub made_at: String,
 }

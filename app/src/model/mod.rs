@@ -101,7 +101,8 @@ pub use incidents::{
     RecentDeployment, SuggestedDeployment, TimelineEntry, TimelineKind,
 };
 pub use metrics::{
-    Chart, MetricCard, MetricsQuery, MetricsSeries, MetricsView, ServiceCell, ServiceRow, Trend,
+    Chart, MetricCard, MetricsQuery, MetricsReport, MetricsSeries, MetricsView, ServiceCell,
+    ServiceRow, Trend,
 };
 pub use operations::{EnvironmentView, LogLine, OfferedAction, Operation, OperationStep};
 pub use releases::{

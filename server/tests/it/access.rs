@@ -415,6 +415,8 @@ const MATRIX: &[Row] = &[
     rest("GET", "/api/v1/metrics/series", "", Role::Viewer),
     rpc("metrics_page", "query[range]=30d", Role::Viewer),
     page("/metrics", Role::Viewer),
+    rpc("delivery_report", "query[range]=30d", Role::Viewer),
+    page("/metrics/report", Role::Viewer),
 ];
 
 /// A caller of the matrix: who, how, and what role (none for nobody or a dead token).

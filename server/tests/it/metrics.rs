@@ -2,7 +2,11 @@
 //! was worked out by hand (PRODUCT.md's formulas), the same JSON from SQLite and PostgreSQL
 //! field by field, the series, the lists the figures link to, and bad queries refused.
 
-use app::domain::Role;
+use app::{
+    backend::demo,
+    domain::{Role, Timestamp},
+    error::AppError,
+};
 use serde_json::{json, Value};
 
 use crate::{
@@ -10,7 +14,10 @@ use crate::{
     on_both_engines,
 };
 
-on_both_engines!(bad_queries_name_the_field_and_compute_nothing);
+on_both_engines!(
+    bad_queries_name_the_field_and_compute_nothing,
+    demo_data_fills_an_empty_database_once_and_the_page_draws_it,
+);
 
 /// The window every figure below is about: 7 days.
 const WINDOW: &str = "from=2026-11-01T00:00:00Z&to=2026-11-08T00:00:00Z";
@@ -446,4 +453,77 @@ async fn bad_queries_name_the_field_and_compute_nothing(engine: Engine) {
     assert_eq!(response.status, 422);
     // Nobody logged in: refused.
     assert_eq!(app.get("/api/v1/metrics").await.status, 401);
+}
+
+async fn demo_data_fills_an_empty_database_once_and_the_page_draws_it(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let db = &app.app.state().db;
+    let summary = demo::fill(db, 3, Timestamp::now())
+        .await
+        .expect("demo data");
+    assert!(summary.deployments > 1_000, "{summary:?}");
+    assert!(
+        summary.incidents > 10 && summary.postmortems > 2 && summary.releases > 20,
+        "{summary:?}"
+    );
+    let deployments = app.count("SELECT COUNT(*) FROM deployments").await;
+    assert_eq!(deployments, summary.deployments as i64);
+    // A second run finds data and writes nothing.
+    let again = demo::fill(db, 4, Timestamp::now())
+        .await
+        .expect_err("a database with data is refused");
+    assert!(matches!(again, AppError::Conflict(_)), "{again:?}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM deployments").await,
+        deployments
+    );
+
+    // Every key has data over the year, and the page draws all four charts.
+    let viewer = app.logged_in(Role::Viewer).await;
+    let year = get(&app, &viewer, "/api/v1/metrics?range=365d").await;
+    for field in [
+        "deployment_frequency_per_day",
+        "lead_time_median_seconds",
+        "change_failure_rate",
+        "recovery_time_median_seconds",
+        "mttr_mean_seconds",
+        "rollback_recovery_median_seconds",
+    ] {
+        assert!(year[field].is_number(), "{field}: {year}");
+    }
+    let page = app
+        .send_as(
+            &viewer,
+            json_request("GET", "/metrics?range=90d", &Value::Null),
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.body.matches("class=\"chart-svg\"").count(),
+        4,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<svg"));
+    assert!(page.body.contains("china-car-parts-api"));
+    // The report adds the window's incidents with their post-mortems and the open action items.
+    let report = app
+        .send_as(
+            &viewer,
+            json_request("GET", "/metrics/report?range=90d", &Value::Null),
+        )
+        .await;
+    assert_eq!(report.status, 200);
+    assert!(report.body.contains("Delivery report"));
+    assert_eq!(report.body.matches("class=\"chart-svg\"").count(), 4);
+    assert!(
+        report.body.contains("Incidents resolved in the window")
+            || report
+                .body
+                .contains("No incident was resolved in this window.")
+    );
+    assert!(
+        report.body.contains("Open action items")
+            || report.body.contains("No action item is open.")
+    );
 }

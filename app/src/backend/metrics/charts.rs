@@ -13,7 +13,11 @@ use plotters::{
 
 use crate::domain::metrics::Window;
 
-const SIZE: (u32, u32) = (720, 300);
+/// Small enough that its text stays readable when a phone scales the chart to its width.
+const SIZE: (u32, u32) = (640, 340);
+/// Text sizes in the SVG's own pixels (about half on a phone, nearly whole on a desktop).
+const LABEL: u32 = 18;
+const TITLE: u32 = 19;
 /// Okabe–Ito blue (dark in greyscale) and orange (light).
 const BLUE: RGBColor = RGBColor(0, 114, 178);
 const ORANGE: RGBColor = RGBColor(230, 159, 0);
@@ -94,7 +98,7 @@ pub fn stacked_bars(buckets: &[Window], series: &[Series], axis: &Axis) -> Resul
                 .map_err(|e| e.to_string())?
                 .label(s.name)
                 .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                    Rectangle::new([(x, y - 6), (x + 16, y + 6)], color.filled())
                 });
         }
         Ok(())
@@ -117,7 +121,7 @@ pub fn lines(
     draw(buckets, headroom(highest), axis, |chart| {
         for (n, s) in series.iter().enumerate() {
             let color = if n == 0 { BLUE } else { ORANGE };
-            let style = color.stroke_width(2);
+            let style = color.stroke_width(3);
             let points: Vec<_> = s
                 .values
                 .iter()
@@ -144,21 +148,21 @@ pub fn lines(
                     .draw_series(
                         points
                             .into_iter()
-                            .map(|p| Circle::new(p, 4, color.filled())),
+                            .map(|p| Circle::new(p, 5, color.filled())),
                     )
                     .map_err(|e| e.to_string())?
                     .label(s.name)
-                    .legend(move |(x, y)| Circle::new((x + 6, y), 4, color.filled()));
+                    .legend(move |(x, y)| Circle::new((x + 8, y), 5, color.filled()));
             } else {
                 chart
                     .draw_series(
                         points
                             .into_iter()
-                            .map(|p| TriangleMarker::new(p, 5, color.filled())),
+                            .map(|p| TriangleMarker::new(p, 6, color.filled())),
                     )
                     .map_err(|e| e.to_string())?
                     .label(s.name)
-                    .legend(move |(x, y)| TriangleMarker::new((x + 6, y), 5, color.filled()));
+                    .legend(move |(x, y)| TriangleMarker::new((x + 8, y), 6, color.filled()));
             }
         }
         if let Some(target) = target {
@@ -167,10 +171,10 @@ pub fn lines(
                 (SegmentValue::Exact(buckets.len() as i32), target.value),
             ];
             chart
-                .draw_series(DashedLineSeries::new(ends, 3, 3, INK.stroke_width(1)))
+                .draw_series(DashedLineSeries::new(ends, 4, 4, INK.stroke_width(2)))
                 .map_err(|e| e.to_string())?
                 .label(target.label.as_str())
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 12, y)], INK.stroke_width(1)));
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], INK.stroke_width(2)));
         }
         Ok(())
     })
@@ -191,15 +195,16 @@ fn draw(
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let n = buckets.len() as i32;
+        // An integer range includes its end: n buckets are 0..=n-1.
+        let last = (buckets.len() as i32 - 1).max(1);
         let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
-            .build_cartesian_2d((0..n).into_segmented(), 0.0..top)
+            .margin(14)
+            .x_label_area_size(58)
+            .y_label_area_size(80)
+            .build_cartesian_2d((0..last).into_segmented(), 0.0..top)
             .map_err(|e| e.to_string())?;
-        // At most about ten date labels, however many buckets.
-        let every = (buckets.len() / 10).max(1);
+        // At most six date labels, however many buckets.
+        let every = buckets.len().div_ceil(6).max(1);
         let x_label = |x: &SegmentValue<i32>| match x {
             SegmentValue::CenterOf(i) if *i >= 0 && (*i as usize).is_multiple_of(every) => buckets
                 .get(*i as usize)
@@ -214,13 +219,13 @@ fn draw(
             .light_line_style(WHITE)
             .bold_line_style(GRID)
             .x_labels(buckets.len() + 1)
-            .y_labels(6)
+            .y_labels(5)
             .x_label_formatter(&x_label)
             .y_label_formatter(&y_label)
             .x_desc("starting (UTC)")
             .y_desc(axis.description.as_str())
-            .label_style((FONT, 12).into_font().color(&INK))
-            .axis_desc_style((FONT, 13).into_font().color(&INK))
+            .label_style((FONT, LABEL).into_font().color(&INK))
+            .axis_desc_style((FONT, TITLE).into_font().color(&INK))
             .axis_style(INK)
             .draw()
             .map_err(|e| e.to_string())?;
@@ -230,7 +235,7 @@ fn draw(
             .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.9))
             .border_style(GRID)
-            .label_font((FONT, 12).into_font().color(&INK))
+            .label_font((FONT, LABEL).into_font().color(&INK))
             .draw()
             .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
@@ -240,7 +245,7 @@ fn draw(
 
 /// Room above the highest value for the legend; at least 1 so an all-zero chart has a scale.
 fn headroom(highest: f64) -> f64 {
-    (highest * 1.35).max(1.0)
+    (highest * 1.6).max(1.0)
 }
 
 /// The runs of consecutive buckets that have a value.

@@ -9,14 +9,16 @@ mod view;
 
 use std::collections::BTreeMap;
 
-use super::{Caller, Database};
+use super::{incidents, Caller, Database};
 use crate::{
     domain::{
         metrics::{Bucket, Figures, Tally, Window},
         Action, FieldError, FieldErrors, Timestamp,
     },
     error::AppError,
-    model::{MetricsQuery, MetricsSeries, MetricsView},
+    model::{
+        ActionItemFilter, IncidentFilter, MetricsQuery, MetricsReport, MetricsSeries, MetricsView,
+    },
 };
 
 /// The figures of one window: `GET /api/v1/metrics`.
@@ -72,6 +74,40 @@ pub async fn view(
     };
     let tallies = request.tally(db, plan).await?;
     Ok(view::build(&request, tallies))
+}
+
+/// The printable report: the page's figures, the incidents resolved in the window (with their
+/// post-mortems) in the same scope, and every open action item, overdue first.
+pub async fn report(
+    db: &Database,
+    caller: &Caller,
+    query: &MetricsQuery,
+) -> Result<MetricsReport, AppError> {
+    let view = view(db, caller, query).await?;
+    let time = |t: Timestamp| t.to_rfc3339();
+    let incidents = IncidentFilter {
+        status: Some("resolved".into()),
+        service: query.service.clone(),
+        environment: query.environment.clone(),
+        resolved_from: time(view.figures.from),
+        resolved_to: time(view.figures.to),
+        tier: query
+            .environment
+            .as_deref()
+            .is_none_or(|e| e.trim().is_empty())
+            .then(|| "production".into()),
+        ..IncidentFilter::default()
+    };
+    let open = ActionItemFilter {
+        status: Some("open".into()),
+        ..ActionItemFilter::default()
+    };
+    Ok(MetricsReport {
+        incidents: incidents::list(db, caller, &incidents).await?,
+        action_items: incidents::postmortems::action_items(db, caller, &open).await?,
+        made_at: Timestamp::now().to_string(),
+        view,
+    })
 }
 
 /// A checked request: its window, the buckets of its trend and the environments it counts.

@@ -84,7 +84,7 @@ struct DeploymentRow {
 
 /// The deployment facts. A failed change's restoration looks past the window's end: a
 /// failure in the window counts as restored whenever it was.
-const DEPLOYMENTS: &str = "SELECT d.service_id, d.status, d.is_rollback, \
+pub const DEPLOYMENTS: &str = "SELECT d.service_id, d.status, d.is_rollback, \
     (d.rolled_back_at IS NOT NULL) AS rolled_back, d.started_at, d.finished_at, d.commit_at, \
     EXISTS (SELECT 1 FROM incident_links l WHERE l.deployment_id = d.id AND l.kind = 'fix') AS fixes_incident, \
     (SELECT MIN(i.started_at) FROM incident_links l JOIN incidents i ON i.id = l.incident_id \

@@ -1,11 +1,13 @@
-//! The Metrics page: the DORA keys and the guide's KPIs for a window, each beside its previous
+//! The Metrics page and its printable report ([`report`], the same WASM chunk): the DORA keys and the guide's KPIs for a window, each beside its previous
 //! window, its level or target and its formula; charts drawn on the server; the services side
 //! by side. Everything is worded and drawn by the server, so the page only lays it out, and
 //! its filters are a plain GET form.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_location, use_query_map};
+
+mod report;
 
 use crate::{
     components::form::filter_text,
@@ -33,27 +35,21 @@ const RANGES: [(&str, &str); 7] = [
     ("custom", "Custom (from, to)"),
 ];
 
-/// The Metrics page.
+/// The Metrics page, or at `/metrics/report` the printable report.
 #[component]
 pub fn MetricsPage() -> impl IntoView {
-    let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let params = params.read();
-        let value = |key: &str| params.get(key).filter(|v| !v.trim().is_empty());
-        MetricsQuery {
-            service: value("service"),
-            environment: value("environment"),
-            range: value("range"),
-            from: value("from"),
-            to: value("to"),
-            bucket: None,
-        }
-    });
+    let query = metrics_query();
+    if use_location().pathname.get_untracked().ends_with("/report") {
+        return view! { <report::ReportPage query /> }.into_any();
+    }
     let view = Resource::new(move || query.get(), metrics_page);
     view! {
         <Title text="Metrics" />
         <Protected action=Action::Read>
-            <h1>"Metrics"</h1>
+            <div class="page-head">
+                <h1>"Metrics"</h1>
+                <a class="button" href=move || report::href(&query.get())>"Printable report"</a>
+            </div>
             <p class="lead">"Delivery performance as DORA measures it, and the deployment guide's KPIs, for management reviews."</p>
             <Filters query=query.get_untracked() />
             <Transition fallback=|| view! { <p class="loading">"Computing the metrics…"</p> }>
@@ -68,6 +64,24 @@ pub fn MetricsPage() -> impl IntoView {
             </Transition>
         </Protected>
     }
+    .into_any()
+}
+
+/// The window and scope in the address.
+fn metrics_query() -> Memo<MetricsQuery> {
+    let params = use_query_map();
+    Memo::new(move |_| {
+        let params = params.read();
+        let value = |key: &str| params.get(key).filter(|v| !v.trim().is_empty());
+        MetricsQuery {
+            service: value("service"),
+            environment: value("environment"),
+            range: value("range"),
+            from: value("from"),
+            to: value("to"),
+            bucket: None,
+        }
+    })
 }
 
 #[component]
@@ -208,13 +222,13 @@ fn Services(rows: Vec<ServiceRow>) -> impl IntoView {
         return view! { <p class="empty-state">"No service deployed in this window."</p> }
             .into_any();
     }
-    let rows =
-        rows.into_iter()
-            .map(|row| {
-                let cells = row
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let cells = row
                 .cells
                 .into_iter()
-                .zip(["Frequency", "Lead time", "Change failure rate", "Recovery time"])
+                .zip(["Frequency", "Lead time", "Failure rate", "Recovery"])
                 .map(|(cell, label)| {
                     view! {
                         <td data-label=label>
@@ -223,14 +237,14 @@ fn Services(rows: Vec<ServiceRow>) -> impl IntoView {
                     }
                 })
                 .collect_view();
-                view! {
-                    <tr>
-                        <th scope="row"><a href=row.href>{row.service}</a></th>
-                        {cells}
-                    </tr>
-                }
-            })
-            .collect_view();
+            view! {
+                <tr>
+                    <th scope="row"><a href=row.href>{row.service}</a></th>
+                    {cells}
+                </tr>
+            }
+        })
+        .collect_view();
     view! {
         <div class="table-wrap">
             <table class="stacked">
