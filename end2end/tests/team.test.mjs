@@ -205,7 +205,7 @@ const routes = () => [
   '/', '/services', '/services/parts', '/services/parts/environments/production',
   '/services/parts/environments/staging', '/deployments', '/deployments/new', `/deployments/${ids.blue}`,
   `/deployments/${ids.stuck}`, '/releases', '/releases/1', '/incidents', '/incidents/new', `/incidents/${ids.incident}`,
-  `/incidents/${ids.incident}/postmortem`, '/action-items', '/metrics', '/admin', '/admin/tokens',
+  `/incidents/${ids.incident}/postmortem`, '/action-items', '/metrics', '/metrics/report', '/admin', '/admin/tokens',
   '/admin/services', '/admin/services/parts/checklist', '/admin/audit', '/account', '/no-such-page',
 ];
 

@@ -192,12 +192,18 @@ fn raw_aggregate(now: i64) -> String {
 fn sqlite3_median(file: &std::path::Path, sql: &str, runs: usize) -> Duration {
     let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
-            let output = std::process::Command::new("sqlite3")
+            // `.timer` reports only for statements read from standard input.
+            let mut child = std::process::Command::new("sqlite3")
                 .arg(file)
-                .arg(".timer on")
-                .arg(sql)
-                .output()
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
                 .expect("sqlite3 (apt install sqlite3)");
+            let script = format!(".timer on\n{sql};\n");
+            std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), script.as_bytes())
+                .expect("write to sqlite3");
+            let output = child.wait_with_output().expect("sqlite3 ran");
             let text = String::from_utf8_lossy(&output.stdout);
             let real = text
                 .split("real ")
