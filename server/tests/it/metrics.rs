@@ -439,6 +439,21 @@ async fn bad_queries_name_the_field_and_compute_nothing(engine: Engine) {
             assert_eq!(response.json()["error"]["field"], field, "{query}");
         }
     }
+    // The lists a figure links to refuse bad windows and tiers the same way.
+    for (path, field) in [
+        ("/api/v1/deployments?finished_from=soon", "finished_from"),
+        ("/api/v1/deployments?finished_from=2026-11-08T00:00:00Z&finished_to=2026-11-01T00:00:00Z", "finished_to"),
+        ("/api/v1/deployments?tier=moon", "tier"),
+        ("/api/v1/incidents?resolved_from=soon", "resolved_from"),
+        ("/api/v1/incidents?resolved_to=2026-13-45", "resolved_to"),
+        ("/api/v1/incidents?tier=moon", "tier"),
+    ] {
+        let response = app
+            .send_as(&viewer, json_request("GET", path, &Value::Null))
+            .await;
+        assert_eq!(response.status, 422, "{path}: {}", response.body);
+        assert_eq!(response.json()["error"]["field"], field, "{path}");
+    }
     // A service without that environment.
     let response = app
         .send_as(
