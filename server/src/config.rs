@@ -51,6 +51,8 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     /// Drivers and health checks per environment, from the file's `[[environment]]` tables.
     pub operations: OperationSettings,
+    /// The bearer token Prometheus scrapes `/api/v1/prometheus` with; none turns it off.
+    pub prometheus_token: Option<secrecy::SecretString>,
 }
 
 /// How log lines are written.
@@ -89,6 +91,7 @@ impl Default for Config {
             secure_cookies: false,
             trusted_proxies: Vec::new(),
             webhooks: WebhookSettings::default(),
+            prometheus_token: None,
             operations: OperationSettings::default(),
         }
     }
@@ -171,6 +174,13 @@ const KEYS: &[Key] = &[
         name: "generic_webhook_secret",
         apply: |c, v| {
             c.webhooks.generic_secret = secret_setting(v);
+            Ok(())
+        },
+    },
+    Key {
+        name: "prometheus_token",
+        apply: |c, v| {
+            c.prometheus_token = secret_setting(v);
             Ok(())
         },
     },

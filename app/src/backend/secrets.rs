@@ -20,6 +20,12 @@ pub fn digest(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 
+/// Whether `given` is `secret`. Their digests are compared, not the texts, so the time the
+/// comparison takes says nothing about how much of the secret a guess got right.
+pub fn same(secret: &str, given: &str) -> bool {
+    Sha256::digest(secret.as_bytes()) == Sha256::digest(given.as_bytes())
+}
+
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes

@@ -1,11 +1,12 @@
 //! Switchyard's vocabulary as plain Rust: no I/O, compiled for the server and the browser alike,
 //! so a form can say what is wrong before it is sent and the server says the same thing after.
-//! One module per feature (accounts, catalog, deployments, incidents, metrics, operations, releases); paging, time, words and
+//! One module per feature (accounts, catalog, deployments, incidents, metrics, operations, releases); csv, paging, time, words and
 //! the field error are shared by all of them.
 
 pub mod accounts;
 pub mod audit;
 pub mod catalog;
+pub mod csv;
 pub mod deployments;
 mod field;
 pub mod incidents;

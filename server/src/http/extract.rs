@@ -1,17 +1,20 @@
 //! What every feature's handlers read from a request and answer a create with: JSON bodies and
 //! queries whose rejections say what was wrong and where ([`ApiJson`], [`ApiQuery`]), numeric
-//! ids from the path, the `Idempotency-Key` header, and the 201 of a create.
+//! ids from the path, the `Idempotency-Key` header, the 201 of a create, and a streamed CSV
+//! download.
 
-use app::backend::idempotency::Made;
+use app::{backend::idempotency::Made, domain::Timestamp, error::AppError};
 use axum::{
+    body::Body,
     extract::{
         rejection::{JsonRejection, QueryRejection},
         FromRequest, FromRequestParts, Query, Request,
     },
-    http::{request::Parts, HeaderName, HeaderValue, StatusCode},
+    http::{header, request::Parts, HeaderName, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
+use futures_util::{Stream, TryStreamExt};
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::error::ApiError;
@@ -143,7 +146,27 @@ pub fn created<T: Serialize>(made: Made<T>) -> Response {
     response
 }
 
-/// A deployment id from the path; anything else names no deployment.
+/// A CSV download of `rows` (header first), sent as it is read; `name` and today's date
+/// make the file name. An error after the first byte can only cut the download short, so it
+/// is logged, and the client sees a truncated file rather than a wrong one.
+pub fn csv_download<S>(name: &str, rows: S) -> Response
+where
+    S: Stream<Item = Result<String, AppError>> + Send + 'static,
+{
+    let rows = rows.inspect_err(|error| tracing::error!(%error, "CSV export cut short"));
+    let now = Timestamp::now().to_rfc3339().unwrap_or_default();
+    let day = now.get(..10).unwrap_or("export");
+    let disposition = format!("attachment; filename=\"switchyard-{name}-{day}.csv\"");
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        Body::from_stream(rows),
+    )
+        .into_response()
+}
+
 /// A record id from the path: "There is no deployment x; ids are numbers." otherwise.
 pub fn numeric_id(what: &str, text: &str) -> Result<i64, ApiError> {
     text.parse()

@@ -24,10 +24,10 @@ use super::{
 };
 
 /// See the module documentation. Static files (`/pkg/…`) are the same for everyone and skip
-/// the lookup.
+/// the lookup, as does the Prometheus scrape, whose bearer token is its own (not an API token).
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if path.starts_with("/pkg/") {
+    if path.starts_with("/pkg/") || path == super::prometheus::PATH {
         return next.run(request).await;
     }
     // Tokens are for the REST API; pages and server functions go by the session alone.

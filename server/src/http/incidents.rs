@@ -35,7 +35,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     error::ApiError,
-    extract::{numeric_id, ApiJson, ApiQuery},
+    extract::{csv_download, numeric_id, ApiJson, ApiQuery},
     live,
     openapi::Refusals,
 };
@@ -44,6 +44,7 @@ use super::{
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_incidents, declare_incident))
+        .routes(routes!(export_incidents))
         .routes(routes!(get_incident, change_incident))
         .routes(routes!(add_timeline_entry))
         .routes(routes!(edit_timeline_entry))
@@ -66,6 +67,17 @@ pub async fn list_incidents(
     ApiQuery(filter): ApiQuery<IncidentFilter>,
 ) -> Result<Json<Vec<IncidentSummary>>, ApiError> {
     Ok(Json(incidents::list(&state.db, &caller, &filter).await?))
+}
+
+/// `GET /api/v1/incidents.csv?…`: every incident the same filter selects, as CSV.
+#[utoipa::path(get, path = "/v1/incidents.csv", tag = "incidents", params(IncidentFilter), responses((status = 200, description = "Every incident matching the filter, newest first, streamed page by page: id, service, environment, title, severity, status, commander, started_at, resolved_at, duration_seconds, postmortem_status, postmortem_due", content_type = "text/csv"), Refusals), security(("bearer" = []), ("session" = [])))]
+pub async fn export_incidents(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(filter): ApiQuery<IncidentFilter>,
+) -> Result<Response, ApiError> {
+    let rows = incidents::export(&state.db, &caller, &filter).await?;
+    Ok(csv_download("incidents", rows))
 }
 
 /// `POST /api/v1/incidents` (engineer and above): declares an incident, or imports a past

@@ -15,6 +15,7 @@ mod live;
 mod metrics;
 mod openapi;
 mod operations;
+pub mod prometheus;
 mod releases;
 pub mod request_context;
 
@@ -57,6 +58,7 @@ fn api_router() -> Router<AppState> {
         .merge(releases::routes())
         .merge(incidents::routes())
         .merge(metrics::routes())
+        .merge(prometheus::routes())
         .split_for_parts();
     router
         .layer(Extension(openapi::Document::new(document)))
@@ -102,9 +104,13 @@ pub fn router(state: AppState, config: &Config, in_flight: &InFlight, site: &Sit
             identity::identify,
         ))
         .layer(sessions)
+        .layer(Extension(prometheus::ScrapeToken(
+            config.prometheus_token.clone(),
+        )))
         .with_state(state);
     let context = RequestContext {
         in_flight: in_flight.clone(),
+        stats: prometheus::HttpStats::default(),
         stylesheet: site.stylesheet.as_str().into(),
     };
     with_middleware(routes, config.request_body_limit, context)

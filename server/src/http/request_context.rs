@@ -3,7 +3,7 @@
 //! a generic 500, writes API errors as JSON, logs each error once, returns the id in
 //! `x-request-id`, and adds the security headers every response carries. It also keeps the
 //! list of requests in flight, so a shutdown that runs out of time can say what was still
-//! running.
+//! running, and counts each request with its latency for Prometheus.
 
 use std::{
     collections::BTreeMap,
@@ -13,7 +13,7 @@ use std::{
 };
 
 use axum::{
-    extract::{Request, State},
+    extract::{MatchedPath, Request, State},
     http::{header, HeaderValue, StatusCode},
     middleware::Next,
     response::{Html, IntoResponse, Response},
@@ -21,7 +21,7 @@ use axum::{
 use futures_util::FutureExt;
 use tracing::Instrument;
 
-use super::error::ErrorReport;
+use super::{error::ErrorReport, prometheus::HttpStats};
 
 /// The header that carries the request id in and out.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -30,11 +30,12 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
-/// What the outermost middleware keeps: the requests in flight, and the stylesheet the 500
-/// page links to.
+/// What the outermost middleware keeps: the requests in flight, the counts Prometheus scrapes,
+/// and the stylesheet the 500 page links to.
 #[derive(Clone, Debug, Default)]
 pub struct RequestContext {
     pub in_flight: InFlight,
+    pub stats: HttpStats,
     /// `/pkg/switchyard.<hash>.css`.
     pub stylesheet: Arc<str>,
 }
@@ -119,6 +120,12 @@ pub async fn request_context(
     let id =
         incoming_request_id(&request).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     request.extensions_mut().insert(RequestId(id.clone()));
+    request.extensions_mut().insert(context.stats.clone());
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned());
     let _in_flight = context.in_flight.enter(InFlightRequest {
         request_id: id.clone(),
         method: request.method().to_string(),
@@ -149,7 +156,11 @@ pub async fn request_context(
         };
         let mut response = finish_api_error(response, is_api, &id);
         let status = response.status();
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let took = started.elapsed();
+        context
+            .stats
+            .record(&method, route.as_deref(), status.as_u16(), took);
+        let elapsed_ms = took.as_secs_f64() * 1000.0;
         if status.is_server_error() {
             tracing::error!(status = status.as_u16(), elapsed_ms, "request failed");
         } else {

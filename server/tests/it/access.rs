@@ -109,6 +109,7 @@ const MATRIX: &[Row] = &[
     rest("GET", "/api/v1/environments", "", Role::Viewer),
     rest("GET", "/api/v1/overview", "", Role::Viewer),
     rest("GET", "/api/v1/deployments", "", Role::Viewer),
+    rest("GET", "/api/v1/deployments.csv", "", Role::Viewer),
     rest(
         "POST",
         "/api/v1/deployments",
@@ -312,6 +313,7 @@ const MATRIX: &[Row] = &[
     page("/releases/1", Role::Viewer),
     page("/admin/services/none/checklist", Role::Admin),
     rest("GET", "/api/v1/incidents", "", Role::Viewer),
+    rest("GET", "/api/v1/incidents.csv", "", Role::Viewer),
     rest(
         "POST",
         "/api/v1/incidents",

@@ -1,6 +1,7 @@
 //! The delivery metrics over HTTP on both engines: one hand-built history whose every figure
 //! was worked out by hand (PRODUCT.md's formulas), the same JSON from SQLite and PostgreSQL
-//! field by field, the series, the lists the figures link to, and bad queries refused.
+//! field by field, the series, the lists the figures link to and their CSV exports, the
+//! Prometheus scrape, and bad queries refused.
 
 use app::{
     backend::demo,
@@ -15,6 +16,7 @@ use crate::{
 };
 
 on_both_engines!(
+    prometheus_scrapes_the_figures_and_the_http_traffic_with_its_token,
     bad_queries_name_the_field_and_compute_nothing,
     demo_data_fills_an_empty_database_once_and_the_page_draws_it,
 );
@@ -404,7 +406,36 @@ async fn the_same_history_gives_the_same_figures_on_both_engines() {
         )
         .await;
         assert_eq!(resolved.as_array().map(Vec::len), Some(2));
+        // The same rows as CSV, for a spreadsheet.
+        let exported = csv(app, who, &format!("/api/v1/deployments.csv?{window}")).await;
+        let mut lines = exported.lines();
+        assert!(lines
+            .next()
+            .is_some_and(|h| h.starts_with("id,service,environment,version,status")));
+        assert_eq!(lines.clone().count(), 10, "{exported}");
+        assert!(lines.all(|l| l.contains(",parts,production,") || l.contains(",web,production,")));
+        let incidents = csv(
+            app,
+            who,
+            "/api/v1/incidents.csv?status=resolved&resolved_from=2026-11-01&resolved_to=2026-11-07&tier=production",
+        )
+        .await;
+        assert_eq!(incidents.lines().count(), 3, "{incidents}");
     }
+}
+
+/// A CSV export's text, checked to be a CSV download.
+async fn csv(app: &TestApp, who: &Credential, path: &str) -> String {
+    let response = app
+        .send_as(who, json_request("GET", path, &Value::Null))
+        .await;
+    assert_eq!(response.status, 200, "{path}: {}", response.body);
+    assert_eq!(response.header("content-type"), "text/csv; charset=utf-8");
+    assert!(response
+        .header("content-disposition")
+        .starts_with("attachment; filename=\"switchyard-"));
+    assert!(response.body.lines().all(|line| !line.is_empty()));
+    response.body
 }
 
 async fn bad_queries_name_the_field_and_compute_nothing(engine: Engine) {
@@ -447,6 +478,11 @@ async fn bad_queries_name_the_field_and_compute_nothing(engine: Engine) {
         ("/api/v1/incidents?resolved_from=soon", "resolved_from"),
         ("/api/v1/incidents?resolved_to=2026-13-45", "resolved_to"),
         ("/api/v1/incidents?tier=moon", "tier"),
+        ("/api/v1/deployments.csv?finished_from=soon", "finished_from"),
+        ("/api/v1/deployments.csv?service=nope", "service"),
+        ("/api/v1/deployments.csv?status=done", "status"),
+        ("/api/v1/incidents.csv?resolved_to=2026-13-45", "resolved_to"),
+        ("/api/v1/incidents.csv?severity=SEV9", "severity"),
     ] {
         let response = app
             .send_as(&viewer, json_request("GET", path, &Value::Null))
@@ -493,8 +529,35 @@ async fn demo_data_fills_an_empty_database_once_and_the_page_draws_it(engine: En
         deployments
     );
 
-    // Every key has data over the year, and the page draws all four charts.
+    // The exports hold every row, across many pages of 200 (deployments) and 200
+    // (incidents), each id once, newest first.
     let viewer = app.logged_in(Role::Viewer).await;
+    for (path, table, total) in [
+        (
+            "/api/v1/deployments.csv",
+            "deployments",
+            summary.deployments,
+        ),
+        ("/api/v1/incidents.csv", "incidents", summary.incidents),
+    ] {
+        let csv = csv(&app, &viewer, path).await;
+        let ids: Vec<i64> = csv
+            .lines()
+            .skip(1)
+            .map(|line| line.split(',').next().unwrap_or("").parse().expect(line))
+            .collect();
+        assert_eq!(ids.len(), total, "{table}");
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), total, "{table}: an id twice");
+        assert_eq!(
+            app.count(&format!("SELECT COUNT(*) FROM {table}")).await,
+            total as i64
+        );
+    }
+
+    // Every key has data over the year, and the page draws all four charts.
     let year = get(&app, &viewer, "/api/v1/metrics?range=365d").await;
     for field in [
         "deployment_frequency_per_day",
@@ -541,4 +604,173 @@ async fn demo_data_fills_an_empty_database_once_and_the_page_draws_it(engine: En
         report.body.contains("Open action items")
             || report.body.contains("No action item is open.")
     );
+}
+
+async fn prometheus_scrapes_the_figures_and_the_http_traffic_with_its_token(engine: Engine) {
+    // Off unless configured.
+    let off = TestApp::new(engine).await;
+    let answer = off.get("/api/v1/prometheus").await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    assert!(answer.body.contains("prometheus_token"), "{}", answer.body);
+
+    let app = TestApp::with_config(engine, |config| {
+        config.prometheus_token = Some("scrape-me-0123456789".into());
+    })
+    .await;
+    let admin = app.logged_in(Role::Admin).await;
+    let scrape = |authorization: Option<&'static str>| {
+        let mut request = axum::http::Request::get("/api/v1/prometheus");
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        app.send(request.body(axum::body::Body::empty()).expect("request"))
+    };
+    // A session is not the token; neither is a wrong one.
+    for wrong in [None, Some("Bearer scrape-me"), Some("scrape-me-0123456789")] {
+        let answer = scrape(wrong).await;
+        assert_eq!(answer.status, 401, "{wrong:?}: {}", answer.body);
+    }
+    let as_admin = app
+        .send_as(
+            &admin,
+            json_request("GET", "/api/v1/prometheus", &Value::Null),
+        )
+        .await;
+    assert_eq!(as_admin.status, 401);
+
+    // parts/production: a success and a failure an hour ago; a cancelled one; an older one
+    // outside the 30 days (counted in the totals only).
+    for path_body in [
+        ("/api/v1/services", json!({"name": "parts"})),
+        (
+            "/api/v1/services/parts/environments",
+            json!({"name": "production", "tier": "production", "strategy": "rolling"}),
+        ),
+        (
+            "/api/v1/services/parts/environments",
+            json!({"name": "staging", "tier": "staging", "strategy": "rolling"}),
+        ),
+    ] {
+        post(&app, &admin, path_body.0, path_body.1).await;
+    }
+    let now = Timestamp::now();
+    let ago = |minutes: u64| {
+        now.minus(std::time::Duration::from_secs(minutes * 60))
+            .to_rfc3339()
+            .expect("time")
+    };
+    for (version, status, started, finished) in [
+        ("1", "succeeded", 100, 90),
+        ("2", "failed", 80, 60),
+        ("3", "cancelled", 50, 45),
+        ("0", "succeeded", 60 * 24 * 40, 60 * 24 * 40 - 5),
+    ] {
+        let body = json!({
+            "service": "parts", "environment": "production", "version": version,
+            "status": status, "started_at": ago(started), "finished_at": ago(finished),
+        });
+        post(&app, &admin, "/api/v1/deployments", body).await;
+    }
+
+    let answer = scrape(Some("Bearer scrape-me-0123456789")).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.header("content-type"),
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = answer.body;
+    // The format: each family announced once, then only well-formed samples of it.
+    let mut families = std::collections::BTreeSet::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let name = rest.split(' ').next().expect("name").to_owned();
+            assert!(families.insert(name.clone()), "{name} announced twice");
+            current = name;
+        } else if !line.starts_with("# HELP ") {
+            let (series, value) = line.rsplit_once(' ').expect(line);
+            assert!(value.parse::<f64>().is_ok() || value == "+Inf", "{line}");
+            let name = series.split('{').next().expect("name");
+            assert!(
+                name.starts_with(&current),
+                "{line} outside its family {current}"
+            );
+            if let Some(labels) = series.split_once('{').map(|(_, l)| l) {
+                assert!(labels.ends_with('}'), "{line}");
+            }
+        }
+    }
+    let production = "service=\"parts\",environment=\"production\",tier=\"production\"";
+    let gauge = |name: &str| format!("{name}{{{production},window=\"30d\"}} ");
+    for (name, value) in [
+        ("switchyard_deployments_attempted", "2"),
+        ("switchyard_failed_changes", "1"),
+        ("switchyard_change_failure_rate", "0.5"),
+        ("switchyard_success_rate", "0.5"),
+        ("switchyard_deployment_time_median_seconds", "900"),
+    ] {
+        let sample = format!("{}{value}\n", gauge(name));
+        assert!(text.contains(&sample), "{sample} in\n{text}");
+    }
+    // No data is no sample, never a 0: no commit times, so no lead time; staging's
+    // deployment count is there, at 0.
+    assert!(!text.contains(&gauge("switchyard_lead_time_median_seconds")));
+    assert!(text.contains(
+        "switchyard_deployments_attempted{service=\"parts\",environment=\"staging\",tier=\"staging\",window=\"30d\"} 0\n"
+    ));
+    // Counters count everything so far.
+    for (status, count) in [("succeeded", 2), ("failed", 1), ("cancelled", 1)] {
+        let sample =
+            format!("switchyard_deployments_total{{{production},status=\"{status}\"}} {count}\n");
+        assert!(text.contains(&sample), "{sample}");
+    }
+    // The HTTP series: the four recordings, under their route's pattern, and a histogram
+    // whose buckets only grow and end at the count.
+    assert!(text.contains(
+        "switchyard_http_requests_total{method=\"POST\",route=\"/api/v1/deployments\",status=\"201\"} 4\n"
+    ), "{text}");
+    let buckets: Vec<f64> = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("switchyard_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/deployments\",")
+        })
+        .map(|l| l.rsplit_once(' ').expect(l).1.parse().expect(l))
+        .collect();
+    assert_eq!(buckets.len(), 12, "{text}");
+    assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "{buckets:?}");
+    assert_eq!(buckets.last(), Some(&4.0));
+    assert!(text.contains(
+        "switchyard_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/deployments\"} 4\n"
+    ));
+    // The example Grafana dashboard asks only for series this endpoint writes.
+    let dashboard = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/grafana-dashboard.json"
+    ))
+    .expect("examples/grafana-dashboard.json");
+    let dashboard: Value = serde_json::from_str(&dashboard).expect("the dashboard is JSON");
+    let mut asked = 0;
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("expr");
+            for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if word.starts_with("switchyard_") {
+                    let family = ["_bucket", "_sum", "_count"]
+                        .iter()
+                        .find_map(|suffix| word.strip_suffix(suffix))
+                        .unwrap_or(word);
+                    assert!(families.contains(family), "{expr} asks for {word}");
+                    asked += 1;
+                }
+            }
+        }
+    }
+    assert!(asked >= 14, "{asked}");
+
+    // A path no route matches joins one series, whatever the path.
+    app.get("/no/such/page/1").await;
+    app.get("/no/such/page/2").await;
+    let again = scrape(Some("Bearer scrape-me-0123456789")).await.body;
+    assert!(again.contains("route=\"unmatched\""), "{again}");
+    assert!(!again.contains("/no/such/page"));
 }

@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod store;
 pub mod webhooks;
 
+use futures_util::{stream, Stream, StreamExt};
 use serde_json::json;
 
 use self::store::{Insert, Selection, Target};
@@ -17,10 +18,11 @@ use super::{
 };
 use crate::{
     domain::{
+        csv,
         deployments::{
             DeploymentInput, DeploymentStatus, FinishInput, NewDeployment, Source, MAX_NOTES,
         },
-        paging::Cursor,
+        paging::{Cursor, MAX_LIMIT},
         words::bounded_text,
         Action, FieldError, Timestamp,
     },
@@ -342,6 +344,48 @@ pub async fn list(
     filter: &DeploymentFilter,
 ) -> Result<DeploymentPage, AppError> {
     caller.authorize(Action::Read)?;
+    let (selection, limit) = selection(db, filter).await?;
+    let (deployments, next) = page(db, selection, limit).await?;
+    Ok(DeploymentPage {
+        deployments,
+        next_cursor: next.map(Cursor::encode),
+    })
+}
+
+/// Every deployment matching `filter` (its `limit` ignored), newest first, as CSV: the
+/// header, then one chunk per page of [`MAX_LIMIT`] rows, each read when the client has
+/// taken the one before. A year of a large history never sits in memory, and each page
+/// is an index seek from its cursor. The filter is checked before the first byte.
+pub async fn export(
+    db: &Database,
+    caller: &Caller,
+    filter: &DeploymentFilter,
+) -> Result<impl Stream<Item = Result<String, AppError>> + Send + 'static, AppError> {
+    caller.authorize(Action::Read)?;
+    let (selection, _) = selection(db, filter).await?;
+    let db = db.clone();
+    let header = stream::iter([Ok(csv::DEPLOYMENT_HEADER.to_owned())]);
+    let pages = stream::try_unfold(Some(selection), move |selection| {
+        let db = db.clone();
+        async move {
+            let Some(selection) = selection else {
+                return Ok(None);
+            };
+            let (deployments, after) = page(&db, selection.clone(), MAX_LIMIT).await?;
+            let chunk: String = deployments.iter().map(csv::deployment_line).collect();
+            let next = after.map(|after| Selection {
+                after: Some(after),
+                ..selection
+            });
+            Ok(Some((chunk, next)))
+        }
+    });
+    Ok(header.chain(pages))
+}
+
+/// The store's selection for `filter`, and the page size it asks for. Names become ids
+/// here, so an unknown service or environment is refused with the field before any read.
+async fn selection(db: &Database, filter: &DeploymentFilter) -> Result<(Selection, u32), AppError> {
     let query = filter.parse()?;
     let mut selection = Selection {
         status: query.status,
@@ -352,8 +396,6 @@ pub async fn list(
         tier: query.tier,
         prefix: query.prefix,
         after: query.after,
-        // One more than shown tells whether another page follows.
-        limit: query.limit + 1,
         ..Selection::default()
     };
     match (&query.service, &query.environment) {
@@ -379,23 +421,31 @@ pub async fn list(
         (None, Some(environment)) => selection.environment_name = Some(environment.to_string()),
         (None, None) => {}
     }
+    Ok((selection, query.limit))
+}
+
+/// Up to `limit` deployments of `selection`, and where the next page starts if there is one.
+async fn page(
+    db: &Database,
+    selection: Selection,
+    limit: u32,
+) -> Result<(Vec<Deployment>, Option<Cursor>), AppError> {
+    // One more than shown tells whether another page follows.
+    let selection = Selection {
+        limit: limit + 1,
+        ..selection
+    };
     let mut deployments = store::list(db.reader(), &selection).await?;
-    let next_cursor = if deployments.len() > query.limit as usize {
-        deployments.truncate(query.limit as usize);
-        deployments.last().map(|last| {
-            Cursor {
-                started_at: last.started_at,
-                id: last.id,
-            }
-            .encode()
+    let next = if deployments.len() > limit as usize {
+        deployments.truncate(limit as usize);
+        deployments.last().map(|last| Cursor {
+            started_at: last.started_at,
+            id: last.id,
         })
     } else {
         None
     };
-    Ok(DeploymentPage {
-        deployments,
-        next_cursor,
-    })
+    Ok((deployments, next))
 }
 
 /// Every environment with its newest deployment and how many are running.

@@ -7,6 +7,7 @@ pub mod postmortems;
 pub mod store;
 pub mod timeline;
 
+use futures_util::{stream, Stream, StreamExt};
 use serde_json::json;
 
 use super::{
@@ -18,6 +19,7 @@ use super::{
 };
 use crate::{
     domain::{
+        csv,
         incidents::{
             describe_rto, suggested, Change, IncidentInput, IncidentPatch, IncidentStatus,
             LinkInput, LinkKind, TimelineInput, SUGGESTION_WINDOW,
@@ -162,6 +164,51 @@ pub async fn list(
     filter: &IncidentFilter,
 ) -> Result<Vec<IncidentSummary>, AppError> {
     caller.authorize(Action::Read)?;
+    let filter = selection(filter)?;
+    let now = Timestamp::now();
+    store::list(db.reader(), &filter, LIST_LIMIT)
+        .await?
+        .iter()
+        .map(|row| summary(row, now))
+        .collect()
+}
+
+/// Every incident matching `filter`, newest first, as CSV: the header, then one chunk per
+/// page of [`LIST_LIMIT`] rows, each read when the client has taken the one before, so a
+/// large history never sits in memory. The filter is checked before the first byte.
+pub async fn export(
+    db: &Database,
+    caller: &Caller,
+    filter: &IncidentFilter,
+) -> Result<impl Stream<Item = Result<String, AppError>> + Send + 'static, AppError> {
+    caller.authorize(Action::Read)?;
+    let filter = selection(filter)?;
+    let db = db.clone();
+    let now = Timestamp::now();
+    let header = stream::iter([Ok(csv::INCIDENT_HEADER.to_owned())]);
+    // The state is the page still to read (`Some(before)`: below that id, or from the top),
+    // or `None` once a short page has said there is no more.
+    let pages = stream::try_unfold(Some(None), move |before: Option<Option<i64>>| {
+        let (db, filter) = (db.clone(), filter.clone());
+        async move {
+            let Some(before) = before else {
+                return Ok(None);
+            };
+            let rows = store::page(db.reader(), &filter, before, LIST_LIMIT).await?;
+            let mut chunk = String::new();
+            for row in &rows {
+                chunk.push_str(&csv::incident_line(&summary(row, now)?));
+            }
+            let full = rows.len() as i64 == LIST_LIMIT;
+            let next = rows.last().filter(|_| full).map(|last| Some(last.id));
+            Ok::<_, AppError>(Some((chunk, next)))
+        }
+    });
+    Ok(header.chain(pages))
+}
+
+/// The store's filter for `filter`, each field checked.
+fn selection(filter: &IncidentFilter) -> Result<store::Filter, AppError> {
     let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
     let status = given(&filter.status);
     if let Some(status) = status.as_deref().filter(|s| *s != "open") {
@@ -185,7 +232,7 @@ pub async fn list(
             .map(|t| crate::domain::catalog::Tier::parse("tier", &t).map(|t| t.as_str().to_owned()))
             .transpose(),
     }
-    let filter = store::Filter {
+    Ok(store::Filter {
         status,
         severity,
         service: given(&filter.service),
@@ -196,13 +243,7 @@ pub async fn list(
         resolved_to,
         tier,
         postmortem_due: filter.postmortem_due.unwrap_or(false),
-    };
-    let now = Timestamp::now();
-    store::list(db.reader(), &filter, LIST_LIMIT)
-        .await?
-        .iter()
-        .map(|row| summary(row, now))
-        .collect()
+    })
 }
 
 /// An incident's line in a list.

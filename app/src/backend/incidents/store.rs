@@ -121,7 +121,7 @@ pub async fn find_in(tx: &mut Tx, id: i64) -> Result<Option<Row>, StorageError> 
 }
 
 /// The list's filter, checked.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Filter {
     /// A status, or `open` for any but resolved.
     pub status: Option<String>,
@@ -142,15 +142,37 @@ const DUE: &str = "(i.status = 'resolved' AND i.severity IN ('SEV1', 'SEV2') \
 
 /// Incidents matching `filter`: open ones first, worst severity first, then newest.
 pub async fn list(pool: Pool<'_>, filter: &Filter, limit: i64) -> Result<Vec<Row>, StorageError> {
+    const TRIAGE: &str = "CASE WHEN i.status = 'resolved' THEN 1 ELSE 0 END, i.severity, \
+        i.started_at DESC, i.id DESC";
+    select(pool, filter, None, TRIAGE, limit).await
+}
+
+/// Incidents matching `filter` declared before incident `before` (all when `None`), newest
+/// first: an export's pages, each an index seek from the last id of the one before.
+pub async fn page(
+    pool: Pool<'_>,
+    filter: &Filter,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Row>, StorageError> {
+    select(pool, filter, before, "i.id DESC", limit).await
+}
+
+async fn select(
+    pool: Pool<'_>,
+    filter: &Filter,
+    before: Option<i64>,
+    order: &str,
+    limit: i64,
+) -> Result<Vec<Row>, StorageError> {
     let sql = format!(
         "{SELECT} WHERE ($1 IS NULL OR i.status = $1 OR ($1 = 'open' AND i.status <> 'resolved')) \
          AND ($2 IS NULL OR i.severity = $2) AND ($3 IS NULL OR sv.name = $3) \
          AND ($4 IS NULL OR e.name = $4) AND ($5 IS NULL OR i.started_at >= $5) \
          AND ($6 IS NULL OR i.started_at < $6) AND ($7 = FALSE OR {DUE}) \
          AND ($9 IS NULL OR i.resolved_at >= $9) AND ($10 IS NULL OR i.resolved_at < $10) \
-         AND ($11 IS NULL OR e.tier = $11) \
-         ORDER BY CASE WHEN i.status = 'resolved' THEN 1 ELSE 0 END, i.severity, \
-         i.started_at DESC, i.id DESC LIMIT $8"
+         AND ($11 IS NULL OR e.tier = $11) AND ($12 IS NULL OR i.id < $12) \
+         ORDER BY {order} LIMIT $8"
     );
     Ok(on_pool!(pool, |pool| {
         sqlx::query_as(&sql)
@@ -165,6 +187,7 @@ pub async fn list(pool: Pool<'_>, filter: &Filter, limit: i64) -> Result<Vec<Row
             .bind(filter.resolved_from)
             .bind(filter.resolved_to)
             .bind(filter.tier.as_deref())
+            .bind(before)
             .fetch_all(pool)
             .await
     })?)

@@ -4,6 +4,7 @@
 //! shows them.
 
 mod charts;
+pub mod prometheus;
 pub mod store;
 mod view;
 
@@ -71,6 +72,7 @@ pub async fn view(
         previous: true,
         buckets: true,
         services: true,
+        ..Plan::default()
     };
     let tallies = request.tally(db, plan).await?;
     Ok(view::build(&request, tallies))
@@ -204,14 +206,14 @@ impl Request {
             ..Tallies::default()
         };
         let bucket = self.bucket;
-        store::each_deployment(db.reader(), &environments, span, |service_id, fact| {
-            tallies.each(plan, window, bucket, service_id, fact.finished_at, |t| {
+        store::each_deployment(db.reader(), &environments, span, |place, fact| {
+            tallies.each(plan, window, bucket, place, fact.finished_at, |t| {
                 t.add_deployment(&fact)
             });
         })
         .await?;
-        store::each_incident(db.reader(), &environments, span, |service_id, fact| {
-            tallies.each(plan, window, bucket, service_id, fact.resolved_at, |t| {
+        store::each_incident(db.reader(), &environments, span, |place, fact| {
+            tallies.each(plan, window, bucket, place, fact.resolved_at, |t| {
                 t.add_incident(&fact)
             });
         })
@@ -226,6 +228,7 @@ struct Plan {
     previous: bool,
     buckets: bool,
     services: bool,
+    environments: bool,
 }
 
 #[derive(Default)]
@@ -234,6 +237,7 @@ pub(crate) struct Tallies {
     pub previous: Tally,
     pub buckets: Vec<Tally>,
     pub services: BTreeMap<i64, Tally>,
+    pub environments: BTreeMap<i64, Tally>,
 }
 
 impl Tallies {
@@ -243,7 +247,7 @@ impl Tallies {
         plan: Plan,
         window: Window,
         bucket: Bucket,
-        service_id: i64,
+        place: store::Place,
         at: Timestamp,
         add: impl Fn(&mut Tally),
     ) {
@@ -260,7 +264,10 @@ impl Tallies {
             }
         }
         if plan.services {
-            add(self.services.entry(service_id).or_default());
+            add(self.services.entry(place.service_id).or_default());
+        }
+        if plan.environments {
+            add(self.environments.entry(place.environment_id).or_default());
         }
     }
 }

@@ -23,7 +23,12 @@ pub struct ScopeRow {
     pub environment_id: i64,
     pub service_id: i64,
     pub service: String,
+    pub environment: String,
+    pub tier: String,
 }
+
+const SCOPE: &str = "SELECT e.id AS environment_id, s.id AS service_id, s.name AS service, \
+    e.name AS environment, e.tier FROM environments e JOIN services s ON s.id = e.service_id";
 
 /// Every environment in scope: `service`'s (or every service's) environments named
 /// `environment`, or, without one, those of the production tier. Also whether the named
@@ -33,17 +38,46 @@ pub async fn scope(
     service: Option<&str>,
     environment: Option<&str>,
 ) -> Result<Vec<ScopeRow>, StorageError> {
-    const SQL: &str = "SELECT e.id AS environment_id, s.id AS service_id, s.name AS service \
-        FROM environments e JOIN services s ON s.id = e.service_id \
-        WHERE ($1 IS NULL OR s.name = $1) \
-        AND (($2 IS NULL AND e.tier = 'production') OR e.name = $2) \
-        ORDER BY s.name, e.id";
+    let sql = format!(
+        "{SCOPE} WHERE ($1 IS NULL OR s.name = $1) \
+         AND (($2 IS NULL AND e.tier = 'production') OR e.name = $2) ORDER BY s.name, e.id"
+    );
     Ok(on_pool!(pool, |pool| {
-        sqlx::query_as(SQL)
+        sqlx::query_as(&sql)
             .bind(service)
             .bind(environment)
             .fetch_all(pool)
             .await
+    })?)
+}
+
+/// Every environment of every service, whatever its tier.
+pub async fn every_environment(pool: Pool<'_>) -> Result<Vec<ScopeRow>, StorageError> {
+    let sql = format!("{SCOPE} ORDER BY s.name, e.name");
+    Ok(on_pool!(pool, |pool| {
+        sqlx::query_as(&sql).fetch_all(pool).await
+    })?)
+}
+
+/// How many deployments each environment has had so far, by status:
+/// `(environment_id, status, count)`.
+pub async fn deployment_counts(pool: Pool<'_>) -> Result<Vec<(i64, String, i64)>, StorageError> {
+    const SQL: &str = "SELECT environment_id, status, COUNT(*) FROM deployments \
+        GROUP BY environment_id, status";
+    Ok(on_pool!(pool, |pool| {
+        sqlx::query_as(SQL).fetch_all(pool).await
+    })?)
+}
+
+/// How many operations each environment has run so far, by action and status:
+/// `(environment_id, action, status, count)`.
+pub async fn operation_counts(
+    pool: Pool<'_>,
+) -> Result<Vec<(i64, String, String, i64)>, StorageError> {
+    const SQL: &str = "SELECT environment_id, action, status, COUNT(*) FROM operations \
+        GROUP BY environment_id, action, status";
+    Ok(on_pool!(pool, |pool| {
+        sqlx::query_as(SQL).fetch_all(pool).await
     })?)
 }
 
@@ -67,9 +101,17 @@ pub async fn environment_exists(pool: Pool<'_>, name: &str) -> Result<bool, Stor
     Ok(found.is_some())
 }
 
+/// Where a fact happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Place {
+    pub service_id: i64,
+    pub environment_id: i64,
+}
+
 #[derive(FromRow)]
 struct DeploymentRow {
     service_id: i64,
+    environment_id: i64,
     status: String,
     is_rollback: bool,
     rolled_back: bool,
@@ -84,7 +126,7 @@ struct DeploymentRow {
 
 /// The deployment facts. A failed change's restoration looks past the window's end: a
 /// failure in the window counts as restored whenever it was.
-pub const DEPLOYMENTS: &str = "SELECT d.service_id, d.status, d.is_rollback, \
+pub const DEPLOYMENTS: &str = "SELECT d.service_id, d.environment_id, d.status, d.is_rollback, \
     (d.rolled_back_at IS NOT NULL) AS rolled_back, d.started_at, d.finished_at, d.commit_at, \
     EXISTS (SELECT 1 FROM incident_links l WHERE l.deployment_id = d.id AND l.kind = 'fix') AS fixes_incident, \
     (SELECT MIN(i.started_at) FROM incident_links l JOIN incidents i ON i.id = l.incident_id \
@@ -98,13 +140,13 @@ pub const DEPLOYMENTS: &str = "SELECT d.service_id, d.status, d.is_rollback, \
         AND n.status = 'succeeded' AND n.finished_at > d.finished_at) END AS next_success \
     FROM deployments d WHERE d.status <> 'running' AND d.finished_at >= ";
 
-/// Calls `visit` with each deployment of `environments` that finished in `window`, and its
-/// service.
+/// Calls `visit` with each deployment of `environments` that finished in `window`, and where
+/// it ran.
 pub async fn each_deployment(
     pool: Pool<'_>,
     environments: &[i64],
     window: Window,
-    mut visit: impl FnMut(i64, DeploymentFact),
+    mut visit: impl FnMut(Place, DeploymentFact),
 ) -> Result<(), StorageError> {
     if environments.is_empty() {
         return Ok(());
@@ -119,7 +161,10 @@ pub async fn each_deployment(
         let mut rows = query.build_query_as::<DeploymentRow>().fetch(pool);
         while let Some(row) = rows.try_next().await? {
             visit(
-                row.service_id,
+                Place {
+                    service_id: row.service_id,
+                    environment_id: row.environment_id,
+                },
                 DeploymentFact {
                     status: stored(DeploymentStatus::parse("status", &row.status))?,
                     is_rollback: row.is_rollback,
@@ -154,19 +199,20 @@ fn in_list<'a, DB: sqlx::Database>(
     query.push(")");
 }
 
-/// Calls `visit` with each incident of `environments` resolved in `window`, and its service.
+/// Calls `visit` with each incident of `environments` resolved in `window`, and where it was.
 pub async fn each_incident(
     pool: Pool<'_>,
     environments: &[i64],
     window: Window,
-    mut visit: impl FnMut(i64, IncidentFact),
+    mut visit: impl FnMut(Place, IncidentFact),
 ) -> Result<(), StorageError> {
     if environments.is_empty() {
         return Ok(());
     }
     on_pool!(pool, |pool| {
         let mut query = sqlx::QueryBuilder::new(
-            "SELECT i.service_id, i.started_at, i.resolved_at FROM incidents i WHERE i.resolved_at >= ",
+            "SELECT i.service_id, i.environment_id, i.started_at, i.resolved_at FROM incidents i \
+             WHERE i.resolved_at >= ",
         );
         query.push_bind(window.from.millis());
         query
@@ -174,11 +220,16 @@ pub async fn each_incident(
             .push_bind(window.to.millis());
         in_list(&mut query, " AND i.environment_id IN (", environments);
         let mut rows = query
-            .build_query_as::<(i64, Timestamp, Timestamp)>()
+            .build_query_as::<(i64, i64, Timestamp, Timestamp)>()
             .fetch(pool);
-        while let Some((service_id, started_at, resolved_at)) = rows.try_next().await? {
+        while let Some((service_id, environment_id, started_at, resolved_at)) =
+            rows.try_next().await?
+        {
             visit(
-                service_id,
+                Place {
+                    service_id,
+                    environment_id,
+                },
                 IncidentFact {
                     started_at,
                     resolved_at,

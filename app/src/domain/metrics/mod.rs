@@ -4,6 +4,7 @@
 //! folds them in one pass (so a long history never sits in memory) and [`Tally::figures`]
 //! turns it into [`Figures`].
 
+pub mod exposition;
 mod stats;
 #[cfg(test)]
 mod tests;

@@ -15,19 +15,6 @@ use crate::{
     pages::accounts::session::{me, Protected},
 };
 
-/// The filter's fields in the page's query string, in form order.
-const FILTER_KEYS: [&str; 9] = [
-    "service",
-    "environment",
-    "status",
-    "from",
-    "to",
-    "q",
-    "finished_from",
-    "finished_to",
-    "tier",
-];
-
 /// The Deployments page.
 #[component]
 pub fn DeploymentsPage() -> impl IntoView {
@@ -88,28 +75,40 @@ pub fn DeploymentsPage() -> impl IntoView {
 
 /// The query string of the page after the one ending at `cursor`.
 fn next_page(filter: &DeploymentFilter, cursor: &str) -> String {
-    let values = [
-        &filter.service,
-        &filter.environment,
-        &filter.status,
-        &filter.from,
-        &filter.to,
-        &filter.q,
-        &filter.finished_from,
-        &filter.finished_to,
-        &filter.tier,
-    ];
-    let mut pairs: Vec<String> = FILTER_KEYS
-        .iter()
-        .zip(values)
-        .filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}={}", url::encode(v))))
-        .collect();
-    pairs.push(format!("cursor={}", url::encode(cursor)));
-    format!("/deployments?{}", pairs.join("&"))
+    let query = url::query(
+        filter_pairs(filter)
+            .into_iter()
+            .chain([("cursor", Some(cursor))]),
+    );
+    format!("/deployments?{query}")
+}
+
+/// The CSV export of every deployment `filter` selects (all pages).
+fn export_link(filter: &DeploymentFilter) -> String {
+    format!(
+        "/api/v1/deployments.csv?{}",
+        url::query(filter_pairs(filter))
+    )
+}
+
+/// The filter's fields as the page's query string names them, in form order.
+fn filter_pairs(filter: &DeploymentFilter) -> [(&'static str, Option<&str>); 9] {
+    [
+        ("service", filter.service.as_deref()),
+        ("environment", filter.environment.as_deref()),
+        ("status", filter.status.as_deref()),
+        ("from", filter.from.as_deref()),
+        ("to", filter.to.as_deref()),
+        ("q", filter.q.as_deref()),
+        ("finished_from", filter.finished_from.as_deref()),
+        ("finished_to", filter.finished_to.as_deref()),
+        ("tier", filter.tier.as_deref()),
+    ]
 }
 
 #[component]
 fn Filters(environments: Vec<crate::model::Environment>, query: DeploymentFilter) -> impl IntoView {
+    let export = export_link(&query);
     let (services, names) = choices(&environments, "All");
     let statuses: Vec<(String, String)> = std::iter::once((String::new(), "All".to_owned()))
         .chain(
@@ -163,6 +162,7 @@ fn Filters(environments: Vec<crate::model::Environment>, query: DeploymentFilter
             )}
             <button type="submit">"Filter"</button>
             <a href="/deployments">"Clear"</a>
+            <a href=export download>"Download as CSV"</a>
         </form>
     }
 }

@@ -10,6 +10,7 @@ use crate::{
     components::{
         form::{filter_text, metric_window},
         links::EnvironmentLink,
+        url,
     },
     domain::{
         incidents::{IncidentStatus, Severity},
@@ -76,6 +77,7 @@ pub fn IncidentsPage() -> impl IntoView {
 
 #[component]
 fn Filters(query: IncidentFilter) -> impl IntoView {
+    let export = export_link(&query);
     let options = |all: Vec<&'static str>, chosen: Option<String>| {
         std::iter::once("")
             .chain(all)
@@ -112,8 +114,27 @@ fn Filters(query: IncidentFilter) -> impl IntoView {
             )}
             <button type="submit">"Filter"</button>
             <a href="/incidents">"Clear"</a>
+            <a href=export download>"Download as CSV"</a>
         </form>
     }
+}
+
+/// The CSV export of every incident `filter` selects (not only the first 200 shown).
+fn export_link(filter: &IncidentFilter) -> String {
+    let due = filter.postmortem_due.map(|due| due.to_string());
+    let query = url::query([
+        ("status", filter.status.as_deref()),
+        ("severity", filter.severity.as_deref()),
+        ("service", filter.service.as_deref()),
+        ("environment", filter.environment.as_deref()),
+        ("from", filter.from.as_deref()),
+        ("to", filter.to.as_deref()),
+        ("postmortem_due", due.as_deref()),
+        ("resolved_from", filter.resolved_from.as_deref()),
+        ("resolved_to", filter.resolved_to.as_deref()),
+        ("tier", filter.tier.as_deref()),
+    ]);
+    format!("/api/v1/incidents.csv?{query}")
 }
 
 #[component]

@@ -19,7 +19,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     error::{ApiError, ErrorBody},
-    extract::{created, numeric_id, ApiJson, ApiQuery, IdempotencyKey},
+    extract::{created, csv_download, numeric_id, ApiJson, ApiQuery, IdempotencyKey},
     openapi::Refusals,
 };
 
@@ -27,6 +27,7 @@ use super::{
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_deployments, create_deployment))
+        .routes(routes!(export_deployments))
         .routes(routes!(get_deployment))
         .routes(routes!(finish_deployment))
         .routes(routes!(add_note))
@@ -55,6 +56,17 @@ pub async fn list_deployments(
     ApiQuery(filter): ApiQuery<DeploymentFilter>,
 ) -> Result<Json<DeploymentPage>, ApiError> {
     Ok(Json(deployments::list(&state.db, &caller, &filter).await?))
+}
+
+/// `GET /api/v1/deployments.csv?…`: every deployment the same filter selects, as CSV.
+#[utoipa::path(get, path = "/v1/deployments.csv", tag = "deployments", params(DeploymentFilter), responses((status = 200, description = "Every deployment matching the filter (limit and cursor ignored), newest first, streamed page by page: id, service, environment, version, status, rollback, started_at, finished_at, duration_seconds, commit_sha, commit_at, lead_time_seconds, rolled_back_at, strategy, slot, source, recorded_by, url", content_type = "text/csv"), Refusals), security(("bearer" = []), ("session" = [])))]
+pub async fn export_deployments(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(filter): ApiQuery<DeploymentFilter>,
+) -> Result<Response, ApiError> {
+    let rows = deployments::export(&state.db, &caller, &filter).await?;
+    Ok(csv_download("deployments", rows))
 }
 
 /// `GET /api/v1/deployments/{id}`
