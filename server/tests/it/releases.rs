@@ -1,6 +1,7 @@
 //! Releases on both engines: the checklist copied from the service's template, signed item by
 //! item with each item's role, withdrawn into history, signed once under contention; the gate
-//! that holds production switches (REST and server function alike), admins' audited
+//! that holds production switches, rolling deploys and canary steps to 100% (REST and server
+//! function alike), admins' audited
 //! overrides, freeze windows that never hold a rollback; and bad input that writes nothing.
 
 use std::time::Duration;
@@ -24,6 +25,7 @@ on_both_engines!(
     each_item_is_signed_by_its_role_and_withdrawals_stay_in_history,
     ten_simultaneous_signers_of_one_item_leave_one_sign_off,
     production_switches_wait_for_the_signed_release,
+    rolling_deploys_and_full_canaries_wait_for_the_signed_release_too,
     admins_override_a_gate_with_a_reason_and_releasers_cannot,
     a_freeze_holds_deploys_and_switches_but_never_a_rollback,
     bad_release_input_writes_nothing,
@@ -629,6 +631,165 @@ async fn production_switches_wait_for_the_signed_release(engine: Engine) {
     .await;
     assert_eq!(open[0]["version"], "2.1.0", "{open}");
     assert_eq!(open[0]["opened_by"], "releaser");
+}
+
+/// Service `shop` with production-tier `api` (rolling) and `edge` (canary), each run by a
+/// driver that succeeds and checked by no health URL.
+async fn in_place_app(engine: Engine) -> (TestApp, Credential) {
+    let settings = |environment: &str| EnvironmentSettings {
+        service: "shop".into(),
+        environment: environment.into(),
+        driver: Driver::Command(CommandDriver {
+            program: "true".into(),
+            args: vec![],
+            env: vec![],
+            timeout: Duration::from_secs(10),
+        }),
+        health: HealthSettings::default(),
+        canary: Default::default(),
+    };
+    let app = TestApp::with_config(engine, |config| {
+        config.operations = OperationSettings {
+            environments: vec![settings("api"), settings("edge")],
+        };
+    })
+    .await;
+    let admin = app.logged_in(Role::Admin).await;
+    for (path, body) in [
+        ("/api/v1/services", json!({"name": "shop"})),
+        (
+            "/api/v1/services/shop/environments",
+            json!({"name": "api", "tier": "production", "strategy": "rolling"}),
+        ),
+        (
+            "/api/v1/services/shop/environments",
+            json!({"name": "edge", "tier": "production", "strategy": "canary"}),
+        ),
+    ] {
+        let response = app.send_as(&admin, json_request("POST", path, &body)).await;
+        assert_eq!(response.status, 201, "{path}: {}", response.body);
+    }
+    (app, admin)
+}
+
+async fn rolling_deploys_and_full_canaries_wait_for_the_signed_release_too(engine: Engine) {
+    let (app, _) = in_place_app(engine).await;
+    let releaser = app.logged_in(Role::Releaser).await;
+    let app = &app;
+    let releaser = &releaser;
+    let environment = |name: &'static str| async move {
+        let path = format!("/api/v1/services/shop/environments/{name}");
+        call(app, releaser, "GET", &path, Value::Null).await.1
+    };
+    let operate = |name: &'static str, body: Value| async move {
+        let path = format!("/api/v1/services/shop/environments/{name}/operations");
+        call(app, releaser, "POST", &path, body).await
+    };
+    let open = |name: &str, version: &str| {
+        let body = json!({"service": "shop", "environment": name, "version": version});
+        async move {
+            let (status, release) = call(app, releaser, "POST", "/api/v1/releases", body).await;
+            assert_eq!(status, 201, "{release}");
+            release["id"].as_i64().expect("id")
+        }
+    };
+    let written = || async {
+        (
+            app.count("SELECT COUNT(*) FROM operations").await,
+            app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'operation.%'")
+                .await,
+        )
+    };
+
+    // Rolling: a deploy puts the version in front of everyone, so it waits for a release
+    // of that version, then for its required items.
+    let deploy = json!({"action": "deploy", "version": "2.0.0", "expected_revision": 0});
+    let (status, refused) = operate("api", deploy.clone()).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], "gate_closed");
+    assert_eq!(
+        refused["error"]["message"],
+        "No open release of 2.0.0 in api: open one on the Releases page and sign its checklist first."
+    );
+    let release = open("api", "2.0.0").await;
+    let (status, refused) = operate("api", deploy.clone()).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(refused["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("15 required items unsigned on release 2.0.0")));
+    // The server function refuses the same way.
+    let form = "service=shop&environment=api&operation[action]=deploy&operation[version]=2.0.0&operation[expected_revision]=0";
+    let through_page = app
+        .send_as(releaser, rpc_request("start_operation", form))
+        .await;
+    assert_eq!(through_page.status, 409, "{}", through_page.body);
+    assert_eq!(written().await, (0, 0));
+    sign_all(app, releaser, release).await;
+    let (status, started) = operate("api", deploy).await;
+    assert_eq!(status, 202, "{started}");
+    let done = finished(app, releaser, started["id"].as_i64().expect("id")).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(environment("api").await["current_version"], "2.0.0");
+    let (_, release) = call(
+        app,
+        releaser,
+        "GET",
+        &format!("/api/v1/releases/{release}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(release["status"], "released", "{release}");
+
+    // Canary: the first steps reach only part of the traffic and run ungated; the step to
+    // 100% waits for the release. A promote naming a version that is not the canary's is
+    // refused, naming the field, and writes nothing.
+    let step = |action: &str, version: Option<&str>, revision: i64| json!({"action": action, "version": version, "expected_revision": revision});
+    let run = |body: Value| async move {
+        let (status, started) = operate("edge", body).await;
+        assert_eq!(status, 202, "{started}");
+        finished(app, releaser, started["id"].as_i64().expect("id")).await
+    };
+    let first = run(step("deploy", Some("3.0.0"), 0)).await;
+    assert_eq!(first["canary_weight"], 10, "{first}");
+    let before = written().await;
+    let (status, refused) = operate("edge", step("canary_promote", Some("9.9.9"), 1)).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["field"], "version");
+    assert_eq!(
+        refused["error"]["message"],
+        "The canary running in edge is 3.0.0, not 9.9.9: promote it, or deploy 9.9.9 first."
+    );
+    assert_eq!(written().await, before);
+    let mut revision = 1;
+    loop {
+        let edge = environment("edge").await;
+        let weight = edge["canary"]["weight"].as_i64().expect("a canary runs");
+        revision = edge["revision"].as_i64().unwrap_or(revision);
+        let (status, answer) = operate("edge", step("canary_promote", None, revision)).await;
+        if status == 409 {
+            assert_eq!(weight, 50, "only the step to 100% waits: {answer}");
+            assert_eq!(
+                answer["error"]["message"],
+                "No open release of 3.0.0 in edge: open one on the Releases page and sign its checklist first."
+            );
+            break;
+        }
+        assert_eq!(status, 202, "{answer}");
+        finished(app, releaser, answer["id"].as_i64().expect("id")).await;
+    }
+    let release = open("edge", "3.0.0").await;
+    sign_all(app, releaser, release).await;
+    let full = run(step("canary_promote", None, revision)).await;
+    assert_eq!(
+        (full["status"].as_str(), full["canary_weight"].as_i64()),
+        (Some("succeeded"), Some(100)),
+        "{full}"
+    );
+    let edge = environment("edge").await;
+    assert_eq!(
+        (edge["canary"].clone(), edge["current_version"].as_str()),
+        (Value::Null, Some("3.0.0"))
+    );
 }
 
 async fn admins_override_a_gate_with_a_reason_and_releasers_cannot(engine: Engine) {

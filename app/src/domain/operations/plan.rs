@@ -245,6 +245,18 @@ fn in_place(
         }
         OperationAction::CanaryPromote => {
             let canary = running_canary(state)?;
+            if let Some(asked) = request.version.as_ref().filter(|a| **a != canary.version) {
+                return Err(conflict(
+                    "version",
+                    format!(
+                        "The canary running in {} is {}, not {}: promote it, or deploy {} first.",
+                        state.name,
+                        canary.version.as_str(),
+                        asked.as_str(),
+                        asked.as_str()
+                    ),
+                ));
+            }
             let next = canary_steps
                 .iter()
                 .copied()

@@ -440,6 +440,12 @@ fn requests_the_state_does_not_allow_are_refused_before_anything_runs() {
             "version",
         ),
         (canary(None), request(CanaryPromote, None), true, "action"),
+        (
+            canary(Some(("2.5.0", 10))),
+            request(CanaryPromote, Some("9.9.9")),
+            true,
+            "version",
+        ),
         (canary(None), request(CanaryAbort, None), true, "action"),
         (
             canary(Some(("2.5.0", 10))),
