@@ -1,17 +1,22 @@
 // Deployments in a real browser: an admin sets up a service and its environments, an
 // engineer records a deployment (wrong input first), finishes it, and finds it on the list,
-// its detail page and the Overview; without JavaScript the same form still works.
+// its detail page and the Overview, and downloads the list as CSV; GitHub reports an
+// environment Switchyard does not know and the admin maps it; without JavaScript the same
+// form still works.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, logIn, screenshotDir, startServer } from '../lib/harness.mjs';
 
 let server;
 let browser;
 const PASSWORD = 'deployments-passphrase';
+const GITHUB_SECRET = 'e2e-github-secret';
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ env: { SWITCHYARD_GITHUB_WEBHOOK_SECRET: GITHUB_SECRET } });
   await server.createUser('admin', 'admin', PASSWORD);
   await server.createUser('eng', 'engineer', PASSWORD);
   await server.createUser('viewer', 'viewer', PASSWORD);
@@ -158,6 +163,64 @@ describe('hydrated', () => {
     await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
+    await context.close();
+  });
+});
+
+/** A signed GitHub deployment_status event for `acme/parts` in GitHub environment `environment`. */
+async function githubReports(environment, id) {
+  const body = JSON.stringify({
+    deployment_status: { state: 'success', environment, created_at: new Date().toISOString() },
+    deployment: { id, sha: '0123456789abcdef0123456789abcdef01234567', ref: `v9.${id}.0`, environment, created_at: new Date(Date.now() - 60_000).toISOString(), payload: {} },
+    repository: { full_name: 'acme/parts' },
+  });
+  const signature = `sha256=${createHmac('sha256', GITHUB_SECRET).update(body).digest('hex')}`;
+  const response = await fetch(`${server.baseUrl}/api/v1/webhooks/github`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-github-event': 'deployment_status', 'x-hub-signature-256': signature },
+    body,
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+describe('GitHub and exports', () => {
+  test('GitHub reports an environment Switchyard does not know; the admin maps it and the next event lands', async () => {
+    const unknown = await githubReports('QA', 1);
+    assert.equal(unknown.status, 202, JSON.stringify(unknown.json));
+    assert.match(unknown.json.ignored, /listed under Admin → Services/);
+    const { context, page, errors } = await pageOf('admin');
+    await page.goto(`${server.baseUrl}/admin/services`);
+    await hydrated(page);
+    const section = page.locator('section', { has: page.getByRole('heading', { name: 'GitHub environments without a match' }) });
+    const row = section.getByRole('row', { name: /qa.*acme\/parts.*parts.*1.*Waiting for a decision/ });
+    await row.waitFor();
+    await row.getByLabel('Decision for qa').selectOption({ label: 'Record in staging' });
+    await row.getByRole('button', { name: 'Save' }).click();
+    await section.getByRole('row', { name: /qa.*Recorded in staging/ }).waitFor();
+    await section.screenshot({ path: join(screenshotDir, 'github-environments.png') });
+    const recorded = await githubReports('QA', 2);
+    assert.equal(recorded.status, 201, JSON.stringify(recorded.json));
+    assert.equal(recorded.json.environment, 'staging');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('the filtered deployments list downloads as CSV, every page of it', async () => {
+    const { context, page, errors } = await pageOf('viewer');
+    await page.goto(`${server.baseUrl}/deployments?service=parts`);
+    await hydrated(page);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download as CSV' }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^switchyard-deployments-\d{4}-\d{2}-\d{2}\.csv$/);
+    const lines = readFileSync(await download.path(), 'utf8').trimEnd().split('\r\n');
+    assert.match(lines[0], /^id,service,environment,version,status,/);
+    const rows = await page.locator('table.deployments tbody tr').count();
+    assert.ok(rows >= 1);
+    assert.equal(lines.length - 1, rows, lines.join('\n'));
+    assert.ok(lines.slice(1).every((line) => line.split(',')[1] === 'parts'), lines.join('\n'));
+    assert.deepEqual(errors, []);
     await context.close();
   });
 });

@@ -92,6 +92,42 @@ pub struct DeploymentPage {
     pub next_cursor: Option<String>,
 }
 
+/// A GitHub environment no Switchyard environment matches, as admins see it: its events are
+/// acknowledged and counted, then recorded where an admin maps it, or dropped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GithubEnvironment {
+    /// The service the repository maps to (it may not exist yet).
+    pub service: String,
+    /// GitHub's environment name, lowercased (after the configured mapping).
+    pub name: String,
+    /// The repository that last reported it.
+    pub repository: String,
+    /// The environment of `service` its events are recorded in.
+    pub maps_to: Option<String>,
+    pub ignored: bool,
+    /// Events received for it so far.
+    pub events: i64,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// "Waiting for a decision", "Recorded in production", "Ignored".
+    pub state: String,
+    /// The service's environments it may be mapped to; empty when the service does not exist.
+    pub choices: Vec<String>,
+}
+
+/// An admin's choice for a [`GithubEnvironment`]: `maps_to` an environment of its service,
+/// or `ignored`, or neither (back to waiting).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GithubEnvironmentDecision {
+    #[serde(default)]
+    pub maps_to: Option<String>,
+    #[serde(default)]
+    pub ignored: bool,
+}
+
 /// One service × environment on the Overview.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

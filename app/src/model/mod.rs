@@ -94,7 +94,10 @@ pub use catalog::{
     CanaryShare, Environment, LiveVersion, Service, ServiceDetail, ServiceSummary, Shipped, Slot,
     SlotHealth,
 };
-pub use deployments::{Deployment, DeploymentFilter, DeploymentPage, OverviewRow, Recorder};
+pub use deployments::{
+    Deployment, DeploymentFilter, DeploymentPage, GithubEnvironment, GithubEnvironmentDecision,
+    OverviewRow, Recorder,
+};
 pub use incidents::{
     ActionItem, ActionItemFilter, Attention, ChecklistStep, Incident, IncidentChecklist,
     IncidentFilter, IncidentLink, IncidentSummary, Postmortem, PostmortemConflict,

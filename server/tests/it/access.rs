@@ -94,6 +94,19 @@ const MATRIX: &[Row] = &[
     rest("GET", "/api/v1/audit", "", Role::Admin),
     rest("GET", "/api/v1/services", "", Role::Viewer),
     rest("POST", "/api/v1/services", r#"{"name":""}"#, Role::Admin),
+    rest("GET", "/api/v1/webhooks/github/environments", "", Role::Admin),
+    rpc("github_environments", "", Role::Admin),
+    rpc(
+        "decide_github_environment",
+        "decision[service]=none&decision[name]=x&decision[choice]=ignore",
+        Role::Admin,
+    ),
+    rest(
+        "PUT",
+        "/api/v1/webhooks/github/environments/none/x",
+        r#"{"ignored":true}"#,
+        Role::Admin,
+    ),
     rest(
         "POST",
         "/api/v1/services/none/environments",

@@ -18,6 +18,7 @@ on_both_engines!(
     a_wrong_signature_is_refused_and_stores_nothing,
     generic_events_record_and_finish_by_their_id,
     push_events_give_deployments_their_commit_time_early_or_late,
+    unknown_github_environments_are_listed_then_mapped_or_ignored,
 );
 
 const GITHUB_SECRET: &str = "gh-secret-for-tests";
@@ -194,16 +195,17 @@ async fn a_wrong_signature_is_refused_and_stores_nothing(engine: Engine) {
             .status,
         401
     );
-    // Signed, but wrong inside: named, and still nothing stored.
-    let unknown = github(
-        &app,
-        "deployment_status",
-        &github_event("success", "acme/unknown"),
-        Some(GITHUB_SECRET),
-    )
-    .await;
+    // Signed, but wrong inside: named, and still nothing stored, even for a repository
+    // Switchyard does not know (which is otherwise listed, not refused).
+    let mut unknown = github_event("success", "acme/unknown");
+    unknown["deployment"]["sha"] = json!("not-a-sha");
+    let unknown = github(&app, "deployment_status", &unknown, Some(GITHUB_SECRET)).await;
     assert_eq!(unknown.status, 422, "{}", unknown.body);
-    assert_eq!(unknown.json()["error"]["field"], "service");
+    assert_eq!(unknown.json()["error"]["field"], "commit_sha");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM github_environments").await,
+        0
+    );
     let mut bad_sha = github_event("success", "acme/parts-api");
     bad_sha["deployment"]["sha"] = json!("not-a-sha");
     let bad_sha = github(&app, "deployment_status", &bad_sha, Some(GITHUB_SECRET)).await;
@@ -372,4 +374,145 @@ async fn push_events_give_deployments_their_commit_time_early_or_late(engine: En
     assert_eq!(app.count("SELECT COUNT(*) FROM commits").await, 3);
     // Unsigned pushes are refused like any other event.
     assert_eq!(github(&app, "push", &early, None).await.status, 401);
+}
+
+/// A `deployment_status` event of `repository` for GitHub environment `environment`.
+fn github_event_in(state: &str, repository: &str, environment: &str, id: i64) -> Value {
+    let mut event = github_event(state, repository);
+    event["deployment_status"]["environment"] = json!(environment);
+    event["deployment"]["environment"] = json!(environment);
+    event["deployment"]["id"] = json!(id);
+    event
+}
+
+async fn unknown_github_environments_are_listed_then_mapped_or_ignored(engine: Engine) {
+    let app = app(engine).await;
+    // app() logged the admin in once already.
+    let admin = app.log_in("admin", crate::helpers::TEST_PASSWORD).await;
+    let engineer = app.logged_in(Role::Engineer).await;
+    let app = &app;
+    let deliver = |environment: &'static str, id: i64| {
+        let body = github_event_in("success", "acme/parts-api", environment, id);
+        async move { github(app, "deployment_status", &body, Some(GITHUB_SECRET)).await }
+    };
+    // GitHub Pages and a staging Switchyard does not have yet: acknowledged, not refused.
+    for (environment, id) in [
+        ("github-pages", 1),
+        ("Staging", 2),
+        ("Staging", 3),
+        ("GitHub Pages", 4),
+    ] {
+        let answer = deliver(environment, id).await;
+        assert_eq!(answer.status, 202, "{environment}: {}", answer.body);
+        assert!(answer.json()["ignored"]
+            .as_str()
+            .expect("why")
+            .contains("Admin → Services"));
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM deployments").await, 0);
+    // Listed for admins only, waiting ones first, each with its count.
+    let list = |who| {
+        let request = json_request("GET", "/api/v1/webhooks/github/environments", &Value::Null);
+        app.send_as(who, request)
+    };
+    assert_eq!(list(&engineer).await.status, 403);
+    let listed = list(&admin).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let listed = listed.json();
+    let rows = listed.as_array().expect("list");
+    assert_eq!(rows.len(), 3, "{listed}");
+    let staging = rows
+        .iter()
+        .find(|r| r["name"] == "staging")
+        .expect("staging");
+    assert_eq!(staging["service"], "parts");
+    assert_eq!(staging["repository"], "acme/parts-api");
+    assert_eq!(staging["events"], 2);
+    assert_eq!(staging["state"], "Waiting for a decision");
+    assert_eq!(staging["choices"], json!(["production"]));
+    assert!(rows.iter().any(|r| r["name"] == "github pages"));
+
+    let decide = |who, path: &str, body: Value| {
+        let request = json_request(
+            "PUT",
+            &format!("/api/v1/webhooks/github/environments/{path}"),
+            &body,
+        );
+        app.send_as(who, request)
+    };
+    // Wrong choices are refused, naming the field, and change nothing.
+    for (path, body, status, field) in [
+        (
+            "parts/staging",
+            json!({"maps_to": "staging"}),
+            422,
+            Some("maps_to"),
+        ),
+        (
+            "parts/staging",
+            json!({"maps_to": "production", "ignored": true}),
+            422,
+            Some("maps_to"),
+        ),
+        (
+            "parts/staging",
+            json!({"maps_to": "Not A Name"}),
+            422,
+            Some("maps_to"),
+        ),
+        (
+            "parts/staging",
+            json!({"maps_to": "production", "colour": "red"}),
+            422,
+            None,
+        ),
+        ("parts/nowhere", json!({"ignored": true}), 404, None),
+    ] {
+        let answer = decide(&admin, path, body.clone()).await;
+        assert_eq!(answer.status, status, "{body}: {}", answer.body);
+        if let Some(field) = field {
+            assert_eq!(answer.json()["error"]["field"], field, "{body}");
+        }
+    }
+    assert_eq!(
+        decide(&engineer, "parts/staging", json!({"ignored": true}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM github_environments WHERE maps_to IS NOT NULL OR ignored")
+            .await,
+        0
+    );
+    // Mapped: the next event is recorded in production; ignored: the next is dropped.
+    let mapped = decide(&admin, "parts/staging", json!({"maps_to": "production"})).await;
+    assert_eq!(mapped.status, 200, "{}", mapped.body);
+    assert_eq!(mapped.json()["state"], "Recorded in production");
+    let ignored = decide(&admin, "parts/github-pages", json!({"ignored": true})).await;
+    assert_eq!(ignored.json()["state"], "Ignored");
+    let recorded = deliver("Staging", 5).await;
+    assert_eq!(recorded.status, 201, "{}", recorded.body);
+    assert_eq!(recorded.json()["environment"], "production");
+    let dropped = deliver("github-pages", 6).await;
+    assert_eq!(dropped.status, 202, "{}", dropped.body);
+    assert!(dropped.json()["ignored"]
+        .as_str()
+        .expect("why")
+        .contains("ignored"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM deployments").await, 1);
+    assert_eq!(
+        app.count("SELECT events FROM github_environments WHERE name = 'github-pages'")
+            .await,
+        2
+    );
+    // Back to waiting; each decision is in the audit log.
+    let again = decide(&admin, "parts/staging", json!({})).await;
+    assert_eq!(again.json()["state"], "Waiting for a decision");
+    assert_eq!(deliver("Staging", 7).await.status, 202);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'github_environment.decided'")
+            .await,
+        3
+    );
 }

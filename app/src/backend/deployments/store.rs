@@ -152,6 +152,112 @@ pub async fn fill_commit_time(
     })?)
 }
 
+/// A GitHub environment without a match, as stored.
+#[derive(Clone, Debug, FromRow)]
+pub struct GithubEnvironmentRow {
+    pub service: String,
+    pub name: String,
+    pub repository: String,
+    pub maps_to: Option<String>,
+    pub ignored: bool,
+    pub events: i64,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+}
+
+const GITHUB_ENVIRONMENT: &str = "SELECT service, name, repository, maps_to, ignored, events, \
+    first_seen, last_seen FROM github_environments";
+
+pub async fn github_environment(
+    pool: Pool<'_>,
+    service: &str,
+    name: &str,
+) -> Result<Option<GithubEnvironmentRow>, StorageError> {
+    let sql = format!("{GITHUB_ENVIRONMENT} WHERE service = $1 AND name = $2");
+    Ok(on_pool!(pool, |pool| {
+        sqlx::query_as(&sql)
+            .bind(service)
+            .bind(name)
+            .fetch_optional(pool)
+            .await
+    })?)
+}
+
+/// Every GitHub environment without a match: those waiting for a decision first, then the
+/// most recently seen.
+pub async fn github_environments(
+    pool: Pool<'_>,
+) -> Result<Vec<GithubEnvironmentRow>, StorageError> {
+    let sql = format!(
+        "{GITHUB_ENVIRONMENT} ORDER BY CASE WHEN maps_to IS NULL AND NOT ignored THEN 0 ELSE 1 END, \
+         last_seen DESC, service, name"
+    );
+    Ok(on_pool!(pool, |pool| {
+        sqlx::query_as(&sql).fetch_all(pool).await
+    })?)
+}
+
+/// Counts an event of a GitHub environment, listing it the first time.
+pub async fn saw_github_environment(
+    tx: &mut Tx,
+    service: &str,
+    name: &str,
+    repository: &str,
+    now: Timestamp,
+) -> Result<(), StorageError> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO github_environments (service, name, repository, events, first_seen, \
+             last_seen) VALUES ($1, $2, $3, 1, $4, $4) ON CONFLICT (service, name) DO UPDATE \
+             SET events = github_environments.events + 1, last_seen = $4, repository = $3",
+        )
+        .bind(service)
+        .bind(name)
+        .bind(repository)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(drop)
+    })?;
+    Ok(())
+}
+
+/// Records an admin's decision; false when no such environment is listed.
+pub async fn decide_github_environment(
+    tx: &mut Tx,
+    service: &str,
+    name: &str,
+    (maps_to, ignored): (Option<&str>, bool),
+) -> Result<bool, StorageError> {
+    let affected = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE github_environments SET maps_to = $3, ignored = $4 \
+             WHERE service = $1 AND name = $2",
+        )
+        .bind(service)
+        .bind(name)
+        .bind(maps_to)
+        .bind(ignored)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(affected == 1)
+}
+
+/// The names of `service`'s environments, for a mapping's choices.
+pub async fn environment_names(pool: Pool<'_>, service: &str) -> Result<Vec<String>, StorageError> {
+    Ok(on_pool!(pool, |pool| {
+        sqlx::query_scalar(
+            "SELECT e.name FROM environments e JOIN services s ON s.id = e.service_id \
+             WHERE s.name = $1 ORDER BY e.name",
+        )
+        .bind(service)
+        .fetch_all(pool)
+        .await
+    })?)
+}
+
 /// Ends a running deployment; false when it was not running any more (someone else ended it
 /// first), which leaves it untouched.
 pub async fn finish(tx: &mut Tx, id: i64, finish: Finish) -> Result<bool, StorageError> {

@@ -56,6 +56,57 @@ impl GithubMapping {
     }
 }
 
+/// What becomes of the events of a GitHub environment no Switchyard environment matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// Acknowledged and listed, waiting for an admin's choice.
+    Listed,
+    /// Recorded in this environment of the same service.
+    Mapped(Name),
+    /// Acknowledged and dropped.
+    Ignored,
+}
+
+impl Disposition {
+    /// An admin's choice as the API sends it: an environment to map to, or `ignored`, or
+    /// neither (back to waiting); both at once is refused.
+    pub fn parse(maps_to: Option<&str>, ignored: bool) -> Result<Self, FieldError> {
+        match (maps_to.map(str::trim).filter(|t| !t.is_empty()), ignored) {
+            (Some(_), true) => Err(FieldError::new(
+                "maps_to",
+                "Map the environment or ignore it, not both.",
+            )),
+            (Some(name), false) => Ok(Self::Mapped(Name::parse("maps_to", name)?)),
+            (None, true) => Ok(Self::Ignored),
+            (None, false) => Ok(Self::Listed),
+        }
+    }
+
+    /// The choice of the admin page's menu: `ignore`, `wait`, or `to:<environment>`.
+    pub fn parse_choice(choice: &str) -> Result<Self, FieldError> {
+        match choice.trim() {
+            "ignore" => Ok(Self::Ignored),
+            "wait" => Ok(Self::Listed),
+            other => match other.strip_prefix("to:") {
+                Some(name) => Self::parse(Some(name), false),
+                None => Err(FieldError::new(
+                    "choice",
+                    "Choose an environment to record these events in, or to ignore them.",
+                )),
+            },
+        }
+    }
+
+    /// The environment events are recorded in, and whether they are dropped.
+    pub fn columns(&self) -> (Option<&str>, bool) {
+        match self {
+            Self::Listed => (None, false),
+            Self::Mapped(name) => (Some(name.as_str()), false),
+            Self::Ignored => (None, true),
+        }
+    }
+}
+
 /// The parts of a GitHub `deployment_status` event Switchyard reads.
 #[derive(Clone, Debug, Deserialize)]
 pub struct GithubDeploymentStatus {
@@ -421,5 +472,34 @@ mod tests {
         assert!(GithubMapping::parse_pairs("acme/a").is_err());
         assert!(GithubMapping::parse_pairs("acme/a=Not A Name").is_err());
         assert_eq!(GithubMapping::parse_pairs("").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn an_admin_maps_ignores_or_leaves_an_unknown_environment_waiting() {
+        let production = Name::parse("maps_to", "production").unwrap();
+        assert_eq!(
+            Disposition::parse(Some(" production "), false),
+            Ok(Disposition::Mapped(production.clone()))
+        );
+        assert_eq!(Disposition::parse(None, true), Ok(Disposition::Ignored));
+        assert_eq!(Disposition::parse(Some(""), false), Ok(Disposition::Listed));
+        let both = Disposition::parse(Some("production"), true).unwrap_err();
+        assert_eq!(both.field, "maps_to");
+        let bad = Disposition::parse(Some("Prod Env"), false).unwrap_err();
+        assert_eq!(bad.field, "maps_to");
+        assert_eq!(
+            Disposition::parse_choice("to:production"),
+            Ok(Disposition::Mapped(production))
+        );
+        assert_eq!(
+            Disposition::parse_choice("ignore"),
+            Ok(Disposition::Ignored)
+        );
+        assert_eq!(Disposition::parse_choice("wait"), Ok(Disposition::Listed));
+        assert_eq!(
+            Disposition::parse_choice("delete").unwrap_err().field,
+            "choice"
+        );
+        assert_eq!(Disposition::Ignored.columns(), (None, true));
     }
 }

@@ -18,7 +18,7 @@ use crate::{
         Action,
     },
     error::AppError,
-    model::{Environment, Service},
+    model::{Environment, GithubEnvironment, Service},
     pages::accounts::session::Protected,
     pages::deployments::list_environments,
 };
@@ -118,6 +118,46 @@ pub async fn update_environment(edit: EnvironmentForm) -> Result<Environment, Ap
             slots: input.slots,
         };
         catalog::update_environment(&state.db, &caller, &edit.service, &edit.name, &patch).await
+    })
+    .await
+}
+
+/// GitHub environments that matched none of Switchyard's.
+#[server(prefix = "/rpc", endpoint = "github_environments")]
+pub async fn github_environments() -> Result<Vec<GithubEnvironment>, AppError> {
+    use crate::backend::{deployments::webhooks, rpc};
+    rpc::serve(
+        |state, caller| async move { webhooks::github_environments(&state.db, &caller).await },
+    )
+    .await
+}
+
+/// The decision form: which listed environment, and `choice` (`to:<environment>`, `ignore`
+/// or `wait`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GithubDecisionForm {
+    pub service: String,
+    pub name: String,
+    pub choice: String,
+}
+
+/// Maps a listed GitHub environment, ignores it, or puts it back to waiting.
+#[server(prefix = "/rpc", endpoint = "decide_github_environment")]
+pub async fn decide_github_environment(
+    decision: GithubDecisionForm,
+) -> Result<GithubEnvironment, AppError> {
+    use crate::backend::{deployments::webhooks, rpc};
+    use crate::domain::deployments::webhook::Disposition;
+    rpc::serve(|state, caller| async move {
+        let disposition = Disposition::parse_choice(&decision.choice)?;
+        webhooks::decide(
+            &state.db,
+            &caller,
+            &decision.service,
+            &decision.name,
+            &disposition,
+        )
+        .await
     })
     .await
 }
@@ -233,7 +273,94 @@ pub fn CatalogAdminPage() -> impl IntoView {
                     })}
                 </Transition>
             </section>
+            <GithubEnvironments edited />
         </Protected>
+    }
+}
+
+/// The GitHub environments without a match, each with its decision form.
+#[component]
+fn GithubEnvironments(edited: RwSignal<u32>) -> impl IntoView {
+    let decide = ServerAction::<DecideGithubEnvironment>::new();
+    let error = action_error(decide);
+    let listed = Resource::new(
+        move || (decide.version().get(), edited.get()),
+        |_| github_environments(),
+    );
+    view! {
+        <section class="card" aria-labelledby="github-environments-title">
+            <h2 id="github-environments-title">"GitHub environments without a match"</h2>
+            <p class="hint">"Deployments GitHub reported for an environment none of yours matches. They were acknowledged, not recorded: record the next ones in one of the service's environments, or ignore them (GitHub Pages, say)."</p>
+            <FormError error />
+            <Transition fallback=|| view! { <p class="loading">"Loading GitHub environments…"</p> }>
+                {move || Suspend::new(async move {
+                    match listed.await {
+                        Ok(rows) if rows.is_empty() => view! { <p class="empty-state">"None: every GitHub environment reported so far matched one of yours."</p> }.into_any(),
+                        Ok(rows) => view! {
+                            <div class="table-wrap">
+                                <table class="stacked">
+                                    <thead><tr>
+                                        <th scope="col">"GitHub environment"</th>
+                                        <th scope="col">"Service"</th>
+                                        <th scope="col">"Events"</th>
+                                        <th scope="col">"Last seen"</th>
+                                        <th scope="col">"Now"</th>
+                                        <th scope="col">"Decision"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {rows.into_iter().map(|row| view! { <GithubEnvironmentRow row decide /> }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                        Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn GithubEnvironmentRow(
+    row: GithubEnvironment,
+    decide: ServerAction<DecideGithubEnvironment>,
+) -> impl IntoView {
+    let id = format!("decision-{}-{}", row.service, row.name.replace(' ', "-"));
+    let current = match (&row.maps_to, row.ignored) {
+        (Some(to), _) => format!("to:{to}"),
+        (None, true) => "ignore".to_owned(),
+        (None, false) => "wait".to_owned(),
+    };
+    let mut choices: Vec<(String, String)> = row
+        .choices
+        .iter()
+        .map(|env| (format!("to:{env}"), format!("Record in {env}")))
+        .collect();
+    choices.push(("ignore".into(), "Ignore its events".into()));
+    choices.push(("wait".into(), "Decide later".into()));
+    view! {
+        <tr>
+            <th scope="row" data-label="GitHub environment">{row.name.clone()}<span class="block small">{row.repository.clone()}</span></th>
+            <td data-label="Service">{row.service.clone()}{row.choices.is_empty().then(|| view! { <span class="block small">"No such service yet: create it above to map this."</span> })}</td>
+            <td data-label="Events">{row.events}</td>
+            <td data-label="Last seen">{row.last_seen.to_string()}</td>
+            <td data-label="Now">{row.state.clone()}</td>
+            <td data-label="Decision">
+                <ActionForm action=decide attr:class="inline">
+                    <input type="hidden" name="decision[service]" value=row.service.clone() />
+                    <input type="hidden" name="decision[name]" value=row.name.clone() />
+                    <label class="visually-hidden" for=id.clone()>{format!("Decision for {}", row.name)}</label>
+                    <select id=id name="decision[choice]">
+                        {choices.into_iter().map(|(value, text)| {
+                            let selected = value == current;
+                            view! { <option value=value selected=selected>{text}</option> }
+                        }).collect_view()}
+                    </select>
+                    <Submit label="Save" busy_label="Saving…" pending=decide.pending() />
+                </ActionForm>
+            </td>
+        </tr>
     }
 }
 

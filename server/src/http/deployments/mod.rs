@@ -34,6 +34,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_overview))
         .routes(routes!(webhooks::github))
         .routes(routes!(webhooks::generic))
+        .routes(routes!(webhooks::list_github_environments))
+        .routes(routes!(webhooks::decide_github_environment))
 }
 
 /// `POST /api/v1/deployments` (engineer and above)

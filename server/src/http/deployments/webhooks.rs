@@ -7,12 +7,12 @@ use app::{
         deployments::webhooks::{self, Outcome},
         AppState, Caller, Principal,
     },
-    domain::deployments::webhook::{GenericEvent, GithubDeploymentStatus, GithubPush, Reported},
-    model::Deployment,
+    domain::deployments::webhook::{Disposition, GenericEvent, GithubDeploymentStatus, GithubPush},
+    model::{Deployment, GithubEnvironment, GithubEnvironmentDecision},
 };
 use axum::{
     body::Bytes,
-    extract::State,
+    extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     Json,
@@ -22,7 +22,8 @@ use serde_json::json;
 
 use crate::http::{
     error::{ApiError, ErrorBody},
-    extract::parse_body,
+    extract::{parse_body, ApiJson},
+    openapi::Refusals,
 };
 
 /// Checks the signature in `header` of `headers` against `secret`, refusing with 401.
@@ -58,20 +59,22 @@ fn webhook_caller(caller: Caller, name: &str) -> Caller {
     }
 }
 
-async fn record(
-    state: &AppState,
-    caller: &Caller,
-    reported: &Reported,
-) -> Result<Response, ApiError> {
-    let (status, deployment) = match webhooks::report(&state.db, caller, reported).await? {
-        Outcome::Recorded(d) => (StatusCode::CREATED, d),
-        Outcome::Finished(d) | Outcome::Unchanged(d) => (StatusCode::OK, d),
-    };
-    Ok((status, Json(deployment)).into_response())
+/// 201 with a new deployment, 200 with one that ended or did not change, 202 with why an
+/// event was set aside.
+fn answer(outcome: Outcome) -> Response {
+    match outcome {
+        Outcome::Recorded(d) => (StatusCode::CREATED, Json(d)).into_response(),
+        Outcome::Finished(d) | Outcome::Unchanged(d) => (StatusCode::OK, Json(d)).into_response(),
+        Outcome::SetAside(note) => ignored(note),
+    }
+}
+
+fn ignored(note: String) -> Response {
+    (StatusCode::ACCEPTED, Json(json!({ "ignored": note }))).into_response()
 }
 
 /// `POST /api/v1/webhooks/github`
-#[utoipa::path(post, path = "/v1/webhooks/github", tag = "webhooks", request_body(content = Object, description = "A GitHub deployment_status event (recorded as a deployment) or push event (its commits' times fill in lead time)", content_type = "application/json"), params(("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC of the body under github_webhook_secret>"), ("X-GitHub-Event" = String, Header)), responses((status = 201, description = "A new deployment", body = Deployment), (status = 200, description = "The deployment this GitHub deployment reported before, now ended or unchanged; or, for a push, `{\"learnt\": {\"commits\", \"deployments\"}}`: how many commit times were learnt and how many deployments gained theirs", body = Deployment), (status = 202, description = "An event or state that says nothing about an outcome; ignored"), (status = 401, description = "X-Hub-Signature-256 does not match; nothing stored", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/webhooks/github", tag = "webhooks", request_body(content = Object, description = "A GitHub deployment_status event (recorded as a deployment) or push event (its commits' times fill in lead time)", content_type = "application/json"), params(("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC of the body under github_webhook_secret>"), ("X-GitHub-Event" = String, Header)), responses((status = 201, description = "A new deployment", body = Deployment), (status = 200, description = "The deployment this GitHub deployment reported before, now ended or unchanged; or, for a push, `{\"learnt\": {\"commits\", \"deployments\"}}`: how many commit times were learnt and how many deployments gained theirs", body = Deployment), (status = 202, description = "Acknowledged, not recorded: an event or state that says nothing about an outcome, or an environment Switchyard does not know (listed under GET /api/v1/webhooks/github/environments for an admin to map or ignore) or one an admin ignores; `{\"ignored\": why}`"), (status = 401, description = "X-Hub-Signature-256 does not match; nothing stored", body = ErrorBody), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)))]
 pub async fn github(
     State(state): State<AppState>,
     caller: Caller,
@@ -100,10 +103,9 @@ pub async fn github(
             return Ok(Json(json!({ "learnt": learnt })).into_response());
         }
         other => {
-            let note = format!(
+            return Ok(ignored(format!(
                 "Event {other:?} ignored: only deployment_status and push events are read."
-            );
-            return Ok((StatusCode::ACCEPTED, Json(json!({ "ignored": note }))).into_response());
+            )))
         }
     }
     let event: GithubDeploymentStatus = parse_body(&body)?;
@@ -111,13 +113,16 @@ pub async fn github(
         .report(&settings.github_mapping)
         .map_err(app::error::AppError::from)?
     else {
-        let note = format!(
+        return Ok(ignored(format!(
             "State {:?} says nothing about an outcome; ignored.",
             event.deployment_status.state
-        );
-        return Ok((StatusCode::ACCEPTED, Json(json!({ "ignored": note }))).into_response());
+        )));
     };
-    record(&state, &webhook_caller(caller, "github"), &reported).await
+    let caller = webhook_caller(caller, "github");
+    let repository = &event.repository.full_name;
+    Ok(answer(
+        webhooks::report_github(&state.db, &caller, reported, repository).await?,
+    ))
 }
 
 /// `POST /api/v1/webhooks/generic`
@@ -137,5 +142,34 @@ pub async fn generic(
     )?;
     let event: GenericEvent = parse_body(&body)?;
     let reported = event.report().map_err(app::error::AppError::from)?;
-    record(&state, &webhook_caller(caller, "generic"), &reported).await
+    let caller = webhook_caller(caller, "generic");
+    Ok(answer(
+        webhooks::report(&state.db, &caller, &reported).await?,
+    ))
+}
+
+/// `GET /api/v1/webhooks/github/environments` (admin)
+#[utoipa::path(get, path = "/v1/webhooks/github/environments", tag = "webhooks", responses((status = 200, description = "GitHub environments that matched no environment: those waiting for a decision first", body = [GithubEnvironment]), Refusals), security(("bearer" = []), ("session" = [])))]
+pub async fn list_github_environments(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<GithubEnvironment>>, ApiError> {
+    Ok(Json(
+        webhooks::github_environments(&state.db, &caller).await?,
+    ))
+}
+
+/// `PUT /api/v1/webhooks/github/environments/{service}/{name}` (admin) `{"maps_to"?, "ignored"?}`
+#[utoipa::path(put, path = "/v1/webhooks/github/environments/{service}/{name}", tag = "webhooks", request_body = GithubEnvironmentDecision, params(("service" = String, Path), ("name" = String, Path, description = "GitHub's environment name, as listed")), responses((status = 200, description = "Its events are now recorded in `maps_to` (an environment of the same service), ignored, or (neither) listed again", body = GithubEnvironment), Refusals), security(("bearer" = []), ("session" = [])))]
+pub async fn decide_github_environment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((service, name)): Path<(String, String)>,
+    ApiJson(decision): ApiJson<GithubEnvironmentDecision>,
+) -> Result<Json<GithubEnvironment>, ApiError> {
+    let disposition = Disposition::parse(decision.maps_to.as_deref(), decision.ignored)
+        .map_err(app::error::AppError::from)?;
+    Ok(Json(
+        webhooks::decide(&state.db, &caller, &service, &name, &disposition).await?,
+    ))
 }
