@@ -547,10 +547,15 @@ pub async fn list(pool: Pool<'_>, selection: &Selection) -> Result<Vec<Deploymen
             next(&mut query, "d.service_id = ");
             query.push_bind(id);
         }
+        // Several environments (by name or tier): `+` keeps SQLite from reading each one's
+        // rows by start time and sorting them together, again for every page; walking the
+        // start-time index from the cursor and filtering keeps a page as cheap as the first.
+        // The finish window's `+` likewise leaves the (environment, finish) index to the
+        // metrics, which would otherwise sort the whole window for every page.
         if let Some(name) = &selection.environment_name {
             next(
                 &mut query,
-                "d.environment_id IN (SELECT id FROM environments WHERE name = ",
+                "+d.environment_id IN (SELECT id FROM environments WHERE name = ",
             );
             query.push_bind(name.as_str()).push(")");
         }
@@ -567,17 +572,17 @@ pub async fn list(pool: Pool<'_>, selection: &Selection) -> Result<Vec<Deploymen
             query.push_bind(to.millis());
         }
         if let Some(from) = selection.finished_from {
-            next(&mut query, "d.finished_at >= ");
+            next(&mut query, "+d.finished_at >= ");
             query.push_bind(from.millis());
         }
         if let Some(to) = selection.finished_to {
-            next(&mut query, "d.finished_at < ");
+            next(&mut query, "+d.finished_at < ");
             query.push_bind(to.millis());
         }
         if let Some(tier) = selection.tier {
             next(
                 &mut query,
-                "d.environment_id IN (SELECT id FROM environments WHERE tier = ",
+                "+d.environment_id IN (SELECT id FROM environments WHERE tier = ",
             );
             query.push_bind(tier.as_str()).push(")");
         }
