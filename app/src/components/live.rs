@@ -10,8 +10,10 @@ pub fn follow(url: String, changed: RwSignal<u64>) {
     let Ok(source) = web_sys::EventSource::new(&url) else {
         return;
     };
+    // `try_update`: an event already queued when the page went away finds the counter
+    // disposed; it has nothing left to refresh, and `update` would panic.
     let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
-        changed.update(|n| *n += 1);
+        changed.try_update(|n| *n += 1);
     });
     let _ = source.add_event_listener_with_callback("changed", on_change.as_ref().unchecked_ref());
     let kept = StoredValue::new_local(Some((source, on_change)));
