@@ -188,12 +188,19 @@ test('the audit log lists what happened and filters it', async () => {
   await page.getByLabel('From (UTC)').fill('27.11.2026');
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.getByText('"27.11.2026" is not a day or time; use YYYY-MM-DD (a UTC day) or YYYY-MM-DD HH:MM in UTC.').waitFor();
-  // The fields follow the address: fill them only once it holds the refused filter, or a late
-  // navigation would put the refused date back over the new one.
+  // The fields follow the address: fill them only once it holds the refused filter and the
+  // page has settled, or a late render puts the refused date back over the new one (seen
+  // under load); then check both still hold what was typed before filtering.
   await page.waitForURL(/from=27\.11\.2026/);
+  await page.waitForLoadState('networkidle');
   const today = new Date().toISOString().slice(0, 10);
-  await page.getByLabel('From (UTC)').fill(today);
-  await page.getByLabel('To (UTC, included)').fill(today);
+  const fields = [page.getByLabel('From (UTC)'), page.getByLabel('To (UTC, included)')];
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    for (const field of fields) await field.fill(today);
+    await page.waitForLoadState('networkidle');
+    const values = await Promise.all(fields.map((field) => field.inputValue()));
+    if (values.every((value) => value === today)) break;
+  }
   assert.equal(await page.getByLabel('From (UTC)').inputValue(), today);
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.waitForURL(new RegExp(`to=${today}`));
