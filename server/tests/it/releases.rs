@@ -867,11 +867,24 @@ async fn a_freeze_holds_deploys_and_switches_but_never_a_rollback(engine: Engine
     let freezes = format!("{PRODUCTION}/freezes");
     let (status, _) = call(&app, &releaser, "POST", &freezes, json!({"kind": "once", "from": "2026-01-01 00:00", "to": "2099-01-01 00:00", "reason": "year-end"})).await;
     assert_eq!(status, 403, "only admins add freeze windows");
-    let (status, freeze) = call(&app, &admin, "POST", &freezes, json!({"kind": "weekly", "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "23:59", "time_zone": "Asia/Shanghai", "reason": "peak business hours"})).await;
+    // A daily window leaves at least a minute open, so its gap is put half a day away from now
+    // (Shanghai keeps no daylight saving time: its hour is UTC's plus eight).
+    let hour = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        / 3600
+        + 8)
+        % 24;
+    let (start, end) = ((hour + 13) % 24, (hour + 12) % 24);
+    let (status, freeze) = call(&app, &admin, "POST", &freezes, json!({"kind": "weekly", "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": format!("{start:02}:00"), "end": format!("{end:02}:00"), "time_zone": "Asia/Shanghai", "reason": "peak business hours"})).await;
     assert_eq!(status, 201, "{freeze}");
     assert_eq!(
         freeze["window"],
-        "weekly, Mon–Sun 00:00–23:59 (Asia/Shanghai)"
+        format!(
+            "weekly, Mon–Sun {start:02}:00–{end:02}:00{} (Asia/Shanghai)",
+            if end < start { " the next day" } else { "" }
+        )
     );
 
     let rev = revision(&app, &releaser).await;
@@ -890,8 +903,7 @@ async fn a_freeze_holds_deploys_and_switches_but_never_a_rollback(engine: Engine
     );
     assert!(message.contains("peak business hours"), "{message}");
 
-    // A minute of the day is outside the weekly window; a one-off window covers it, so the
-    // rollback below surely runs inside a freeze.
+    // A one-off window as well, so the rollback below surely runs inside a freeze.
     let (status, _) = call(&app, &admin, "POST", &freezes, json!({"kind": "once", "from": "2026-01-01 00:00", "to": "2099-01-01 00:00", "reason": "year-end"})).await;
     assert_eq!(status, 201);
     let (status, rolled) = operate(
