@@ -16,7 +16,7 @@ use std::{
 use app::{
     backend::{
         accounts::manage::{self, NewTokenInput},
-        catalog, Caller, Database,
+        catalog, AppState, Caller, Database,
     },
     domain::{
         catalog::{EnvironmentInput, ServiceInput, SlotInput, SlotsInput},
@@ -122,35 +122,69 @@ fn generate(rng: &mut Rng, i: usize, total: usize, oldest: Timestamp) -> Generat
     }
 }
 
-async fn set_up_catalog(db: &Database) {
-    let caller = Caller::command_line();
+/// The services and their environments every measured history is recorded against.
+fn catalog_inputs() -> Vec<(ServiceInput, Vec<EnvironmentInput>)> {
     let slot = |n: u8| SlotInput {
         upstream: format!("http://10.0.0.{n}:8080"),
         health_url: format!("http://10.0.0.{n}:8080/health"),
     };
-    for service in SERVICES {
-        let input = ServiceInput {
-            name: service.into(),
-            ..ServiceInput::default()
-        };
-        catalog::create_service(db, &caller, &input, None)
+    SERVICES
+        .iter()
+        .map(|service| {
+            let environments = ENVIRONMENTS
+                .iter()
+                .map(|&(name, tier, strategy)| EnvironmentInput {
+                    name: name.into(),
+                    tier: tier.into(),
+                    strategy: strategy.into(),
+                    slots: (strategy == "blue_green").then(|| SlotsInput {
+                        blue: slot(1),
+                        green: slot(2),
+                    }),
+                })
+                .collect();
+            let service = ServiceInput {
+                name: (*service).into(),
+                ..ServiceInput::default()
+            };
+            (service, environments)
+        })
+        .collect()
+}
+
+/// The catalog through the application's own functions, as an admin would set it up.
+async fn set_up_catalog(state: &AppState) {
+    let caller = Caller::command_line();
+    for (service, environments) in catalog_inputs() {
+        catalog::create_service(&state.db, &caller, &service, None)
             .await
             .expect("service");
-        for (name, tier, strategy) in ENVIRONMENTS {
-            let input = EnvironmentInput {
-                name: name.into(),
-                tier: tier.into(),
-                strategy: strategy.into(),
-                slots: (strategy == "blue_green").then(|| SlotsInput {
-                    blue: slot(1),
-                    green: slot(2),
-                }),
-            };
-            catalog::create_environment(db, &caller, service, &input, None)
+        for input in environments {
+            catalog::create_environment(state, &caller, &service.name, &input, None)
                 .await
                 .expect("environment");
         }
     }
+}
+
+/// The same catalog straight into the bare baseline's database (it has no application).
+async fn bare_catalog(db: &Database) {
+    let now = Timestamp::now();
+    let mut tx = db.begin().await.expect("transaction");
+    for (service, environments) in catalog_inputs() {
+        let service = service.parse().expect("service input");
+        let id = catalog::store::insert_service(&mut tx, &service, now)
+            .await
+            .expect("service")
+            .id;
+        for input in environments {
+            let environment = input.parse().expect("environment input");
+            catalog::store::insert_environment(&mut tx, id, &environment, now)
+                .await
+                .expect("environment");
+        }
+    }
+    tx.commit().await.expect("commit");
 }
 
 /// Fresh database URLs for the measured application and the bare baseline.
@@ -189,7 +223,7 @@ const INSERT: &str = "INSERT INTO deployments (service_id, environment_id, versi
 async fn bare_inserts(url: &str, rows: usize, oldest: Timestamp) -> f64 {
     let db = Database::connect(url).await.expect("bare database");
     db.migrate().await.expect("migrations");
-    set_up_catalog(&db).await;
+    bare_catalog(&db).await;
     let mut rng = Rng(7);
     let started = Instant::now();
     for i in 0..rows {
@@ -325,7 +359,7 @@ async fn main() {
     let application = Application::build(&config).await.expect("application");
     let addr = application.local_addr();
     let db = application.state().db.clone();
-    set_up_catalog(&db).await;
+    set_up_catalog(application.state()).await;
     let token = manage::create_token(
         &db,
         &Caller::command_line(),

@@ -15,7 +15,7 @@ use app::{
         operations::settings::OperationSettings,
         AuthSettings, Engine,
     },
-    domain::deployments::webhook::GithubMapping,
+    domain::{deployments::webhook::GithubMapping, outbound::OutboundPolicy},
 };
 use tracing_subscriber::EnvFilter;
 
@@ -53,6 +53,9 @@ pub struct Config {
     pub operations: OperationSettings,
     /// The bearer token Prometheus scrapes `/api/v1/prometheus` with; none turns it off.
     pub prometheus_token: Option<secrecy::SecretString>,
+    /// Host names and address blocks slot upstreams and health URLs may point at; empty allows
+    /// any address but link-local, multicast and unspecified ones (see `domain::outbound`).
+    pub slot_hosts: Vec<String>,
 }
 
 /// How log lines are written.
@@ -93,6 +96,7 @@ impl Default for Config {
             webhooks: WebhookSettings::default(),
             prometheus_token: None,
             operations: OperationSettings::default(),
+            slot_hosts: Vec::new(),
         }
     }
 }
@@ -178,6 +182,18 @@ const KEYS: &[Key] = &[
         },
     },
     Key {
+        name: "slot_hosts",
+        apply: |c, v| {
+            let hosts: Vec<String> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+                .map(str::to_owned)
+                .collect();
+            OutboundPolicy::new(&hosts, &[]).map(|_| c.slot_hosts = hosts)
+        },
+    },
+    Key {
         name: "prometheus_token",
         apply: |c, v| {
             c.prometheus_token = secret_setting(v);
@@ -231,6 +247,31 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// Where Switchyard may send requests: `slot_hosts` and the hosts of the URLs in the
+    /// `[[environment]]` tables.
+    pub fn outbound_policy(&self) -> Result<OutboundPolicy, ConfigError> {
+        OutboundPolicy::new(&self.slot_hosts, &self.operations.urls()).map_err(|message| {
+            ConfigError::Invalid {
+                key: "slot_hosts".into(),
+                message,
+            }
+        })
+    }
+
+    /// Settings that work but leave users exposed, each said in words an operator can act on;
+    /// logged at startup.
+    pub fn warnings(&self) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if !self.addr.ip().is_loopback() && !self.secure_cookies {
+            warnings.push(
+                "listening on a non-loopback address with secure_cookies off: session cookies \
+                 may cross the network in clear text. Put Switchyard behind https and set \
+                 secure_cookies = true.",
+            );
+        }
+        warnings
     }
 
     /// Reads the file named by `--config` or `SWITCHYARD_CONFIG`, then applies the environment.

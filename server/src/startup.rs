@@ -16,7 +16,7 @@ use app::{
         deployments::ingest::Ingest,
         events::Events,
         idempotency, incidents,
-        operations::{self, Operations},
+        operations::{self, http::HttpClient, Operations},
         state::State,
         storage::redact_url,
         AppState, Database, Engine, StorageError,
@@ -40,6 +40,8 @@ pub enum StartupError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Site(#[from] SiteError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -65,6 +67,7 @@ impl Application {
     /// A failing migration stops here, before anything is served.
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let site = Site::load(&config.site_root)?;
+        let outbound = config.outbound_policy()?;
         let db = Database::connect(&config.database_url).await?;
         if let Err(error) = db.migrate().await {
             db.close().await;
@@ -92,6 +95,7 @@ impl Application {
             webhooks: config.webhooks.clone().into(),
             operations: Operations::new(
                 config.operations.clone(),
+                HttpClient::new(outbound),
                 uuid::Uuid::new_v4().simple().to_string(),
             ),
             events: Events::default(),

@@ -12,6 +12,7 @@ mod field;
 pub mod incidents;
 pub mod metrics;
 pub mod operations;
+pub mod outbound;
 pub mod paging;
 pub mod releases;
 pub mod time;

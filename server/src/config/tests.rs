@@ -133,6 +133,34 @@ fn session_settings_read_durations_and_booleans() {
 }
 
 #[test]
+fn sessions_default_to_asvs_level_two_lifetimes() {
+    let config = Config::load(None, &env(&[])).expect("valid");
+    assert_eq!(
+        config.auth.session_idle_timeout,
+        Duration::from_secs(30 * 60)
+    );
+    assert_eq!(config.auth.session_lifetime, Duration::from_secs(12 * 3600));
+}
+
+#[test]
+fn listening_beyond_loopback_without_secure_cookies_is_warned_about() {
+    let warned = |pairs: &[(&str, &str)]| {
+        !Config::load(None, &env(pairs))
+            .expect("valid")
+            .warnings()
+            .is_empty()
+    };
+    assert!(!warned(&[]), "the default listens on 127.0.0.1");
+    assert!(!warned(&[("SWITCHYARD_ADDR", "[::1]:3000")]));
+    assert!(warned(&[("SWITCHYARD_ADDR", "0.0.0.0:3000")]));
+    assert!(warned(&[("SWITCHYARD_ADDR", "192.0.2.7:3000")]));
+    assert!(!warned(&[
+        ("SWITCHYARD_ADDR", "0.0.0.0:3000"),
+        ("SWITCHYARD_SECURE_COOKIES", "true"),
+    ]));
+}
+
+#[test]
 fn shutdown_timeout_defaults_to_twenty_seconds_and_reads_a_duration() {
     assert_eq!(
         Config::load(None, &env(&[]))

@@ -73,7 +73,7 @@ pub async fn update_environment(
     ApiJson(patch): ApiJson<EnvironmentPatch>,
 ) -> Result<Json<Environment>, ApiError> {
     Ok(Json(
-        catalog::update_environment(&state.db, &caller, &service, &environment, &patch).await?,
+        catalog::update_environment(&state, &caller, &service, &environment, &patch).await?,
     ))
 }
 
@@ -96,7 +96,7 @@ pub async fn create_environment(
     ApiJson(input): ApiJson<EnvironmentInput>,
 ) -> Result<Response, ApiError> {
     let made =
-        catalog::create_environment(&state.db, &caller, &service, &input, key.as_deref()).await?;
+        catalog::create_environment(&state, &caller, &service, &input, key.as_deref()).await?;
     Ok(created(made))
 }
 

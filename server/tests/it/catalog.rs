@@ -17,6 +17,7 @@ use crate::{
 on_both_engines!(
     slot_health_is_checked_in_the_background_and_shown_with_its_time,
     the_services_pages_show_each_service_with_what_is_live,
+    slot_addresses_stay_where_the_operator_allows_and_moving_one_bumps_the_revision,
 );
 
 /// A health endpoint that answers 200 to everything, on a free port.
@@ -216,4 +217,149 @@ async fn the_services_pages_show_each_service_with_what_is_live(engine: Engine) 
             answer.body
         );
     }
+}
+
+/// Security finding 6: slot addresses typed in the browser could send Switchyard's requests to
+/// the cloud's metadata service or anywhere inside the network, and a slot moved after a
+/// releaser looked could receive the switch they confirmed.
+async fn slot_addresses_stay_where_the_operator_allows_and_moving_one_bumps_the_revision(
+    engine: Engine,
+) {
+    let open = TestApp::new(engine).await;
+    let admin = open.logged_in(Role::Admin).await;
+    let created = open
+        .send_as(
+            &admin,
+            json_request("POST", "/api/v1/services", &json!({"name": "shop"})),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let slots = |blue: &str, green: &str| {
+        json!({
+            "blue": {"upstream": blue, "health_url": format!("{blue}/health")},
+            "green": {"upstream": green, "health_url": format!("{green}/health")},
+        })
+    };
+    let environment = |name: &str, slots: Value| {
+        json_request(
+            "POST",
+            "/api/v1/services/shop/environments",
+            &json!({"name": name, "tier": "staging", "strategy": "blue_green", "slots": slots}),
+        )
+    };
+    let metadata = open
+        .send_as(
+            &admin,
+            environment(
+                "prod",
+                slots("http://10.0.0.5:8080", "http://169.254.169.254"),
+            ),
+        )
+        .await;
+    assert_eq!(metadata.status, 422, "{}", metadata.body);
+    let fields: Vec<String> = metadata.json()["error"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["field"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(fields, ["slots.green.upstream", "slots.green.health_url"]);
+    assert!(metadata.body.contains("metadata"), "{}", metadata.body);
+    assert_eq!(open.count("SELECT COUNT(*) FROM environments").await, 0);
+
+    let made = open
+        .send_as(
+            &admin,
+            environment(
+                "prod",
+                slots("http://10.0.0.5:8080", "http://10.0.0.6:8080"),
+            ),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.json()["revision"], 0);
+    let patch =
+        |body: Value| json_request("PATCH", "/api/v1/services/shop/environments/prod", &body);
+    let tier_only = open
+        .send_as(&admin, patch(json!({"tier": "production"})))
+        .await;
+    assert_eq!(tier_only.json()["revision"], 0, "{}", tier_only.body);
+    let moved = open
+        .send_as(
+            &admin,
+            patch(json!({"slots": slots("http://10.0.0.5:8080", "http://10.0.0.7:8080")})),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(
+        moved.json()["revision"],
+        1,
+        "a moved slot makes confirmations stale"
+    );
+    let same = open
+        .send_as(
+            &admin,
+            patch(json!({"slots": slots("http://10.0.0.5:8080", "http://10.0.0.7:8080")})),
+        )
+        .await;
+    assert_eq!(same.json()["revision"], 1, "nothing moved");
+    let sneaky = open
+        .send_as(
+            &admin,
+            patch(
+                json!({"slots": slots("http://[::ffff:169.254.169.254]", "http://10.0.0.7:8080")}),
+            ),
+        )
+        .await;
+    assert_eq!(sneaky.status, 422, "{}", sneaky.body);
+
+    // With slot_hosts, only what is listed.
+    let listed = TestApp::with_config(engine, |config| {
+        config.slot_hosts = vec!["10.0.0.0/8".into(), "lb.internal".into()];
+    })
+    .await;
+    let admin = listed.logged_in(Role::Admin).await;
+    listed
+        .send_as(
+            &admin,
+            json_request("POST", "/api/v1/services", &json!({"name": "shop"})),
+        )
+        .await;
+    let elsewhere = listed
+        .send_as(
+            &admin,
+            environment("prod", slots("http://192.168.1.5", "http://lb.internal")),
+        )
+        .await;
+    assert_eq!(elsewhere.status, 422, "{}", elsewhere.body);
+    assert_eq!(elsewhere.json()["error"]["field"], "slots.blue.upstream");
+    assert!(elsewhere.body.contains("slot_hosts"), "{}", elsewhere.body);
+    let inside = listed
+        .send_as(
+            &admin,
+            environment("prod", slots("http://10.1.2.3", "http://lb.internal:8080")),
+        )
+        .await;
+    assert_eq!(inside.status, 201, "{}", inside.body);
+
+    // Names are checked again where they resolve, before any request is sent.
+    let client = app::backend::operations::http::HttpClient::new(
+        app::domain::outbound::OutboundPolicy::new(&["10.0.0.0/8".into()], &[]).expect("policy"),
+    );
+    let upstream = healthy_upstream().await.replace("127.0.0.1", "localhost");
+    let refused = client
+        .probe(
+            &format!("{upstream}/health"),
+            std::time::Duration::from_secs(2),
+        )
+        .await
+        .expect_err("localhost is 127.0.0.1, outside 10.0.0.0/8");
+    assert!(refused.contains("(localhost is "), "{refused}");
+    let allowed = app::backend::operations::http::HttpClient::default()
+        .probe(
+            &format!("{upstream}/health"),
+            std::time::Duration::from_secs(2),
+        )
+        .await;
+    assert!(allowed.is_ok(), "{allowed:?}");
 }

@@ -915,7 +915,10 @@ async fn admins_change_tiers_slot_addresses_and_descriptions(engine: Engine) {
     assert_eq!(state["slots"][0]["upstream"], "http://10.0.1.1:9090");
     assert_eq!(state["tier"], "production");
     assert_eq!(state["live_slot"], "blue");
-    assert_eq!(state["revision"], 0);
+    assert_eq!(
+        state["revision"], 1,
+        "a moved slot makes confirmations stale"
+    );
     let audit = "SELECT COUNT(*) FROM audit_log WHERE action = 'environment.updated'";
     assert_eq!(app.count(audit).await, 1);
     // Bad changes are named and change nothing.

@@ -16,6 +16,7 @@ use app::backend::operations::settings::{
 };
 use app::domain::Role;
 use axum::{
+    body::Body,
     extract::State,
     http::{HeaderMap, StatusCode},
     routing::{get, post},
@@ -38,6 +39,8 @@ on_both_engines!(
     a_restart_interrupts_the_running_operation_and_releases_the_lock,
     a_canary_climbs_its_steps_and_an_abort_sends_all_traffic_back,
     the_environment_streams_its_changes_as_server_sent_events,
+    a_rollback_goes_only_to_a_version_an_operation_put_live,
+    live_streams_end_with_their_caller_and_are_capped,
 );
 
 /// The world the operations act on: blue and green health endpoints and an HTTP driver, on a
@@ -95,7 +98,7 @@ impl World {
                             if bad {
                                 (
                                     StatusCode::INTERNAL_SERVER_ERROR,
-                                    "rollout failed: pods crash-looping\n",
+                                    "rollout failed: pods crash-looping; see https://ops:hunter2@dash.internal/r/7?sig=abc\n",
                                 )
                             } else {
                                 (StatusCode::OK, "rolled out\n")
@@ -161,6 +164,10 @@ echo "driver: $SWITCHYARD_OPERATION/$SWITCHYARD_ACTION ${SWITCHYARD_TARGET_SLOT:
 echo "secret: ${SWITCHYARD_DATABASE_URL:-none}" >&2
 if [ "$SWITCHYARD_ACTION" = switch ] && [ "$SWITCHYARD_TARGET_SLOT" = green ] && [ -n "$BREAK_GREEN_ON_SWITCH" ]; then touch "$MARKER"; fi
 if [ "$SWITCHYARD_ACTION" = switch ] && [ "$SWITCHYARD_TARGET_SLOT" = blue ]; then rm -f "$MARKER"; fi
+if [ "$SWITCHYARD_VERSION" = leave ]; then
+  sleep 30 > /dev/null 2>&1 &
+  echo $! > "$PIDS"
+fi
 if [ "$SWITCHYARD_VERSION" = hang ]; then
   sleep 30 &
   echo $! > "$PIDS"
@@ -517,9 +524,14 @@ async fn a_failing_health_check_after_the_switch_switches_back(engine: Engine) {
 async fn the_http_driver_gets_each_step_as_json_and_a_failure_rolls_back(engine: Engine) {
     let world = World::start().await;
     let home = std::env::var("HOME").unwrap_or_default();
+    // Credentials in the driver's URL (finding 7 of the security review): every viewer reads
+    // the log and the error, so they must not show them.
     let driver = Driver::Http(HttpDriver {
         method: "POST".into(),
-        url: format!("{}/driver", world.url),
+        url: format!(
+            "{}/driver?token=q-secret",
+            world.url.replace("http://", "http://deploy:pw-secret@")
+        ),
         headers: vec![("x-deploy-token".into(), "token ${HOME}".into())],
         timeout: Duration::from_secs(5),
     });
@@ -551,7 +563,19 @@ async fn the_http_driver_gets_each_step_as_json_and_a_failure_rolls_back(engine:
             && error.ends_with("Rolled back to 1.0.0 automatically."),
         "{error}"
     );
-    assert!(log_text(&failed).contains("rollout failed: pods crash-looping"));
+    let log = log_text(&failed);
+    assert!(log.contains("rollout failed: pods crash-looping"), "{log}");
+    assert!(
+        log.contains("see https://***@dash.internal/r/7?***"),
+        "{log}"
+    );
+    for secret in ["hunter2", "sig=abc", "pw-secret", "q-secret"] {
+        assert!(
+            !log.contains(secret) && !error.contains(secret),
+            "{secret}: {log}\n{error}"
+        );
+    }
+    assert!(error.contains("http://***@127.0.0.1:"), "{error}");
     let calls = world.driver_calls.lock().expect("lock").clone();
     let versions: Vec<&str> = calls
         .iter()
@@ -604,6 +628,21 @@ async fn a_driver_that_overruns_its_timeout_is_killed_with_its_process_group(eng
     )
     .await;
     assert_eq!(again["status"], "succeeded");
+
+    // Finding 10 of the security review: a program that exits in time but leaves a process
+    // running in the background does not leave it behind.
+    let left = on_production(
+        &app,
+        &rel,
+        json!({"action": "deploy", "version": "leave", "expected_revision": 2}),
+    )
+    .await;
+    assert_eq!(left["status"], "succeeded", "{left}");
+    let pid = std::fs::read_to_string(world.path("pids")).expect("the script wrote its pid");
+    assert!(
+        gone(pid.trim()).await,
+        "the background process {pid} outlived its driver"
+    );
 }
 
 /// Whether a process has ended (gone, or a zombie waiting to be reaped).
@@ -1118,4 +1157,167 @@ async fn next_event(body: &mut axum::body::Body) -> Option<String> {
         }
     }
     Some(text)
+}
+
+/// Finding 2 of the security review: an engineer (or a token, or a webhook) who records a
+/// succeeded deployment of some version cannot make the next rollback deploy it.
+async fn a_rollback_goes_only_to_a_version_an_operation_put_live(engine: Engine) {
+    let world = World::start().await;
+    let health = HealthSettings {
+        url: Some(format!("{}/blue/health", world.url)),
+        ..fast_health()
+    };
+    let driver = world.command(false, Duration::from_secs(5));
+    let (app, rel) = app(engine, &world, vec![settings("staging", driver, health)]).await;
+    for (revision, version) in [(0, "1.0.0"), (1, "2.0.0")] {
+        let done = operate(
+            &app,
+            &rel,
+            "staging",
+            json!({"action": "deploy", "version": version, "expected_revision": revision}),
+        )
+        .await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+    }
+    // Planted between the two, so it is newer than 1.0.0 and 2.0.0 stays current.
+    let deployments = read(&app, &rel, "/api/v1/deployments?environment=staging").await;
+    let newest = deployments["deployments"]
+        .as_array()
+        .and_then(|items| items.iter().find(|d| d["version"] == "2.0.0"))
+        .cloned()
+        .expect("the 2.0.0 deployment");
+    let finished =
+        app::domain::Timestamp::parse("t", newest["finished_at"].as_str().expect("time"))
+            .expect("an RFC 3339 time");
+    let planted_at = finished
+        .minus(Duration::from_millis(1))
+        .to_rfc3339()
+        .expect("time");
+    let engineer = app.logged_in(Role::Engineer).await;
+    let planted = app
+        .send_as(
+            &engineer,
+            json_request(
+                "POST",
+                "/api/v1/deployments",
+                &json!({"service": "shop", "environment": "staging", "version": "6.6.6", "status": "succeeded", "started_at": planted_at, "finished_at": planted_at}),
+            ),
+        )
+        .await;
+    assert_eq!(planted.status, 201, "{}", planted.body);
+    let staging = read(&app, &rel, "/api/v1/services/shop/environments/staging").await;
+    assert_eq!(staging["current_version"], "2.0.0", "{staging}");
+
+    let rolled = operate(
+        &app,
+        &rel,
+        "staging",
+        json!({"action": "rollback", "expected_revision": 2}),
+    )
+    .await;
+    assert_eq!(rolled["status"], "succeeded", "{rolled}");
+    let calls = world.calls();
+    assert!(
+        calls.last().is_some_and(|call| call.ends_with(" 1.0.0")),
+        "{calls:?}"
+    );
+    assert!(
+        !calls.iter().any(|call| call.contains("6.6.6")),
+        "{calls:?}"
+    );
+    let staging = read(&app, &rel, "/api/v1/services/shop/environments/staging").await;
+    assert_eq!(staging["current_version"], "1.0.0", "{staging}");
+}
+
+/// Whether the stream ends (not merely pauses) within `limit`.
+async fn ends_within(body: &mut axum::body::Body, limit: Duration) -> bool {
+    use http_body_util::BodyExt;
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => return false,
+            Ok(None | Some(Err(_))) => return true,
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+/// Finding 9 of the security review: a live page kept streaming after its user logged out or
+/// its token was revoked, and one caller could open streams without end.
+async fn live_streams_end_with_their_caller_and_are_capped(engine: Engine) {
+    use tower::ServiceExt;
+    let world = World::start().await;
+    let driver = world.command(false, Duration::from_secs(10));
+    let (app, rel) = production_app(engine, &world, driver, fast_health()).await;
+    let open = |who: &Credential| {
+        let request = who.apply(json_request(
+            "GET",
+            &format!("{PRODUCTION}/events"),
+            &Value::Null,
+        ));
+        let router = app.router.clone();
+        async move { router.oneshot(request).await.expect("response") }
+    };
+
+    app.create_user("vera", Role::Viewer).await;
+    let vera = app.log_in("vera", crate::helpers::TEST_PASSWORD).await;
+    let token = Credential::Bearer(app.token("watcher", Role::Viewer, "30d").await);
+    let mut streams = Vec::new();
+    for who in [&vera, &token] {
+        let response = open(who).await;
+        assert_eq!(response.status(), 200);
+        let mut body = response.into_body();
+        next_event(&mut body).await.expect("the state as it is");
+        streams.push(body);
+    }
+    let logout = axum::http::Request::delete("/api/v1/session")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(app.send_as(&vera, logout).await.status, 204);
+    let admin = app.log_in("admin", crate::helpers::TEST_PASSWORD).await;
+    let tokens = app
+        .send_as(&admin, json_request("GET", "/api/v1/tokens", &Value::Null))
+        .await;
+    let id = tokens.json()[0]["id"].as_i64().expect("token id");
+    let revoke = axum::http::Request::delete(format!("/api/v1/tokens/{id}"))
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(app.send_as(&admin, revoke).await.status, 200);
+    for (who, mut body) in ["the logged-out session", "the revoked token"]
+        .into_iter()
+        .zip(streams)
+    {
+        assert!(
+            ends_within(&mut body, Duration::from_secs(15)).await,
+            "the stream of {who} goes on"
+        );
+    }
+
+    // One releaser, many tabs: the cap holds, and a closed tab frees its place.
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        let response = open(&rel).await;
+        assert_eq!(response.status(), 200);
+        held.push(response.into_body());
+    }
+    let refused = open(&rel).await;
+    assert_eq!(refused.status(), 429);
+    let text = crate::helpers::send(
+        &app.router,
+        rel.apply(json_request(
+            "GET",
+            &format!("{PRODUCTION}/events"),
+            &Value::Null,
+        )),
+    )
+    .await;
+    assert_eq!(
+        text.json()["error"]["code"],
+        "too_many_streams",
+        "{}",
+        text.body
+    );
+    assert!(text.body.contains("close some tabs"), "{}", text.body);
+    held.pop();
+    assert_eq!(open(&rel).await.status(), 200);
 }

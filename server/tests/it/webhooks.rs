@@ -9,7 +9,7 @@ use axum::{body::Body, http::Request};
 use serde_json::{json, Value};
 
 use crate::{
-    helpers::{json_request, Engine, TestApp, TestResponse},
+    helpers::{json_request, rpc_request, Engine, TestApp, TestResponse},
     on_both_engines,
 };
 
@@ -19,6 +19,7 @@ on_both_engines!(
     generic_events_record_and_finish_by_their_id,
     push_events_give_deployments_their_commit_time_early_or_late,
     unknown_github_environments_are_listed_then_mapped_or_ignored,
+    a_version_with_shell_metacharacters_is_refused_at_every_entry,
 );
 
 const GITHUB_SECRET: &str = "gh-secret-for-tests";
@@ -515,4 +516,69 @@ async fn unknown_github_environments_are_listed_then_mapped_or_ignored(engine: E
             .await,
         3
     );
+}
+
+/// Finding 2 of the security review: a version reaches the operator's driver scripts, so one
+/// that a shell would read as more than a word is refused wherever a version comes in (REST,
+/// server functions, both webhooks, operations, releases), and nothing is written.
+async fn a_version_with_shell_metacharacters_is_refused_at_every_entry(engine: Engine) {
+    let app = app(engine).await;
+    let admin = app.log_in("admin", crate::helpers::TEST_PASSWORD).await;
+    let production = "/api/v1/services/parts/environments/production";
+    for version in ["1.0;id", "$(id)", "`id`", "1|sh", "-rf", "a'b"] {
+        let encoded: String = version.bytes().map(|b| format!("%{b:02X}")).collect();
+        let answers = [
+            (
+                "REST deployment",
+                app.send_as(&admin, json_request("POST", "/api/v1/deployments", &json!({"service": "parts", "environment": "production", "version": version}))).await,
+            ),
+            (
+                "record_deployment",
+                app.send_as(&admin, rpc_request("record_deployment", &format!("input[service]=parts&input[environment]=production&input[version]={encoded}"))).await,
+            ),
+            (
+                "GitHub webhook",
+                github(&app, "deployment_status", &{
+                    let mut event = github_event("success", "acme/parts-api");
+                    event["deployment"]["payload"] = json!({"version": version});
+                    event
+                }, Some(GITHUB_SECRET)).await,
+            ),
+            (
+                "generic webhook",
+                deliver(&app, "/api/v1/webhooks/generic", "", &json!({"id": "p-1", "service": "parts", "environment": "production", "version": version, "status": "running"}), Some(GENERIC_SECRET), "x-switchyard-signature-256").await,
+            ),
+            (
+                "REST operation",
+                app.send_as(&admin, json_request("POST", &format!("{production}/operations"), &json!({"action": "deploy", "version": version, "expected_revision": 0}))).await,
+            ),
+            (
+                "start_operation",
+                app.send_as(&admin, rpc_request("start_operation", &format!("service=parts&environment=production&operation[action]=deploy&operation[version]={encoded}&operation[expected_revision]=0"))).await,
+            ),
+            (
+                "REST release",
+                app.send_as(&admin, json_request("POST", "/api/v1/releases", &json!({"service": "parts", "environment": "production", "version": version}))).await,
+            ),
+        ];
+        for (entry, answer) in answers {
+            assert_eq!(
+                answer.status, 422,
+                "{entry} took {version:?}: {}",
+                answer.body
+            );
+            assert!(
+                answer.body.contains("letter or digit"),
+                "{entry}: {version:?}: {}",
+                answer.body
+            );
+        }
+    }
+    for table in ["deployments", "operations", "releases"] {
+        assert_eq!(
+            app.count(&format!("SELECT COUNT(*) FROM {table}")).await,
+            0,
+            "{table}"
+        );
+    }
 }

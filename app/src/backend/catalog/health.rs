@@ -11,7 +11,7 @@ use std::{
 use super::store;
 use crate::{
     backend::AppState,
-    domain::{catalog::SlotColor, Timestamp},
+    domain::{catalog::SlotColor, operations::redact, Timestamp},
     model::{Environment, SlotHealth},
 };
 
@@ -100,14 +100,15 @@ pub async fn check_all(state: &AppState) {
             let (state, environment_id) = (state.clone(), environment.id);
             checks.spawn(async move {
                 let answer = state.operations.client.probe(&url, CHECK_TIMEOUT).await;
+                // Every viewer reads these, so URLs lose their credentials, as in the logs.
                 let reading = SlotHealth {
                     slot,
                     healthy: answer.is_ok(),
-                    detail: match answer {
+                    detail: redact::credentials(&match answer {
                         Ok(status) => format!("{url} answered {status}"),
                         Err(reason) => reason,
-                    },
-                    url,
+                    }),
+                    url: redact::credentials(&url),
                     checked_at: Timestamp::now(),
                 };
                 state.health.record(environment_id, reading);

@@ -17,7 +17,7 @@ use crate::{
         catalog::{
             EnvironmentInput, EnvironmentPatch, NewSlot, ServiceInput, ServicePatch, SlotColor,
         },
-        Action, FieldError, Timestamp,
+        Action, FieldError, FieldErrors, Timestamp,
     },
     error::AppError,
     model::{DeploymentFilter, Environment, Service, ServiceDetail, ServiceSummary},
@@ -163,15 +163,17 @@ pub async fn create_service(
 
 /// Creates an environment of `service`, with its slots when it is blue-green.
 pub async fn create_environment(
-    db: &Database,
+    state: &AppState,
     caller: &Caller,
     service: &str,
     input: &EnvironmentInput,
     key: Option<&str>,
 ) -> Result<Made<Environment>, AppError> {
     caller.authorize(Action::ManageCatalog)?;
+    let db = &state.db;
     let owner = find_service(db, service).await?;
     let environment = input.parse()?;
+    check_reach(state, &environment.slots)?;
     let key = idempotency::key_for(caller, key, &(service, input))?;
     let service_name = &owner.name;
     let created = match idempotency::begin(db, key.as_ref(), "environment").await? {
@@ -257,17 +259,28 @@ pub async fn update_service(
 
 /// Changes an environment's tier or its slots' addresses.
 pub async fn update_environment(
-    db: &Database,
+    state: &AppState,
     caller: &Caller,
     service: &str,
     name: &str,
     patch: &EnvironmentPatch,
 ) -> Result<Environment, AppError> {
     caller.authorize(Action::ManageCatalog)?;
+    let db = &state.db;
     let before = find_environment(db, service, name).await?;
     let change = patch.parse(before.strategy)?;
+    check_reach(state, &change.slots)?;
+    // A releaser confirms a switch against the revision they saw: new addresses make that
+    // confirmation stale, so a switch cannot go where nobody looked.
+    let moved = change.slots.iter().any(|new| {
+        !before.slots.iter().any(|old| {
+            old.color == new.color
+                && old.upstream == new.upstream
+                && old.health_url == new.health_url
+        })
+    });
     let mut tx = db.begin().await?;
-    store::update_environment(&mut tx, before.id, &change).await?;
+    store::update_environment(&mut tx, before.id, &change, moved).await?;
     let addresses = |slots: &[NewSlot]| {
         slot_addresses(
             slots
@@ -303,6 +316,32 @@ pub async fn update_environment(
     store::environment_by_id(db.reader(), before.id)
         .await?
         .ok_or_else(|| AppError::NotFound("The environment is gone.".into()))
+}
+
+/// Refuses slot addresses Switchyard may not call (`slot_hosts`; security finding 6), each
+/// at its field.
+fn check_reach(state: &AppState, slots: &[NewSlot]) -> Result<(), FieldErrors> {
+    let policy = state.operations.client.policy();
+    let errors: Vec<FieldError> = slots
+        .iter()
+        .flat_map(|slot| {
+            [
+                ("upstream", &slot.upstream),
+                ("health_url", &slot.health_url),
+            ]
+            .into_iter()
+            .filter_map(move |(part, url)| {
+                policy
+                    .check_url(&format!("slots.{}.{part}", slot.color), url)
+                    .err()
+            })
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(FieldErrors(errors))
+    }
 }
 
 /// Slot addresses as the audit log summarizes them: `{"blue": {"upstream", "health_url"}, …}`.

@@ -161,15 +161,20 @@ pub async fn update_service(
 
 /// Replaces what `change` gives of environment `id`: its tier, its slots' addresses (the
 /// versions they hold stay).
+/// Applies `change`; `moved` (a slot's address changed) also counts in the revision.
 pub async fn update_environment(
     tx: &mut Tx,
     id: i64,
     change: &EnvironmentChange,
+    moved: bool,
 ) -> Result<(), StorageError> {
     on_tx!(tx, |conn| {
-        sqlx::query("UPDATE environments SET tier = COALESCE($2, tier) WHERE id = $1")
+        sqlx::query(
+            "UPDATE environments SET tier = COALESCE($2, tier), revision = revision + $3 WHERE id = $1",
+        )
             .bind(id)
             .bind(change.tier.map(Tier::as_str))
+            .bind(i64::from(moved))
             .execute(conn)
             .await
             .map(drop)

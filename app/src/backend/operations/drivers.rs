@@ -1,5 +1,5 @@
 //! Running one driver step: a `command` (a program, its output captured line by line, its
-//! process group killed on timeout) or an `http` call (a JSON body, a 2xx answer is success).
+//! process group killed when it ends or times out) or an `http` call (a JSON body, a 2xx answer is success).
 
 use std::{path::Path, process::Stdio, time::Duration};
 
@@ -150,6 +150,12 @@ async fn run_command(
     let mut child = command
         .spawn()
         .map_err(|e| format!("cannot start {program}: {e}"))?;
+    let group = ProcessGroup(
+        child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .and_then(rustix::process::Pid::from_raw),
+    );
     let readers = [
         child
             .stdout
@@ -168,12 +174,7 @@ async fn run_command(
         }),
         Ok(Err(e)) => Err(format!("cannot wait for {program}: {e}")),
         Err(_) => {
-            if let Some(group) = child.id().and_then(|id| i32::try_from(id).ok()) {
-                if let Some(pid) = rustix::process::Pid::from_raw(group) {
-                    // The group may be gone already; then there is nothing left to kill.
-                    let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-                }
-            }
+            group.kill();
             let _ = child.wait().await;
             Err(format!(
                 "{program} did not finish within {}; its process group was killed",
@@ -181,6 +182,8 @@ async fn run_command(
             ))
         }
     };
+    // Whatever the program left running in the background goes with it.
+    group.kill();
     for reader in readers.into_iter().flatten() {
         if tokio::time::timeout(OUTPUT_GRACE, reader).await.is_err() {
             let _ = log.send((
@@ -190,6 +193,27 @@ async fn run_command(
         }
     }
     outcome
+}
+
+/// A command driver's process group (the program and everything it started), killed when the
+/// program ends, on a timeout, and when this is dropped: an operation cut off by a server stop
+/// leaves nothing behind either.
+struct ProcessGroup(Option<rustix::process::Pid>);
+
+impl ProcessGroup {
+    fn kill(&self) {
+        if let Some(pid) = self.0 {
+            // The group may be gone already; then there is nothing left to kill. Its id is not
+            // reused while any member lives, so this cannot reach another program.
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 /// Sends each line of `output` to the log until it closes.

@@ -1,7 +1,7 @@
 //! The small HTTP client operations use for health checks and `http` drivers: plain HTTP/1.1
 //! over hyper, which the server already links, so no second HTTP stack is compiled in.
 
-use std::time::Duration;
+use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use axum::{
     body::Bytes,
@@ -13,21 +13,10 @@ use hyper_util::{
     rt::TokioExecutor,
 };
 
+use crate::domain::outbound::{host_of, OutboundPolicy};
+
 /// The most of an answer's body kept for the log.
 const MAX_BODY: usize = 4096;
-
-/// A pooled HTTP client, cheap to clone.
-#[derive(Clone, Debug)]
-pub struct HttpClient(Client<HttpConnector, Full<Bytes>>);
-
-impl Default for HttpClient {
-    fn default() -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        connector.set_nodelay(true);
-        Self(Client::builder(TokioExecutor::new()).build(connector))
-    }
-}
 
 /// What came back.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,7 +26,58 @@ pub struct Answer {
     pub body: String,
 }
 
+/// A pooled HTTP client, cheap to clone, that calls only where `policy` allows.
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    client: Client<HttpConnector, Full<Bytes>>,
+    policy: Arc<OutboundPolicy>,
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        Self::new(OutboundPolicy::default())
+    }
+}
+
 impl HttpClient {
+    pub fn new(policy: OutboundPolicy) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        connector.set_nodelay(true);
+        Self {
+            client: Client::builder(TokioExecutor::new()).build(connector),
+            policy: Arc::new(policy),
+        }
+    }
+
+    /// Where this client may send requests; forms check slot addresses against it too.
+    pub fn policy(&self) -> &OutboundPolicy {
+        &self.policy
+    }
+
+    /// Refuses a URL whose host is, or resolves to, an address the policy does not allow. A
+    /// name is resolved here because it can point anywhere, the metadata service included.
+    async fn check_reach(&self, url: &str) -> Result<(), String> {
+        let Some(host) = host_of(url) else {
+            return Ok(());
+        };
+        let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) => tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map_err(|e| format!("cannot resolve {host}: {e}"))?
+                .map(|address| address.ip())
+                .collect(),
+        };
+        match addresses
+            .into_iter()
+            .find(|&ip| !self.policy.allows_address(&host, ip))
+        {
+            Some(ip) => Err(format!("{} ({host} is {ip}.)", self.policy.refusal(&host))),
+            None => Ok(()),
+        }
+    }
+
     /// Sends one request and reads (the start of) the answer, all within `timeout`. The error
     /// says in words what went wrong, for the operation log.
     pub async fn send(
@@ -48,6 +88,7 @@ impl HttpClient {
         body: Option<String>,
         timeout: Duration,
     ) -> Result<Answer, String> {
+        self.check_reach(url).await?;
         let method = Method::from_bytes(method.as_bytes())
             .map_err(|_| format!("{method} is not an HTTP method"))?;
         let mut request = Request::builder().method(method).uri(url);
@@ -65,7 +106,7 @@ impl HttpClient {
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
             .map_err(|e| format!("cannot build a request to {url}: {e}"))?;
         let exchange = async {
-            let response = self.0.request(request).await.map_err(describe_error)?;
+            let response = self.client.request(request).await.map_err(describe_error)?;
             let status = response.status();
             let mut body = response.into_body();
             let mut kept = Vec::new();

@@ -60,10 +60,10 @@ pub struct Operations {
 }
 
 impl Operations {
-    pub fn new(settings: OperationSettings, runner_id: String) -> Arc<Self> {
+    pub fn new(settings: OperationSettings, client: HttpClient, runner_id: String) -> Arc<Self> {
         Arc::new(Self {
             settings,
-            client: HttpClient::default(),
+            client,
             runner_id,
         })
     }
@@ -389,6 +389,16 @@ pub async fn environment_state(
     let current = state.live_version().map(|v| v.as_str().to_owned());
     state.previous_version =
         version(&store::previous_version(db.reader(), environment.id, current.as_deref()).await?);
+    // Without such a version, a blue-green rollback may still switch back to what the idle
+    // slot holds, however it got there (a deployment CI recorded, say): that deploys nothing,
+    // so no recorded version can be pushed through the driver this way.
+    if state.previous_version.is_none() {
+        state.previous_version = state
+            .live
+            .and_then(|live| state.slot_version(live.other()))
+            .filter(|idle| Some(idle.as_str()) != current.as_deref())
+            .cloned();
+    }
     Ok(state)
 }
 

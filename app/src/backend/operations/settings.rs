@@ -16,6 +16,21 @@ pub struct OperationSettings {
 }
 
 impl OperationSettings {
+    /// The URLs the operator wrote into the tables (drivers and health checks): Switchyard may
+    /// always call their hosts.
+    pub fn urls(&self) -> Vec<&str> {
+        self.environments
+            .iter()
+            .flat_map(|e| {
+                let driver = match &e.driver {
+                    Driver::Http(http) => Some(http.url.as_str()),
+                    Driver::Command(_) => None,
+                };
+                driver.into_iter().chain(e.health.url.as_deref())
+            })
+            .collect()
+    }
+
     /// The settings of `service`'s environment `environment`, if the operator configured it.
     pub fn find(&self, service: &str, environment: &str) -> Option<&EnvironmentSettings> {
         self.environments

@@ -10,7 +10,7 @@ use super::super::{
 use crate::{
     domain::{
         catalog::SlotColor,
-        operations::{Ending, LogStream, OperationAction, OperationStatus, StepStatus},
+        operations::{redact, Ending, LogStream, OperationAction, OperationStatus, StepStatus},
         Timestamp,
     },
     model::{LogLine, Operation, OperationStep},
@@ -159,7 +159,8 @@ pub async fn set_step(
     Ok(())
 }
 
-/// Appends log lines, in one transaction.
+/// Appends log lines, in one transaction. Every line reaches the database here, so this is
+/// where URLs in them lose their credentials.
 pub async fn append_log(tx: &mut Tx, id: i64, lines: &[LogLine]) -> Result<(), StorageError> {
     for line in lines {
         on_tx!(tx, |conn| {
@@ -170,7 +171,7 @@ pub async fn append_log(tx: &mut Tx, id: i64, lines: &[LogLine]) -> Result<(), S
             .bind(line.seq)
             .bind(line.at)
             .bind(line.stream.as_str())
-            .bind(&line.line)
+            .bind(redact::credentials(&line.line))
             .execute(conn)
             .await
             .map(drop)
@@ -226,7 +227,8 @@ pub async fn orphans(
     })?)
 }
 
-/// Ends a running operation; false when it was not running any more.
+/// Ends a running operation; false when it was not running any more. Like the log, the
+/// error is shown to every viewer, so URLs in it lose their credentials.
 pub async fn finish(
     tx: &mut Tx,
     id: i64,
@@ -240,7 +242,7 @@ pub async fn finish(
         )
         .bind(id)
         .bind(status.as_str())
-        .bind(error)
+        .bind(error.map(redact::credentials))
         .bind(now)
         .execute(conn)
         .await
@@ -321,8 +323,10 @@ pub async fn apply(
     Ok(())
 }
 
-/// The newest version that succeeded in the environment other than `current` and was not
-/// rolled back: what a rollback puts back.
+/// The newest version that an operation put live in the environment, other than `current`
+/// and not rolled back: what a rollback puts back. Only operations count: records from forms,
+/// tokens and webhooks are what people and CI say happened, and a rollback must not deploy a
+/// version someone merely wrote down (finding 2 of the security review).
 pub async fn previous_version(
     pool: Pool<'_>,
     environment_id: i64,
@@ -331,7 +335,7 @@ pub async fn previous_version(
     Ok(on_pool!(pool, |pool| {
         sqlx::query_scalar(
             "SELECT version FROM deployments WHERE environment_id = $1 AND status = 'succeeded' \
-             AND rolled_back_at IS NULL AND ($2 IS NULL OR version <> $2) \
+             AND source = 'operation' AND rolled_back_at IS NULL AND ($2 IS NULL OR version <> $2) \
              ORDER BY finished_at DESC, id DESC LIMIT 1",
         )
         .bind(environment_id)

@@ -57,9 +57,15 @@ pub const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 /// Times before this (2000-01-01) are typos, not deployments.
 const EARLIEST: Timestamp = Timestamp(946_684_800_000);
 
-/// A version as released: `2.4.1`, `v2.4.1-rc.1`, `main-abc1234`. No spaces.
+/// A version as released: `2.4.1`, `v2.4.1-rc.1+build.7`, `main-abc1234`. Only ASCII letters,
+/// digits and `. _ + -`, starting with a letter or digit: a version reaches the operator's
+/// driver scripts, so it can carry no shell metacharacter, and cannot pass for an option.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Version(String);
+
+/// What [`Version::parse`] accepts, in words for the API description and errors.
+pub const VERSION_CHARACTERS: &str =
+    "ASCII letters, digits and . _ + -, starting with a letter or digit";
 
 impl Version {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
@@ -73,6 +79,17 @@ impl Version {
         }
         if version.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return error("Remove the spaces from the version.");
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-');
+        if let Some(bad) = version.chars().find(|&c| !allowed(c)) {
+            return error(&format!(
+                "Remove {bad:?} from the version: use only {VERSION_CHARACTERS}, such as v2.4.1-rc.1."
+            ));
+        }
+        if !version.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return error(&format!(
+                "Start the version with a letter or digit: use only {VERSION_CHARACTERS}."
+            ));
         }
         Ok(Self(version.to_owned()))
     }
@@ -111,6 +128,8 @@ impl CommitSha {
 pub struct DeploymentInput {
     pub service: String,
     pub environment: String,
+    /// At most 100 ASCII letters, digits and `. _ + -`, starting with a letter or digit
+    /// (versions reach driver scripts, so no shell metacharacters).
     pub version: String,
     #[serde(default)]
     pub commit_sha: Option<String>,
@@ -405,6 +424,65 @@ mod tests {
         .parse(NOW)
         .unwrap_err();
         assert_ne!(typed.0[0].message, "Choose the environment it reached.");
+    }
+
+    /// Finding 2 of the security review: a version reaches driver scripts, so it carries no
+    /// shell metacharacter and cannot pass for an option.
+    #[test]
+    fn versions_keep_to_a_character_set_safe_in_a_shell() {
+        for good in [
+            "2.4.1",
+            "v2.4.1-rc.1+build.7",
+            "main_abc1234",
+            "2026.12.06",
+            "A",
+        ] {
+            assert_eq!(Version::parse(good).map(|v| v.0), Ok(good.to_owned()));
+        }
+        for bad in [
+            "1.0;rm -rf /",
+            "$(id)",
+            "`id`",
+            "1|2",
+            "1&2",
+            "1>x",
+            "1<x",
+            "a'b",
+            "a\"b",
+            "a\\b",
+            "1/2",
+            "a*",
+            "a?",
+            "~root",
+            "a#b",
+            "a!b",
+            "a=b",
+            "a:b",
+            "-rf",
+            "+1",
+            ".hidden",
+            "_x",
+            "ü1",
+            "1\u{202e}2",
+            "{a,b}",
+            "a%20b",
+            "a,b",
+            "a@b",
+            "[a]",
+            "(a)",
+        ] {
+            let error = Version::parse(bad).expect_err(bad);
+            assert_eq!(error.field, "version", "{bad}");
+            assert!(
+                error.message.contains("letter or digit") || error.message.contains("spaces"),
+                "{bad}: {}",
+                error.message
+            );
+        }
+        assert!(Version::parse("a;b")
+            .unwrap_err()
+            .message
+            .starts_with("Remove ';' from the version"));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! outcome to [`Run::next`], and applies the ending it returns.
 
 mod plan;
+pub mod redact;
 mod request;
 mod run;
 

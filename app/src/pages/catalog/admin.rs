@@ -96,9 +96,8 @@ pub async fn create_environment(environment: EnvironmentForm) -> Result<Environm
     use crate::backend::{catalog, rpc};
     rpc::serve(|state, caller| async move {
         let input = EnvironmentInput::from(&environment);
-        let made =
-            catalog::create_environment(&state.db, &caller, &environment.service, &input, None)
-                .await?;
+        let made = catalog::create_environment(&state, &caller, &environment.service, &input, None)
+            .await?;
         Ok(made.value)
     })
     .await
@@ -117,7 +116,7 @@ pub async fn update_environment(edit: EnvironmentForm) -> Result<Environment, Ap
             tier: Some(input.tier),
             slots: input.slots,
         };
-        catalog::update_environment(&state.db, &caller, &edit.service, &edit.name, &patch).await
+        catalog::update_environment(&state, &caller, &edit.service, &edit.name, &patch).await
     })
     .await
 }
