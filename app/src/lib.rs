@@ -91,6 +91,8 @@ fn Page(children: Children) -> impl IntoView {
 /// The HTML document around every page. Rendered only on the server; the browser hydrates
 /// `<body>` from the same `App`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    send_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -100,7 +102,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href=theme::FAVICON />
                 // Applies a stored theme before first paint, so a dark page never flashes white.
-                <script inner_html=theme::APPLY_STORED_THEME></script>
+                <script nonce=leptos::nonce::use_nonce() inner_html=theme::APPLY_STORED_THEME></script>
                 <HashedStylesheet id="switchyard" options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -109,6 +111,29 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// A page's Content-Security-Policy: everything it loads comes from Switchyard itself, and an
+/// inline script runs only with this response's nonce (leptos_axum draws one per response and
+/// puts it on its hydration and resource scripts; the theme script above carries it too). So
+/// markup injected through a data field can neither run script nor send data elsewhere, and
+/// no other site can frame a page. Other responses get a stricter default from the server.
+#[cfg(feature = "ssr")]
+fn send_content_security_policy() {
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'none'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+         form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

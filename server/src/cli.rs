@@ -71,7 +71,7 @@ pub enum TokenCommand {
         /// viewer, engineer, releaser or admin.
         #[arg(long)]
         role: String,
-        /// A lifetime such as 90d or 12h; no expiry if omitted.
+        /// A lifetime such as 90d or 12h, or never; 90 days if omitted.
         #[arg(long, default_value = "")]
         expires: String,
     },
@@ -95,6 +95,9 @@ pub async fn run(cli: Cli) -> ExitCode {
     telemetry::init(&config);
     for var in config::unknown_env_keys(&env) {
         tracing::warn!(variable = %var, "ignoring an environment variable that names no setting");
+    }
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
     }
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&config).await,

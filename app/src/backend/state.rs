@@ -67,11 +67,13 @@ pub struct AuthSettings {
     pub session_lifetime: Duration,
 }
 
+/// OWASP ASVS 4.0.3 level 2 (3.3.2, 3.3.3): a session left alone ends within half an hour, and
+/// any session within a working day.
 impl Default for AuthSettings {
     fn default() -> Self {
         Self {
-            session_idle_timeout: Duration::from_secs(8 * 60 * 60),
-            session_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
+            session_idle_timeout: Duration::from_secs(30 * 60),
+            session_lifetime: Duration::from_secs(12 * 60 * 60),
         }
     }
 }

@@ -41,6 +41,9 @@ pub enum ApiError {
     Internal(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A caller holds as many live streams as one may.
+    #[error("{0}")]
+    TooManyStreams(String),
     /// An error from the shared operations (identity, accounts, admin); its status is the one
     /// server functions answer with too.
     #[error(transparent)]
@@ -185,6 +188,11 @@ impl IntoResponse for ApiError {
                 code: "unavailable",
                 message,
                 ..ErrorReport::for_status(StatusCode::SERVICE_UNAVAILABLE)
+            },
+            Self::TooManyStreams(message) => ErrorReport {
+                code: "too_many_streams",
+                message,
+                ..ErrorReport::for_status(StatusCode::TOO_MANY_REQUESTS)
             },
             Self::App(error) => app_error_report(error),
         };

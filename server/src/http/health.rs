@@ -1,19 +1,31 @@
-//! Health checks, as the deployment guide asks: a cheap liveness probe for load balancers and
-//! a detailed one for people and monitoring.
+//! Health checks, as the deployment guide asks: a cheap liveness probe for load balancers,
+//! open to anyone, and a detailed one for signed-in people and for monitoring holding the
+//! Prometheus token (version, commit and database details help an attacker too).
 
 use std::time::{Duration, Instant};
 
 use app::{
-    backend::{AppState, Engine},
+    backend::{AppState, Caller, Engine},
     build_info,
+    domain::accounts::role::Action,
 };
-use axum::{extract::State, http::StatusCode, Json};
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    Extension, Json,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::ErrorBody;
+use super::{
+    error::{ApiError, ErrorBody},
+    prometheus::ScrapeToken,
+};
+
+/// Where the detailed report is served.
+pub const DETAILED_PATH: &str = "/api/v1/health/detailed";
 
 /// The health routes, with their descriptions.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -61,8 +73,18 @@ pub struct DatabaseHealth {
 }
 
 /// `GET /api/v1/health/detailed`: 200 when everything answers, 503 when the database does not.
-#[utoipa::path(get, path = "/v1/health/detailed", tag = "health", responses((status = 200, description = "Everything answers", body = Detailed), (status = 503, description = "The database does not answer", body = Detailed), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)))]
-pub async fn get_health_detailed(State(state): State<AppState>) -> (StatusCode, Json<Detailed>) {
+/// For a signed-in caller, an API token, or monitoring with the Prometheus token (which is
+/// checked without the database, so an outage is still reported).
+#[utoipa::path(get, path = "/v1/health/detailed", tag = "health", responses((status = 200, description = "Everything answers", body = Detailed), (status = 503, description = "The database does not answer", body = Detailed), (status = "4XX", description = "Refused: the JSON error shape names the reason and, for bad input, the field", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub async fn get_health_detailed(
+    State(state): State<AppState>,
+    Extension(monitoring): Extension<ScrapeToken>,
+    headers: HeaderMap,
+    caller: Caller,
+) -> Result<(StatusCode, Json<Detailed>), ApiError> {
+    if !monitoring.admits(&headers) {
+        caller.authorize(Action::Read)?;
+    }
     let database = check_database(&state).await;
     let status = if database.reachable {
         StatusCode::OK
@@ -76,7 +98,7 @@ pub async fn get_health_detailed(State(state): State<AppState>) -> (StatusCode, 
         uptime_seconds: state.started_at.elapsed().as_secs(),
         database,
     };
-    (status, Json(report))
+    Ok((status, Json(report)))
 }
 
 async fn check_database(state: &AppState) -> DatabaseHealth {

@@ -6,7 +6,11 @@
 use std::net::{IpAddr, SocketAddr};
 
 use app::{
-    backend::{accounts::identity, audit::Origin, AppState, Caller},
+    backend::{
+        accounts::identity,
+        audit::{self, Origin},
+        AppState, Caller,
+    },
     domain::Timestamp,
     error::AppError,
 };
@@ -20,14 +24,22 @@ use tower_sessions::Session;
 
 use super::{
     error::{ApiError, ErrorReport},
+    prometheus::ScrapeToken,
     request_context::RequestId,
 };
 
 /// See the module documentation. Static files (`/pkg/…`) are the same for everyone and skip
-/// the lookup, as does the Prometheus scrape, whose bearer token is its own (not an API token).
+/// the lookup, as does monitoring with the Prometheus token (not an API token): the scrape,
+/// and the detailed health report, which must answer while the database is down.
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if path.starts_with("/pkg/") || path == super::prometheus::PATH {
+    let monitoring = path == super::prometheus::PATH
+        || (path == super::health::DETAILED_PATH
+            && request
+                .extensions()
+                .get::<ScrapeToken>()
+                .is_some_and(|token| token.admits(request.headers())));
+    if path.starts_with("/pkg/") || monitoring {
         return next.run(request).await;
     }
     // Tokens are for the REST API; pages and server functions go by the session alone.
@@ -43,6 +55,9 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         .headers()
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok());
+    if forwarded_for.is_some() {
+        warn_once_of_an_untrusted_proxy(peer, &state.trusted_proxies);
+    }
     let origin = Origin {
         client_address: client_address(peer, forwarded_for, &state.trusted_proxies)
             .map(|ip| ip.to_string()),
@@ -66,10 +81,34 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     if bearer.is_some() && principal.is_none() {
         return ApiError::App(AppError::InvalidToken).into_response();
     }
-    request
-        .extensions_mut()
-        .insert(Caller { principal, origin });
-    next.run(request).await
+    let caller = Caller { principal, origin };
+    let asked = format!("{} {}", request.method(), request.uri().path());
+    request.extensions_mut().insert(caller.clone());
+    let response = next.run(request).await;
+    let status = response.status();
+    if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
+        if let Err(error) = audit::refusal(&state.db, &caller, status.as_u16(), &asked).await {
+            tracing::warn!(%error, "cannot audit a refused request");
+        }
+    }
+    response
+}
+
+/// A proxy that is not in `trusted_proxies` makes every user look like one address: they share
+/// one login throttle and the audit log names the proxy. Said once per process, the first time
+/// a request comes with `X-Forwarded-For` from an untrusted peer.
+fn warn_once_of_an_untrusted_proxy(peer: Option<IpAddr>, trusted: &[IpAddr]) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let Some(peer) = peer.filter(|peer| !trusted.contains(peer)) else {
+        return;
+    };
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            %peer,
+            "a request came through a proxy that is not in trusted_proxies: all its users share one \
+             address for the login throttle and the audit log; add the proxy's address to trusted_proxies"
+        );
+    }
 }
 
 /// The client's address: the TCP peer, unless the peer is a trusted proxy; then the nearest

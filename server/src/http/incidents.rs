@@ -27,7 +27,7 @@ use axum::{
         sse::{Event as SseEvent, Sse},
         IntoResponse, Response,
     },
-    Json,
+    Extension, Json,
 };
 use futures_util::Stream;
 use serde::Deserialize;
@@ -242,15 +242,18 @@ pub async fn roll_back(
 pub async fn incident_events(
     State(state): State<AppState>,
     caller: Caller,
+    Extension(streams): Extension<live::LiveStreams>,
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let id = numeric_id("incident", &id)?;
     incidents::get(&state.db, &caller, id).await?;
-    Ok(live::follow(
+    live::follow(
         state,
+        &caller,
+        &streams,
         move |event| matches!(event, Event::IncidentChanged { incident_id, .. } if *incident_id == id),
         move |state| async move { incidents::store::fingerprint(state.db.reader(), id).await },
-    ))
+    )
 }
 
 /// `GET /api/v1/incidents/{id}/postmortem`: the saved post-mortem, or the template pre-filled

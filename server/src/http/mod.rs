@@ -42,6 +42,19 @@ use crate::{config::Config, site::Site};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "switchyard_session";
+/// Its name when it is `Secure`: browsers then refuse it unless it was set over https, for the
+/// whole host (no `Domain`, `Path=/`), so neither a sibling subdomain nor a plain-http page
+/// can plant or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-switchyard_session";
+
+/// The session cookie's name under this configuration.
+pub fn session_cookie(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// The REST API, mounted at `/api`, and its OpenAPI document: each feature brings its routes
 /// with their descriptions, so no route is registered without one. The fallback answers unknown
@@ -107,11 +120,13 @@ pub fn router(state: AppState, config: &Config, in_flight: &InFlight, site: &Sit
         .layer(Extension(prometheus::ScrapeToken(
             config.prometheus_token.clone(),
         )))
+        .layer(Extension(live::LiveStreams::default()))
         .with_state(state);
     let context = RequestContext {
         in_flight: in_flight.clone(),
         stats: prometheus::HttpStats::default(),
         stylesheet: site.stylesheet.as_str().into(),
+        https_only: config.secure_cookies,
     };
     with_middleware(routes, config.request_body_limit, context)
 }
@@ -123,7 +138,8 @@ fn session_layer(state: &AppState, config: &Config) -> SessionManagerLayer<DbSes
     let idle =
         time::Duration::try_from(state.auth.session_idle_timeout).unwrap_or(time::Duration::HOUR);
     SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name(SESSION_COOKIE)
+        .with_name(session_cookie(config.secure_cookies))
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)

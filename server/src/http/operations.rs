@@ -16,7 +16,7 @@ use axum::{
         sse::{Event as SseEvent, Sse},
         IntoResponse, Response,
     },
-    Json,
+    Extension, Json,
 };
 use futures_util::Stream;
 
@@ -73,12 +73,15 @@ pub async fn get_operation(
 pub async fn environment_events(
     State(state): State<AppState>,
     caller: Caller,
+    Extension(streams): Extension<live::LiveStreams>,
     Path((service, environment)): Path<(String, String)>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let environment = catalog::environment(&state, &caller, &service, &environment).await?;
     let id = environment.id;
-    Ok(live::follow(
+    live::follow(
         state,
+        &caller,
+        &streams,
         move |event| event.environment_id() == id,
         move |state| async move {
             let (revision, operation, status, log_lines) =
@@ -90,5 +93,5 @@ pub async fn environment_events(
                 "log_lines": log_lines,
             }))
         },
-    ))
+    )
 }

@@ -35,8 +35,23 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The token a scraper sends as `Authorization: Bearer <token>`; none turns the endpoint off.
+/// Monitoring also reads the detailed health report with it.
 #[derive(Clone, Debug, Default)]
 pub struct ScrapeToken(pub Option<SecretString>);
+
+impl ScrapeToken {
+    /// Whether the request carries this token (never, when none is set).
+    pub fn admits(&self, headers: &HeaderMap) -> bool {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        match (&self.0, given) {
+            (Some(expected), Some(given)) => secrets::same(expected.expose_secret(), given),
+            _ => false,
+        }
+    }
+}
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 11] = [
@@ -129,17 +144,12 @@ pub async fn scrape(
     Extension(stats): Extension<HttpStats>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Some(expected) = &token.0 else {
+    if token.0.is_none() {
         return Err(ApiError::NotFound(
             "The Prometheus endpoint is off: set prometheus_token in Switchyard's configuration, and send it as Authorization: Bearer <token>.".into(),
         ));
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if !secrets::same(expected.expose_secret(), given) {
+    }
+    if !token.admits(&headers) {
         return Err(ApiError::BadSignature(
             "Send prometheus_token as Authorization: Bearer <token> (in Prometheus: authorization: credentials:).".into(),
         ));

@@ -20,7 +20,7 @@ use axum::{
         sse::{Event as SseEvent, Sse},
         IntoResponse, Response,
     },
-    Json,
+    Extension, Json,
 };
 use futures_util::Stream;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -123,15 +123,18 @@ pub async fn abandon_release(
 pub async fn release_events(
     State(state): State<AppState>,
     caller: Caller,
+    Extension(streams): Extension<live::LiveStreams>,
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let id = numeric_id("release", &id)?;
     releases::get(&state.db, &caller, id).await?;
-    Ok(live::follow(
+    live::follow(
         state,
+        &caller,
+        &streams,
         move |event| matches!(event, Event::ReleaseChanged { release_id, .. } if *release_id == id),
         move |state| async move { releases::store::fingerprint(state.db.reader(), id).await },
-    ))
+    )
 }
 
 /// `GET /api/v1/services/{service}/checklist-template?kind=release`: the saved checklist, or

@@ -38,6 +38,9 @@ pub struct RequestContext {
     pub stats: HttpStats,
     /// `/pkg/switchyard.<hash>.css`.
     pub stylesheet: Arc<str>,
+    /// Whether browsers are told to use https only (`Strict-Transport-Security`): with
+    /// `secure_cookies`, which says Switchyard is reached over https.
+    pub https_only: bool,
 }
 
 /// The requests being handled right now, by arrival.
@@ -169,7 +172,7 @@ pub async fn request_context(
         if let Ok(value) = HeaderValue::from_str(&id) {
             response.headers_mut().insert(REQUEST_ID_HEADER, value);
         }
-        add_security_headers(response.headers_mut());
+        add_security_headers(response.headers_mut(), context.https_only);
         response
     }
     .instrument(span)
@@ -177,8 +180,26 @@ pub async fn request_context(
 }
 
 /// Headers that cost nothing and close whole classes of attack: no MIME sniffing, no framing
-/// by other sites (clickjacking a Switch button), no URLs leaking to other origins.
-fn add_security_headers(headers: &mut header::HeaderMap) {
+/// by other sites (clickjacking a Switch button), no URLs leaking to other origins, no
+/// script at all but a page's (which brings its own policy, with its nonce), and
+/// over https, never plain http again for a year.
+fn add_security_headers(headers: &mut header::HeaderMap, https_only: bool) {
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            // The server's own error page links the stylesheet and shows the favicon.
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+                 form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+        );
+    }
+    if https_only {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -63,6 +63,7 @@ const fn page(path: &'static str, least: Role) -> Row {
 }
 
 const MATRIX: &[Row] = &[
+    rest("GET", "/api/v1/health/detailed", "", Role::Viewer),
     rest("GET", "/api/v1/me", "", Role::Viewer),
     rest("GET", "/api/v1/users", "", Role::Admin),
     rest(

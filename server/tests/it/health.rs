@@ -1,17 +1,28 @@
 //! `/api/v1/health` and `/api/v1/health/detailed`, and the request id they answer with.
 
+use app::domain::accounts::role::Role;
 use axum::{body::Body, http::Request};
 
 use crate::{
-    helpers::{admin_execute, Engine, TestApp},
+    helpers::{admin_execute, Credential, Engine, TestApp},
     on_both_engines,
 };
 
 on_both_engines!(
     liveness_answers_without_the_database,
     detailed_reports_engine_migrations_and_build,
+    detailed_is_only_for_signed_in_callers_and_monitoring,
     request_id_is_generated_echoed_or_replaced,
 );
+
+/// The Prometheus token the detailed check also admits.
+const MONITORING: &str = "monitor-me-0123456789";
+
+fn detailed() -> Request<Body> {
+    Request::get("/api/v1/health/detailed")
+        .body(Body::empty())
+        .expect("request")
+}
 
 async fn liveness_answers_without_the_database(engine: Engine) {
     let app = TestApp::new(engine).await;
@@ -25,8 +36,9 @@ async fn liveness_answers_without_the_database(engine: Engine) {
 
 async fn detailed_reports_engine_migrations_and_build(engine: Engine) {
     let app = TestApp::new(engine).await;
+    let viewer = app.logged_in(Role::Viewer).await;
 
-    let response = app.get("/api/v1/health/detailed").await;
+    let response = app.send_as(&viewer, detailed()).await;
 
     assert_eq!(response.status, 200, "{}", response.body);
     let body = response.json();
@@ -47,6 +59,38 @@ async fn detailed_reports_engine_migrations_and_build(engine: Engine) {
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     assert!(!body["commit"].as_str().expect("commit").is_empty());
     assert!(body["uptime_seconds"].is_u64());
+}
+
+/// Finding 11 of the security review: version, commit and database details helped anyone
+/// fingerprint the server.
+async fn detailed_is_only_for_signed_in_callers_and_monitoring(engine: Engine) {
+    let app = TestApp::with_config(engine, |config| {
+        config.prometheus_token = Some(MONITORING.into());
+    })
+    .await;
+
+    let anonymous = app.get("/api/v1/health/detailed").await;
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
+    assert!(
+        !anonymous.body.contains("migration_version"),
+        "{}",
+        anonymous.body
+    );
+    let wrong = Credential::Bearer("monitor-me-not".into());
+    let refused = app.send_as(&wrong, detailed()).await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+
+    let token = app.token("ci", Role::Viewer, "30d").await;
+    for who in [
+        Credential::Bearer(token),
+        Credential::Bearer(MONITORING.into()),
+    ] {
+        let answer = app.send_as(&who, detailed()).await;
+        assert_eq!(answer.status, 200, "{who:?}: {}", answer.body);
+        assert_eq!(answer.json()["database"]["reachable"], true);
+    }
+    // Liveness stays open to load balancers.
+    assert_eq!(app.get("/api/v1/health").await.status, 200);
 }
 
 async fn request_id_is_generated_echoed_or_replaced(engine: Engine) {
@@ -73,11 +117,16 @@ async fn request_id_is_generated_echoed_or_replaced(engine: Engine) {
 
 #[tokio::test]
 async fn detailed_says_503_when_postgres_goes_away() {
-    let app = TestApp::new(Engine::Postgres).await;
+    let app = TestApp::with_config(Engine::Postgres, |config| {
+        config.prometheus_token = Some(MONITORING.into());
+    })
+    .await;
     let name = app.db.postgres_name().expect("postgres").to_owned();
     admin_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).await;
 
-    let response = app.get("/api/v1/health/detailed").await;
+    // Monitoring's token is checked without the database, so the outage is reported.
+    let monitoring = Credential::Bearer(MONITORING.into());
+    let response = app.send_as(&monitoring, detailed()).await;
 
     assert_eq!(response.status, 503, "{}", response.body);
     let body = response.json();

@@ -29,6 +29,8 @@ on_both_engines!(
     cross_origin_requests_that_change_data_are_refused,
     bad_user_input_names_the_field_and_writes_nothing,
     tokens_authenticate_until_revoked,
+    tokens_expire_by_default_and_end_with_their_creator,
+    refused_requests_are_audited,
     changing_the_password_ends_other_sessions,
     setup_link_creates_the_first_admin_once,
     audit_log_records_with_request_ids_and_refuses_edits,
@@ -107,13 +109,39 @@ async fn session_cookie_is_http_only_and_same_site(engine: Engine) {
     app.create_user("alice", Role::Viewer).await;
     let response = app.send(login_body("alice", TEST_PASSWORD)).await;
     let cookie = response.header("set-cookie");
-    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/", "Max-Age="] {
+    // Finding 4 of the security review: a `Secure` cookie is `__Host-` prefixed (so browsers
+    // take it only from https, for the whole host), and lives 30 minutes idle by default.
+    assert!(cookie.starts_with("__Host-switchyard_session="), "{cookie}");
+    assert!(!cookie.contains("Domain="), "{cookie}");
+    for attribute in [
+        "HttpOnly",
+        "SameSite=Lax",
+        "Secure",
+        "Path=/",
+        "Max-Age=1800",
+    ] {
         assert!(
             cookie.contains(attribute),
             "{attribute} missing from {cookie}"
         );
     }
     assert_eq!(response.json()["role"], "viewer");
+    let session = Credential::Cookie(cookie.split(';').next().expect("pair").to_owned());
+    assert_eq!(me(&app, &session).await, 200);
+    assert!(
+        response
+            .header("strict-transport-security")
+            .starts_with("max-age="),
+        "HSTS goes with Secure cookies"
+    );
+
+    let plain = TestApp::new(engine).await;
+    plain.create_user("alice", Role::Viewer).await;
+    let response = plain.send(login_body("alice", TEST_PASSWORD)).await;
+    let cookie = response.header("set-cookie");
+    assert!(cookie.starts_with("switchyard_session="), "{cookie}");
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    assert!(response.headers.get("strict-transport-security").is_none());
 }
 
 async fn deactivated_users_lose_their_sessions_at_once(engine: Engine) {
@@ -227,6 +255,50 @@ async fn five_failures_for_one_account_lock_it_with_retry_after(engine: Engine) 
     // Another account is not affected.
     app.create_user("bob", Role::Viewer).await;
     assert_eq!(app.send(login_body("bob", TEST_PASSWORD)).await.status, 200);
+    // Security finding 8: every throttled attempt is in the audit log, for admins to see.
+    let throttled = |object: &str| {
+        let sql = format!("SELECT COUNT(*) FROM audit_log WHERE action = 'access.throttled' AND object = '{object}' AND actor_kind = 'anonymous'");
+        let app = &app;
+        async move { app.count(&sql).await }
+    };
+    assert_eq!(throttled("POST /api/v1/session").await, 1 + 5);
+    assert_eq!(throttled("POST /rpc/login").await, 1);
+}
+
+/// Security finding 8: a request refused for its role is audited with who asked for what.
+async fn refused_requests_are_audited(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let viewer = app.logged_in(Role::Viewer).await;
+    let refused = app
+        .send_as(
+            &viewer,
+            json_request(
+                "POST",
+                "/api/v1/users",
+                &json!({"username": "eve", "password": TEST_PASSWORD, "role": "admin"}),
+            ),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let page = app
+        .send_as(
+            &viewer,
+            Request::get("/admin").body(Body::empty()).expect("request"),
+        )
+        .await;
+    assert_eq!(page.status, 403);
+    let audited = |object: &str| {
+        let sql = format!("SELECT COUNT(*) FROM audit_log WHERE action = 'access.refused' AND actor = 'viewer' AND actor_kind = 'user' AND object = '{object}' AND request_id IS NOT NULL");
+        let app = &app;
+        async move { app.count(&sql).await }
+    };
+    assert_eq!(audited("POST /api/v1/users").await, 1);
+    assert_eq!(audited("GET /admin").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users").await,
+        1,
+        "nothing else changed"
+    );
 }
 
 async fn five_failures_from_one_address_lock_that_address(engine: Engine) {
@@ -409,6 +481,85 @@ async fn bad_user_input_names_the_field_and_writes_nothing(engine: Engine) {
             .await,
         1
     );
+}
+
+/// Finding 3 of the security review: an admin token outlived its creator's deactivation (and
+/// could create new admins), and a token without a lifetime lived forever.
+async fn tokens_expire_by_default_and_end_with_their_creator(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let root = app.logged_in(Role::Admin).await;
+    let mallory = app.create_user("mallory", Role::Admin).await;
+    let session = app.log_in("mallory", TEST_PASSWORD).await;
+    let create = |name: &str, expires: Option<&str>| {
+        let mut body = json!({"name": name, "role": "admin"});
+        if let Some(expires) = expires {
+            body["expires"] = json!(expires);
+        }
+        json_request("POST", "/api/v1/tokens", &body)
+    };
+    let made = app.send_as(&session, create("mallory-ci", None)).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let token = made.json();
+    assert_eq!(token["token"]["created_by"], "mallory");
+    let lifetime = |token: &serde_json::Value| {
+        let at = |field: &str| {
+            app::domain::Timestamp::parse(field, token["token"][field].as_str().expect(field))
+                .expect("time")
+        };
+        at("expires_at").since(at("created_at")).as_secs()
+    };
+    assert_eq!(lifetime(&token), 90 * 86_400, "{token}");
+    let forever = app
+        .send_as(&root, create("root-forever", Some("never")))
+        .await;
+    assert!(
+        forever.json()["token"]["expires_at"].is_null(),
+        "{}",
+        forever.body
+    );
+    let bearer = Credential::Bearer(token["secret"].as_str().expect("secret").to_owned());
+    assert_eq!(me(&app, &bearer).await, 200);
+
+    let deactivated = app
+        .send_as(
+            &root,
+            json_request(
+                "PATCH",
+                &format!("/api/v1/users/{}", mallory.id),
+                &json!({"role": "admin", "active": false}),
+            ),
+        )
+        .await;
+    assert_eq!(deactivated.status, 200, "{}", deactivated.body);
+    assert_eq!(
+        me(&app, &bearer).await,
+        401,
+        "the token ends with its creator"
+    );
+    let new_admin = app
+        .send_as(
+            &bearer,
+            json_request(
+                "POST",
+                "/api/v1/users",
+                &json!({"username": "mallory2", "password": TEST_PASSWORD, "role": "admin"}),
+            ),
+        )
+        .await;
+    assert_eq!(new_admin.status, 401, "{}", new_admin.body);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'token.revoked' AND object = 'token:mallory-ci'")
+            .await,
+        1
+    );
+    // Other people's tokens are untouched.
+    let root_token = Credential::Bearer(
+        forever.json()["secret"]
+            .as_str()
+            .expect("secret")
+            .to_owned(),
+    );
+    assert_eq!(me(&app, &root_token).await, 200);
 }
 
 async fn tokens_authenticate_until_revoked(engine: Engine) {

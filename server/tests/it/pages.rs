@@ -15,7 +15,72 @@ on_both_engines!(
     static_files_come_from_the_site_root,
     pages_send_nobody_to_the_login_page_and_back,
     weaker_roles_see_no_admin_link_and_get_403,
+    every_page_script_carries_the_nonce_its_policy_names,
 );
+
+/// The nonce a page's Content-Security-Policy allows.
+fn policy_nonce(policy: &str) -> &str {
+    let start = policy.find("'nonce-").expect("a nonce in the policy") + "'nonce-".len();
+    let len = policy[start..].find('\'').expect("closing quote");
+    &policy[start..start + len]
+}
+
+/// Finding 5 of the security review: a page runs only its own scripts. Every inline script
+/// Switchyard or Leptos writes carries this response's nonce, each response draws a new one,
+/// and everything else gets a policy that allows no script at all.
+async fn every_page_script_carries_the_nonce_its_policy_names(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let admin = app.logged_in(Role::Admin).await;
+    let mut seen = Vec::new();
+    for path in ["/", "/login", "/deployments", "/metrics", "/no/such/page"] {
+        let response = app
+            .send_as(
+                &admin,
+                Request::get(path).body(Body::empty()).expect("request"),
+            )
+            .await;
+        let policy = response.header("content-security-policy");
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self' 'nonce-",
+            "'wasm-unsafe-eval'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(
+                policy.contains(directive),
+                "{path}: {directive} missing from {policy}"
+            );
+        }
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        let nonce = policy_nonce(policy);
+        assert!(nonce.len() >= 16, "{path}: a guessable nonce {nonce:?}");
+        let scripts = response.body.matches("<script").count();
+        assert!(scripts >= 2, "{path}: the theme and hydration scripts");
+        assert_eq!(
+            response
+                .body
+                .matches(&format!("<script nonce=\"{nonce}\""))
+                .count()
+                + response
+                    .body
+                    .matches(&format!("<script type=\"module\" nonce=\"{nonce}\""))
+                    .count(),
+            scripts,
+            "{path}: every script carries the nonce: {}",
+            response.body
+        );
+        seen.push(nonce.to_owned());
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5, "a new nonce for each response");
+
+    let api = app.get("/api/v1/health").await;
+    let policy = api.header("content-security-policy");
+    assert!(policy.starts_with("default-src 'none'"), "{policy}");
+    assert!(!policy.contains("script-src"), "{policy}");
+}
 
 async fn overview_renders_layout_and_hydration_scripts(engine: Engine) {
     let app = TestApp::new(engine).await;

@@ -108,7 +108,27 @@ async fn serve_logs_json_with_request_ids_and_stops_on_sigterm(engine: Engine) {
         "{response}"
     );
 
+    // Security finding 1: a proxy Switchyard does not trust makes all its users one address;
+    // the operator is told, once.
+    let untrusted = |_| {
+        http(
+            &addr,
+            "GET",
+            "/api/v1/health",
+            &[("x-forwarded-for", "198.51.100.7")],
+            "",
+        )
+    };
+    for attempt in 0..2 {
+        assert!(untrusted(attempt).await.starts_with("HTTP/1.1 200"));
+    }
+
     let log = server.stop().await;
+    let warned = log
+        .iter()
+        .filter(|line| line.contains("not in trusted_proxies"))
+        .count();
+    assert_eq!(warned, 1, "{log:#?}");
     let handled = log
         .iter()
         .find(|line| line.contains("request handled"))

@@ -10,7 +10,7 @@ use tower_sessions::Session;
 
 use crate::backend::{
     accounts::callers::Callers,
-    accounts::store::sessions::{handle_of, Login, LOGIN_KEY},
+    accounts::store::sessions::{self, handle_of, Login, LOGIN_KEY},
     accounts::store::tokens,
     accounts::store::users,
     audit::{Actor, Origin},
@@ -141,6 +141,30 @@ impl Caller {
 /// function) wins over a session. An unknown, revoked or expired token, or a session that
 /// is too old, or belongs to a deactivated user, yields no principal. A dead session is
 /// flushed, so its cookie is removed.
+/// Whether `principal` may still act: its session neither ended (logout, deactivation,
+/// password change) nor past its idle or absolute limit, its user active with the same role;
+/// its token neither revoked nor expired. A long-lived answer (a live stream) asks this every
+/// few seconds, since it never passes through [`resolve`] again.
+pub async fn still_current(
+    state: &AppState,
+    principal: &Principal,
+    now: Timestamp,
+) -> Result<bool, StorageError> {
+    match principal {
+        Principal::User {
+            id, role, session, ..
+        } => {
+            let logged_in_after = now.minus(state.auth.session_lifetime);
+            sessions::still_current(state.db.reader(), session, *id, *role, now, logged_in_after)
+                .await
+        }
+        Principal::Token { id, role, .. } => {
+            tokens::still_current(state.db.reader(), *id, *role, now).await
+        }
+        Principal::System { .. } => Ok(true),
+    }
+}
+
 pub async fn resolve(
     state: &AppState,
     session: Option<&Session>,

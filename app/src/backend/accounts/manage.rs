@@ -33,8 +33,9 @@ pub async fn list_users(db: &Database, caller: &Caller) -> Result<Vec<User>, App
     Ok(users::list(db.reader()).await?)
 }
 
-/// Changes a user's role or active flag. Deactivating ends every session of theirs at once;
-/// the last active admin can be neither demoted nor deactivated.
+/// Changes a user's role or active flag. Deactivating ends every session of theirs at once
+/// and revokes the API tokens they created; the last active admin can be neither demoted nor
+/// deactivated.
 pub async fn update_user(
     db: &Database,
     callers: &Callers,
@@ -64,8 +65,24 @@ pub async fn update_user(
     }
     let now = Timestamp::now();
     users::update(&mut tx, before.id, role, update.active, now).await?;
+    let mut revoked = Vec::new();
     if !update.active {
         sessions::end_for_user(&mut tx, before.id, None).await?;
+        revoked = tokens::revoke_created_by(&mut tx, &before.username, now).await?;
+    }
+    for token in &revoked {
+        let entry = Entry {
+            actor: &caller.actor(),
+            origin: &caller.origin,
+            action: "token.revoked",
+            object: format!("token:{}", token.name),
+            before: None,
+            after: Some(json!({
+                "token": token_summary(token),
+                "why": format!("its creator {} was deactivated", before.username),
+            })),
+        };
+        audit::record(&mut tx, entry, now).await?;
     }
     let after = User {
         role,

@@ -74,6 +74,34 @@ pub struct Entry<'a> {
     pub after: Option<serde_json::Value>,
 }
 
+/// Records a refused request (finding 8 of the security review): `access.refused` for a role
+/// too weak (403), `access.throttled` for too many attempts (429), with who asked, for what
+/// and from where, so an admin sees someone probing. Failing to write it must not change the
+/// answer, so the error is only returned for the caller to log.
+pub async fn refusal(
+    db: &Database,
+    caller: &Caller,
+    status: u16,
+    request: &str,
+) -> Result<(), StorageError> {
+    let action = if status == 429 {
+        "access.throttled"
+    } else {
+        "access.refused"
+    };
+    let entry = Entry {
+        actor: &caller.actor(),
+        origin: &caller.origin,
+        action,
+        object: request.chars().take(300).collect(),
+        before: None,
+        after: Some(serde_json::json!({ "status": status })),
+    };
+    let mut tx = db.begin().await?;
+    record(&mut tx, entry, Timestamp::now()).await?;
+    tx.commit().await
+}
+
 /// Appends an entry inside `tx`, the transaction of the change it describes.
 pub async fn record(tx: &mut Tx, entry: Entry<'_>, now: Timestamp) -> Result<(), StorageError> {
     store::insert(tx, entry, now).await

@@ -28,10 +28,17 @@ pub fn parse_token_name(input: &str) -> Result<String, FieldError> {
 /// rotated instead.
 pub const MAX_TOKEN_DAYS: u64 = 3650;
 
-/// Parses a lifetime such as `90d`, `12h` or `30` (days); empty or `never` means no expiry.
+/// The lifetime of a token when none is given: a forgotten token stops working by itself.
+pub const DEFAULT_TOKEN_DAYS: u64 = 90;
+
+/// Parses a lifetime such as `90d`, `12h` or `30` (days); empty means
+/// [`DEFAULT_TOKEN_DAYS`], and `never` no expiry, which has to be asked for.
 pub fn parse_token_lifetime(input: &str) -> Result<Option<Duration>, FieldError> {
     let text = input.trim().to_lowercase();
-    if text.is_empty() || text == "never" {
+    if text.is_empty() {
+        return Ok(Some(Duration::from_secs(DEFAULT_TOKEN_DAYS * 86_400)));
+    }
+    if text == "never" {
         return Ok(None);
     }
     let (number, unit_seconds) = match text.strip_suffix('d') {
@@ -78,7 +85,7 @@ mod tests {
     }
 
     #[test]
-    fn lifetimes_read_days_hours_or_never() {
+    fn lifetimes_read_days_hours_or_never_and_default_to_ninety_days() {
         assert_eq!(
             parse_token_lifetime("90d").unwrap(),
             Some(Duration::from_secs(90 * 86_400))
@@ -91,7 +98,11 @@ mod tests {
             parse_token_lifetime("7").unwrap(),
             Some(Duration::from_secs(7 * 86_400))
         );
-        assert_eq!(parse_token_lifetime("").unwrap(), None);
+        assert_eq!(
+            parse_token_lifetime(" ").unwrap(),
+            Some(Duration::from_secs(90 * 86_400)),
+            "a token expires unless never is asked for"
+        );
         assert_eq!(parse_token_lifetime("Never").unwrap(), None);
         for bad in ["0d", "-1d", "soon", "3651d", "1.5d"] {
             let error = parse_token_lifetime(bad).unwrap_err();

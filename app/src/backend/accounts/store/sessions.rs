@@ -21,7 +21,10 @@ use crate::backend::{
     storage::{Pool, Tx},
     Database, StorageError,
 };
-use crate::{domain::Timestamp, on_pool, on_tx};
+use crate::{
+    domain::{Role, Timestamp},
+    on_pool, on_tx,
+};
 
 /// The key under which a session holds its [`Login`].
 pub const LOGIN_KEY: &str = "login";
@@ -268,4 +271,31 @@ pub async fn end_one(tx: &mut Tx, user_id: i64, handle: &str) -> Result<bool, St
             .await
             .map(|r| r.rows_affected() == 1)
     })?)
+}
+
+/// Whether the session named by `handle` is still `user_id`'s, unexpired, begun after
+/// `logged_in_after`, and its user active with `role` (see `identity::still_current`).
+pub async fn still_current(
+    pool: Pool<'_>,
+    handle: &str,
+    user_id: i64,
+    role: Role,
+    now: Timestamp,
+    logged_in_after: Timestamp,
+) -> Result<bool, StorageError> {
+    let count: i64 = on_pool!(pool, |pool| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id_hash = $1 AND u.id = $2 AND u.active AND u.role = $3 \
+             AND s.expires_at > $4 AND s.created_at > $5",
+        )
+        .bind(handle)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(now)
+        .bind(logged_in_after)
+        .fetch_one(pool)
+        .await
+    })?;
+    Ok(count == 1)
 }

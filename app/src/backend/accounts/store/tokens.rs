@@ -181,3 +181,45 @@ pub async fn revoke(
     })?;
     row.map(ApiToken::try_from).transpose()
 }
+
+/// Revokes every active token `username` created: a deactivated user's tokens must not keep
+/// acting for them (finding 3 of the security review).
+pub async fn revoke_created_by(
+    tx: &mut Tx,
+    username: &str,
+    now: Timestamp,
+) -> Result<Vec<ApiToken>, StorageError> {
+    let sql = format!(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND created_by = $2 \
+         RETURNING {COLUMNS}"
+    );
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as::<_, TokenRow>(&sql)
+            .bind(now)
+            .bind(username)
+            .fetch_all(conn)
+            .await
+    })?;
+    rows.into_iter().map(ApiToken::try_from).collect()
+}
+
+/// Whether token `id` still has `role` and is neither revoked nor expired.
+pub async fn still_current(
+    pool: Pool<'_>,
+    id: i64,
+    role: Role,
+    now: Timestamp,
+) -> Result<bool, StorageError> {
+    let count: i64 = on_pool!(pool, |pool| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM api_tokens WHERE id = $1 AND role = $2 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $3)",
+        )
+        .bind(id)
+        .bind(role.as_str())
+        .bind(now)
+        .fetch_one(pool)
+        .await
+    })?;
+    Ok(count == 1)
+}
