@@ -251,7 +251,25 @@ test('without JavaScript, a wrong password shows the error and the right one log
   await noJs.close();
 });
 
-// Last: it locks this client address out for 15 minutes.
+test('an admin clears the failed logins that hold a user up', async () => {
+  await page.goto(`${server.baseUrl}/admin`);
+  await hydrated();
+  const login = (request, password) =>
+    request.post(`${server.baseUrl}/api/v1/session`, { data: { username: ENGINEER.username, password } });
+  const guesser = await browser.newContext();
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    assert.equal((await login(guesser.request, `wrong-guess-${attempt}`)).status(), 401);
+  }
+  assert.equal((await login(guesser.request, ENGINEER.password)).status(), 429, 'held up from this address');
+  const row = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: ENGINEER.username, exact: true }) });
+  await row.getByRole('button', { name: `Clear the failed logins of ${ENGINEER.username}, wherever they came from` }).click();
+  await row.getByText('Cleared: they can log in again now.').waitFor();
+  await page.screenshot({ path: join(screenshotDir, 'admin-users-cleared.png'), fullPage: true });
+  assert.equal((await login(guesser.request, ENGINEER.password)).status(), 200);
+  await guesser.close();
+});
+
+// Last: it makes this client address wait.
 test('after five failed logins the page says how long to wait', async () => {
   await page.goto(`${server.baseUrl}/`);
   await hydrated();
@@ -261,6 +279,6 @@ test('after five failed logins the page says how long to wait', async () => {
     await page.getByText(/The username or password is wrong\.|Too many failed logins/).waitFor();
   }
   await logIn({ username: 'mallory', password: 'one-more-guess' });
-  await page.getByText(/^Too many failed logins\. Try again in \d+ minutes?\.$/).waitFor();
+  await page.getByText(/^Too many failed logins\. Try again in \d+ (seconds?|minutes?)\.$/).waitFor();
   await page.screenshot({ path: join(screenshotDir, 'login-throttled.png'), fullPage: true });
 });

@@ -40,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_users, create_user))
         .routes(routes!(update_user))
         .routes(routes!(reset_password))
+        .routes(routes!(clear_login_failures))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
 }
@@ -165,6 +166,25 @@ pub async fn reset_password(
     };
     manage::reset_password(&state.db, &state.callers, &caller, &reset).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What clearing a user's failed logins did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Cleared {
+    /// How many failed logins no longer count.
+    cleared: u64,
+}
+
+/// `DELETE /api/v1/users/{id}/login-failures`: an admin clears a user's failed logins from
+/// every address, ending any wait the throttle imposed on them.
+#[utoipa::path(delete, path = "/v1/users/{id}/login-failures", tag = "accounts", params(("id" = i64, Path, description = "User id")), responses((status = 200, body = Cleared), Refusals), security(("bearer" = []), ("session" = [])))]
+pub async fn clear_login_failures(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Cleared>, ApiError> {
+    let cleared = manage::clear_login_failures(&state.db, &caller, id).await?;
+    Ok(Json(Cleared { cleared }))
 }
 
 /// `GET /api/v1/tokens`

@@ -95,6 +95,14 @@ fn page_routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// The paths of the app's pages (`/deployments/{id}`…), for checks that every page is guarded.
+pub fn page_paths() -> Vec<String> {
+    page_routes()
+        .iter()
+        .map(|route| route.path().to_owned())
+        .collect()
+}
+
 /// The whole application: API, pages, server functions, static files, and the middleware
 /// around them.
 pub fn router(state: AppState, config: &Config, in_flight: &InFlight, site: &Site) -> Router {

@@ -24,8 +24,8 @@ on_both_engines!(
     deactivated_users_lose_their_sessions_at_once,
     expired_and_too_old_sessions_are_refused,
     wrong_username_and_wrong_password_look_the_same,
-    five_failures_for_one_account_lock_it_with_retry_after,
-    five_failures_from_one_address_lock_that_address,
+    five_failures_for_one_username_from_one_place_make_it_wait,
+    a_strangers_guesses_slow_the_stranger_not_the_user,
     cross_origin_requests_that_change_data_are_refused,
     bad_user_input_names_the_field_and_writes_nothing,
     tokens_authenticate_until_revoked,
@@ -212,7 +212,7 @@ async fn wrong_username_and_wrong_password_look_the_same(engine: Engine) {
     assert_eq!(empty.json()["error"]["field"], "username");
 }
 
-async fn five_failures_for_one_account_lock_it_with_retry_after(engine: Engine) {
+async fn five_failures_for_one_username_from_one_place_make_it_wait(engine: Engine) {
     let app = TestApp::new(engine).await;
     app.create_user("alice", Role::Viewer).await;
     for attempt in 1..=5 {
@@ -301,25 +301,68 @@ async fn refused_requests_are_audited(engine: Engine) {
     );
 }
 
-async fn five_failures_from_one_address_lock_that_address(engine: Engine) {
+/// Security finding 1: five wrong guesses for a username used to lock that username for
+/// everyone, so a stranger could keep a releaser out during an incident. Failures now count
+/// per (username, address) and per address; an admin can clear them.
+async fn a_strangers_guesses_slow_the_stranger_not_the_user(engine: Engine) {
     let app = TestApp::new(engine).await;
-    app.create_user("alice", Role::Viewer).await;
+    let alice = app.create_user("alice", Role::Viewer).await;
+    let admin = app.logged_in(Role::Admin).await;
     let from = |address: &str, username: &str, password: &str| {
         let mut request = login_body(username, password);
         let addr: SocketAddr = format!("{address}:40000").parse().expect("address");
         request.extensions_mut().insert(ConnectInfo(addr));
         request
     };
-    for n in 0..5 {
-        let response = app
-            .send(from("192.0.2.7", &format!("guess{n}"), "whatever-pass"))
-            .await;
+    for _ in 0..5 {
+        let response = app.send(from("192.0.2.7", "alice", "stranger-guess")).await;
         assert_eq!(response.status, 401);
     }
-    let locked = app.send(from("192.0.2.7", "alice", TEST_PASSWORD)).await;
-    assert_eq!(locked.status, 429);
-    let elsewhere = app.send(from("192.0.2.8", "alice", TEST_PASSWORD)).await;
-    assert_eq!(elsewhere.status, 200, "another address may still log in");
+    let stranger = app.send(from("192.0.2.7", "alice", TEST_PASSWORD)).await;
+    assert_eq!(
+        stranger.status, 429,
+        "the guessing address waits, even with the password"
+    );
+    let wait: u64 = stranger.header("retry-after").parse().expect("seconds");
+    assert!((1..=30).contains(&wait), "{wait}");
+    let own = app.send(from("192.0.2.8", "alice", TEST_PASSWORD)).await;
+    assert_eq!(
+        own.status, 200,
+        "alice, from her own address, is not locked out"
+    );
+
+    // Spraying many usernames from one address is slowed down too.
+    for n in 0..20 {
+        let response = app
+            .send(from("192.0.2.9", &format!("guess{n}"), "whatever-pass"))
+            .await;
+        assert_eq!(response.status, 401, "attempt {n}");
+    }
+    let sprayed = app.send(from("192.0.2.9", "alice", TEST_PASSWORD)).await;
+    assert_eq!(sprayed.status, 429);
+
+    // An admin clears alice's failures, wherever they came from.
+    let clear = |id: i64| {
+        Request::delete(format!("/api/v1/users/{id}/login-failures"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let cleared = app.send_as(&admin, clear(alice.id)).await;
+    assert_eq!(cleared.status, 200, "{}", cleared.body);
+    assert_eq!(cleared.json()["cleared"], 5);
+    assert_eq!(
+        app.send(from("192.0.2.7", "alice", TEST_PASSWORD))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.login_failures_cleared' AND object = 'user:alice'")
+            .await,
+        1
+    );
+    let unknown = app.send_as(&admin, clear(999_999)).await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
 }
 
 async fn cross_origin_requests_that_change_data_are_refused(engine: Engine) {

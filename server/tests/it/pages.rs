@@ -2,9 +2,10 @@
 
 use app::domain::Role;
 use axum::{body::Body, http::Request};
+use serde_json::json;
 
 use crate::{
-    helpers::{Engine, TestApp, SITE_CSS},
+    helpers::{json_request, Engine, TestApp, SITE_CSS},
     on_both_engines,
 };
 
@@ -16,6 +17,7 @@ on_both_engines!(
     pages_send_nobody_to_the_login_page_and_back,
     weaker_roles_see_no_admin_link_and_get_403,
     every_page_script_carries_the_nonce_its_policy_names,
+    markup_in_free_text_fields_comes_out_inert,
 );
 
 /// The nonce a page's Content-Security-Policy allows.
@@ -249,4 +251,110 @@ async fn weaker_roles_see_no_admin_link_and_get_403(engine: Engine) {
         !admin.body.contains("New user"),
         "the admin form is not rendered"
     );
+}
+
+/// Ten ways to smuggle markup or script into a page.
+const XSS: [&str; 10] = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "\"><svg onload=alert(1)>",
+    "'><iframe src=javascript:alert(1)></iframe>",
+    "</textarea><script>alert(2)</script>",
+    "<a href=\"javascript:alert(1)\">x</a>",
+    "<style>@import 'http://evil.example/x.css'</style>",
+    "<body onload=alert(1)>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "{{constructor.constructor('alert(1)')()}} javascript:alert(1)",
+];
+
+/// Security review: every free-text field a page shows (a service's description and owner
+/// team, a deployment's notes and added notes, the audit log's summaries of them) is text on
+/// the page, never markup: no tag or handler from the payloads survives, and the only
+/// scripts are Switchyard's own, each with the response's nonce.
+async fn markup_in_free_text_fields_comes_out_inert(engine: Engine) {
+    let app = TestApp::new(engine).await;
+    let admin = app.logged_in(Role::Admin).await;
+    let post = |path: &str, body: serde_json::Value| json_request("POST", path, &body);
+    let mut shows_markup = Vec::new();
+    let mut pages = vec![
+        "/admin/audit".to_owned(),
+        "/services".to_owned(),
+        "/deployments".to_owned(),
+    ];
+    for (n, payload) in XSS.iter().enumerate() {
+        let service = format!("svc{n}");
+        let made = app
+            .send_as(
+                &admin,
+                post(
+                    "/api/v1/services",
+                    json!({"name": service, "description": payload, "owner_team": payload}),
+                ),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        let made = app
+            .send_as(
+                &admin,
+                post(
+                    &format!("/api/v1/services/{service}/environments"),
+                    json!({"name": "staging", "tier": "staging", "strategy": "rolling"}),
+                ),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        let deployment = app
+            .send_as(&admin, post("/api/v1/deployments", json!({"service": service, "environment": "staging", "version": "1.0.0", "notes": payload})))
+            .await;
+        assert_eq!(deployment.status, 201, "{}", deployment.body);
+        let id = deployment.json()["id"].as_i64().expect("id");
+        let noted = app
+            .send_as(
+                &admin,
+                post(
+                    &format!("/api/v1/deployments/{id}/notes"),
+                    json!({"note": payload}),
+                ),
+            )
+            .await;
+        assert!(noted.status.is_success(), "{}", noted.body);
+        pages.push(format!("/services/{service}"));
+        pages.push(format!("/deployments/{id}"));
+        if payload.contains('<') {
+            shows_markup.extend(pages[pages.len() - 2..].iter().cloned());
+        }
+    }
+    for path in pages {
+        let response = app
+            .send_as(
+                &admin,
+                Request::get(&path).body(Body::empty()).expect("request"),
+            )
+            .await;
+        assert_eq!(response.status, 200, "{path}");
+        let html = &response.body;
+        for live in [
+            "<script>alert",
+            "<img src=x",
+            "<svg onload",
+            "<iframe",
+            "<a href=\"javascript:",
+            "<style>@import",
+            "<body onload",
+            "<mglyph",
+            "<math>",
+        ] {
+            assert!(!html.contains(live), "{path}: {live} is live markup");
+        }
+        let nonce = policy_nonce(response.header("content-security-policy")).to_owned();
+        let scripts = html.matches("<script").count();
+        let ours = html.matches(&format!(" nonce=\"{nonce}\"")).count();
+        assert!(ours >= scripts, "{path}: a script without the nonce");
+        if path == "/admin/audit" || shows_markup.contains(&path) {
+            assert!(
+                html.contains("&lt;"),
+                "{path}: the payloads are shown as text"
+            );
+        }
+    }
 }

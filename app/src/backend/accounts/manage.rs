@@ -8,6 +8,7 @@ use crate::backend::{
     accounts::callers::Callers,
     accounts::identity::Caller,
     accounts::passwords,
+    accounts::store::login_attempts,
     accounts::store::sessions,
     accounts::store::tokens::{self, ApiToken, NewToken, TokenRef, TOKEN_PREFIX},
     accounts::store::users::{self, User},
@@ -112,6 +113,32 @@ fn no_such_user(id: i64) -> AppError {
     AppError::NotFound(format!(
         "There is no user with id {id}. Reload the user list to see who exists."
     ))
+}
+
+/// Clears a user's failed logins from every address, so a throttle that someone else's
+/// guesses caused stops holding them up; returns how many were cleared.
+pub async fn clear_login_failures(
+    db: &Database,
+    caller: &Caller,
+    id: i64,
+) -> Result<u64, AppError> {
+    caller.authorize(Action::ManageUsers)?;
+    let mut tx = db.begin().await?;
+    let user = users::find_in(&mut tx, id)
+        .await?
+        .ok_or_else(|| no_such_user(id))?;
+    let cleared = login_attempts::clear(&mut tx, &user.username).await?;
+    let entry = Entry {
+        actor: &caller.actor(),
+        origin: &caller.origin,
+        action: "user.login_failures_cleared",
+        object: format!("user:{}", user.username),
+        before: None,
+        after: Some(json!({ "cleared": cleared })),
+    };
+    audit::record(&mut tx, entry, Timestamp::now()).await?;
+    tx.commit().await?;
+    Ok(cleared)
 }
 
 /// Sets a user's password; their sessions end, so the new password takes effect at once.

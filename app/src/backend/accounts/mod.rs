@@ -116,10 +116,13 @@ pub async fn log_in(
 /// guesses count against each other; the caller marks it succeeded when the password matches.
 async fn admit_attempt(db: &Database, caller: &Caller, username: &str) -> Result<i64, AppError> {
     let refuse = |recent: &login_attempts::RecentFailures, now| {
-        [&recent.for_account, &recent.from_address]
-            .iter()
-            .filter_map(|failures| throttle::retry_after(failures, now))
-            .max()
+        [
+            (&recent.for_pair, throttle::PAIR_FAILURES),
+            (&recent.from_address, throttle::ADDRESS_FAILURES),
+        ]
+        .into_iter()
+        .filter_map(|(failures, free)| throttle::retry_after(failures, free, now))
+        .max()
     };
     let address = caller.origin.client_address.as_deref();
     login_attempts::admit(db, username, address, refuse)

@@ -55,15 +55,25 @@ pub async fn reset_password(reset: PasswordReset) -> Result<(), AppError> {
     .await
 }
 
+/// Clears a user's failed logins, ending any wait the login throttle imposed on them.
+#[server(prefix = "/rpc", endpoint = "clear_login_failures")]
+pub async fn clear_login_failures(id: i64) -> Result<u64, AppError> {
+    rpc::serve(
+        |state, caller| async move { manage::clear_login_failures(&state.db, &caller, id).await },
+    )
+    .await
+}
+
 /// The users page, for admins.
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let update = ServerAction::<UpdateUser>::new();
     let reset = ServerAction::<ResetPassword>::new();
+    let clear = ServerAction::<ClearLoginFailures>::new();
     // Here, not in the table: the table is rebuilt when the answer reloads the users, and
     // what was pressed must outlive it.
-    let answer = last_answer(update, reset);
+    let answer = last_answer(update, reset, clear);
     let users = Resource::new(
         move || (create.version().get(), update.version().get()),
         |_| list_users(),
@@ -103,7 +113,7 @@ pub fn UsersPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
                     {move || Suspend::new(async move {
                         match users.await {
-                            Ok(users) => view! { <UserTable users update reset answer /> }.into_any(),
+                            Ok(users) => view! { <UserTable users update reset clear answer /> }.into_any(),
                             Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
                         }
                     })}
@@ -113,11 +123,13 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
-/// The button pressed last: a user's update (role or status) or password reset.
+/// The button pressed last: a user's update (role or status), password reset, or clearing
+/// of failed logins.
 #[derive(Clone)]
 enum Pressed {
     Update(UserUpdate),
     Reset(i64),
+    Clear(i64),
 }
 
 /// Which of a row's buttons an answer belongs beside.
@@ -126,6 +138,7 @@ enum Button {
     Role,
     Status,
     Password,
+    Logins,
 }
 
 impl Pressed {
@@ -139,6 +152,7 @@ impl Pressed {
                 Button::Status
             }),
             Self::Reset(id) if *id == user.id => Some(Button::Password),
+            Self::Clear(id) if *id == user.id => Some(Button::Logins),
             _ => None,
         }
     }
@@ -151,6 +165,7 @@ type Answer = Option<(Pressed, Result<&'static str, String>)>;
 fn last_answer(
     update: ServerAction<UpdateUser>,
     reset: ServerAction<ResetPassword>,
+    clear: ServerAction<ClearLoginFailures>,
 ) -> Signal<Answer> {
     // An action's input is only set while it runs: remember it for when the answer comes.
     let pressed = RwSignal::new(None::<Pressed>);
@@ -164,6 +179,11 @@ fn last_answer(
             pressed.set(Some(Pressed::Reset(input.reset.id)));
         }
     });
+    Effect::new(move || {
+        if let Some(input) = clear.input().get() {
+            pressed.set(Some(Pressed::Clear(input.id)));
+        }
+    });
     Signal::derive(move || {
         let pressed = pressed.get()?;
         let answer = match &pressed {
@@ -173,6 +193,11 @@ fn last_answer(
             },
             Pressed::Reset(_) => match reset.value().get()? {
                 Ok(()) => Ok("Password set; their sessions have ended."),
+                Err(error) => Err(error.to_string()),
+            },
+            Pressed::Clear(_) => match clear.value().get()? {
+                Ok(0) => Ok("No failed logins to clear."),
+                Ok(_) => Ok("Cleared: they can log in again now."),
                 Err(error) => Err(error.to_string()),
             },
         };
@@ -205,6 +230,7 @@ fn UserTable(
     users: Vec<User>,
     update: ServerAction<UpdateUser>,
     reset: ServerAction<ResetPassword>,
+    clear: ServerAction<ClearLoginFailures>,
     answer: Signal<Answer>,
 ) -> impl IntoView {
     // Rows are built afresh after every answer: a refused role change shows the saved role
@@ -219,10 +245,11 @@ fn UserTable(
                     <th scope="col">"Role"</th>
                     <th scope="col">"Status"</th>
                     <th scope="col">"Password"</th>
+                    <th scope="col">"Failed logins"</th>
                 </tr></thead>
                 <tbody>
                     <For each=move || users.clone() key=move |user| (generation, user.id) let:user>
-                        <UserRow user update reset answer />
+                        <UserRow user update reset clear answer />
                     </For>
                 </tbody>
             </table>
@@ -235,6 +262,7 @@ fn UserRow(
     user: User,
     update: ServerAction<UpdateUser>,
     reset: ServerAction<ResetPassword>,
+    clear: ServerAction<ClearLoginFailures>,
     answer: Signal<Answer>,
 ) -> impl IntoView {
     let (id, active, role) = (user.id, user.active, user.role);
@@ -249,14 +277,15 @@ fn UserRow(
     let status = if active {
         view! {
             <ConfirmSubmit label="Deactivate" accessible_label=format!("Deactivate {name}")
-                question=format!("Deactivate {name}? Their sessions end and their API tokens stop working until reactivated.")
+                question=format!("Deactivate {name}? Their sessions end and the API tokens they created are revoked.")
                 confirm=format!("Yes, deactivate {name}") pending=update.pending() />
         }
         .into_any()
     } else {
         view! { <button type="submit" aria-label=format!("Reactivate {name}")>"Reactivate"</button> }.into_any()
     };
-    let (for_role, for_status) = (user.clone(), user.clone());
+    let (for_role, for_status, for_password) = (user.clone(), user.clone(), user.clone());
+    let clear_label = format!("Clear the failed logins of {name}, wherever they came from");
     view! {
         <tr class:inactive=!active>
             <th scope="row" data-label="Username">{name}</th>
@@ -287,7 +316,14 @@ fn UserRow(
                     <label for=password_id.clone() class="visually-hidden">{password_label}</label>
                     <input id=password_id type="password" name="reset[password]" autocomplete="new-password" placeholder="New password" />
                     <button type="submit" aria-label=set_label>"Set password"</button>
-                    <RowAnswer answer user button=Button::Password />
+                    <RowAnswer answer user=for_password button=Button::Password />
+                </ActionForm>
+            </td>
+            <td data-label="Failed logins">
+                <ActionForm action=clear attr:class="inline">
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit" aria-label=clear_label>"Clear"</button>
+                    <RowAnswer answer user button=Button::Logins />
                 </ActionForm>
             </td>
         </tr>

@@ -10,10 +10,11 @@ use crate::{
 /// The longest username stored: attempts record whatever was typed.
 const MAX_USERNAME_LEN: usize = 200;
 
-/// Recent attempts that have not succeeded: for the account, and from the address.
+/// Recent attempts that have not succeeded: for this username from this address (an unknown
+/// address counts as one), and from this address for any username.
 #[derive(Debug, Default)]
 pub struct RecentFailures {
-    pub for_account: Vec<Timestamp>,
+    pub for_pair: Vec<Timestamp>,
     pub from_address: Vec<Timestamp>,
 }
 
@@ -31,7 +32,8 @@ pub async fn admit<W>(
     refuse: impl FnOnce(&RecentFailures, Timestamp) -> Option<W>,
 ) -> Result<Result<i64, W>, StorageError> {
     const RECENT: &str =
-        "SELECT at, username = $2 AS for_account, client_address = $3 AS from_address \
+        "SELECT at, username = $2 AND client_address IS NOT DISTINCT FROM $3 AS for_pair, \
+        client_address = $3 AS from_address \
         FROM login_attempts \
         WHERE NOT succeeded AND at > $1 AND (username = $2 OR client_address = $3)";
     const RECORD: &str =
@@ -56,7 +58,7 @@ pub async fn admit<W>(
             .await
     })?;
     let failures = RecentFailures {
-        for_account: rows
+        for_pair: rows
             .iter()
             .filter(|r| r.1 == Some(true))
             .map(|r| r.0)
@@ -92,6 +94,20 @@ pub async fn mark_succeeded(db: &Database, id: i64) -> Result<(), StorageError> 
             .map(drop)
     })?;
     Ok(())
+}
+
+/// Clears the failed attempts for `username`, from every address: an admin vouched for the
+/// user. Returns how many were cleared.
+pub async fn clear(tx: &mut Tx, username: &str) -> Result<u64, StorageError> {
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE login_attempts SET succeeded = TRUE WHERE username = $1 AND NOT succeeded",
+        )
+        .bind(username)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?)
 }
 
 /// Deletes attempts older than `before`, which no longer count; returns how many.
