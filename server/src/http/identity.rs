@@ -16,7 +16,7 @@ use app::{
 };
 use axum::{
     extract::{ConnectInfo, Request, State},
-    http::{header, HeaderMap, Method, StatusCode},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -90,6 +90,53 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         if let Err(error) = audit::refusal(&state.db, &caller, status.as_u16(), &asked).await {
             tracing::warn!(%error, "cannot audit a refused request");
         }
+    }
+    response
+}
+
+/// Behind a TLS-terminating proxy Switchyard trusts, a request that arrived over https
+/// (`X-Forwarded-Proto: https`) gets its session cookie marked `Secure` and the answer
+/// `Strict-Transport-Security`, even with `secure_cookies` off: once a user reached
+/// Switchyard over https, the cookie must never travel in clear text. Wraps the session
+/// layer, which writes the cookie.
+pub async fn secure_over_https(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let https = peer.is_some_and(|peer| state.trusted_proxies.contains(&peer))
+        && request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    let mut response = next.run(request).await;
+    if https {
+        let headers = response.headers_mut();
+        let cookies: Vec<HeaderValue> = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .cloned()
+            .collect();
+        headers.remove(header::SET_COOKIE);
+        for cookie in cookies {
+            let text = cookie.to_str().unwrap_or_default();
+            let ours = text.starts_with(super::SESSION_COOKIE) && !text.contains("; Secure");
+            let value = if ours {
+                HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(cookie)
+            } else {
+                cookie
+            };
+            headers.append(header::SET_COOKIE, value);
+        }
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(super::request_context::HSTS),
+        );
     }
     response
 }

@@ -125,6 +125,10 @@ pub fn router(state: AppState, config: &Config, in_flight: &InFlight, site: &Sit
             identity::identify,
         ))
         .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            identity::secure_over_https,
+        ))
         .layer(Extension(prometheus::ScrapeToken(
             config.prometheus_token.clone(),
         )))

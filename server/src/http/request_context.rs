@@ -179,6 +179,9 @@ pub async fn request_context(
     .await
 }
 
+/// `Strict-Transport-Security`: https only, for a year.
+pub const HSTS: &str = "max-age=31536000";
+
 /// Headers that cost nothing and close whole classes of attack: no MIME sniffing, no framing
 /// by other sites (clickjacking a Switch button), no URLs leaking to other origins, no
 /// script at all but a page's (which brings its own policy, with its nonce), and
@@ -197,7 +200,7 @@ fn add_security_headers(headers: &mut header::HeaderMap, https_only: bool) {
     if https_only {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
+            HeaderValue::from_static(HSTS),
         );
     }
     headers.insert(

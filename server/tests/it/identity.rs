@@ -330,6 +330,23 @@ async fn a_strangers_guesses_slow_the_stranger_not_the_user(engine: Engine) {
         own.status, 200,
         "alice, from her own address, is not locked out"
     );
+    // A success forgives that place's typos: four, a login, then five more before a wait.
+    for attempt in 0..10 {
+        let password = if attempt == 4 {
+            TEST_PASSWORD
+        } else {
+            "typo-pass"
+        };
+        let expected = if attempt == 4 { 200 } else { 401 };
+        let response = app.send(from("192.0.2.8", "alice", password)).await;
+        assert_eq!(response.status, expected, "attempt {attempt}");
+    }
+    assert_eq!(
+        app.send(from("192.0.2.8", "alice", TEST_PASSWORD))
+            .await
+            .status,
+        429
+    );
 
     // Spraying many usernames from one address is slowed down too.
     for n in 0..20 {
@@ -349,7 +366,11 @@ async fn a_strangers_guesses_slow_the_stranger_not_the_user(engine: Engine) {
     };
     let cleared = app.send_as(&admin, clear(alice.id)).await;
     assert_eq!(cleared.status, 200, "{}", cleared.body);
-    assert_eq!(cleared.json()["cleared"], 5);
+    assert_eq!(
+        cleared.json()["cleared"],
+        5 + 5,
+        "the stranger's and alice's own typos"
+    );
     assert_eq!(
         app.send(from("192.0.2.7", "alice", TEST_PASSWORD))
             .await
@@ -1022,6 +1043,33 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_recorded(engine: Engine
         .count("SELECT COUNT(*) FROM audit_log WHERE client_address = '203.0.113.9'")
         .await;
     assert_eq!((from_proxy, spoofed, direct), (1, 0, 1));
+}
+
+on_both_engines!(over_https_through_a_trusted_proxy_the_cookie_is_secure);
+
+/// Security finding 4: the cookie is `Secure` whenever Switchyard is reached over https, not
+/// only with `secure_cookies`; a peer Switchyard does not trust cannot claim https.
+async fn over_https_through_a_trusted_proxy_the_cookie_is_secure(engine: Engine) {
+    let proxy: std::net::IpAddr = "10.0.0.2".parse().expect("IP");
+    let app = TestApp::with_config(engine, |c| c.trusted_proxies = vec![proxy]).await;
+    app.create_user("hana", Role::Viewer).await;
+    for (peer, secure) in [("10.0.0.2", true), ("203.0.113.9", false)] {
+        let mut request = login_body("hana", TEST_PASSWORD);
+        let addr: SocketAddr = format!("{peer}:5000").parse().expect("address");
+        request.extensions_mut().insert(ConnectInfo(addr));
+        request
+            .headers_mut()
+            .insert("x-forwarded-proto", "https".parse().expect("header"));
+        let response = app.send(request).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let cookie = response.header("set-cookie");
+        assert_eq!(cookie.contains("; Secure"), secure, "from {peer}: {cookie}");
+        assert_eq!(
+            response.headers.contains_key("strict-transport-security"),
+            secure,
+            "from {peer}"
+        );
+    }
 }
 
 on_both_engines!(every_new_field_refuses_bad_input_and_writes_nothing);

@@ -84,14 +84,20 @@ pub async fn admit<W>(
     Ok(Ok(id))
 }
 
-/// Marks an attempt as succeeded: it no longer counts against the account or address.
+/// Marks an attempt as succeeded, with the failures before it for the same username from the
+/// same address: the user proved who they are, so their typos no longer count.
 pub async fn mark_succeeded(db: &Database, id: i64) -> Result<(), StorageError> {
     on_pool!(db.writer(), |pool| {
-        sqlx::query("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(drop)
+        sqlx::query(
+            "UPDATE login_attempts SET succeeded = TRUE WHERE NOT succeeded \
+             AND username = (SELECT username FROM login_attempts WHERE id = $1) \
+             AND client_address IS NOT DISTINCT FROM \
+                 (SELECT client_address FROM login_attempts WHERE id = $1)",
+        )
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(drop)
     })?;
     Ok(())
 }
