@@ -94,51 +94,98 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     response
 }
 
+/// What [`secure_over_https`] needs to know.
+#[derive(Clone, Debug)]
+pub struct HttpsProxies {
+    /// The proxies whose `X-Forwarded-Proto` is believed.
+    pub trusted: std::sync::Arc<[IpAddr]>,
+    /// Whether the session layer writes the plain cookie (`secure_cookies` off); with it on,
+    /// every cookie is `__Host-` and `Secure` already.
+    pub plain_cookies: bool,
+}
+
 /// Behind a TLS-terminating proxy Switchyard trusts, a request that arrived over https
-/// (`X-Forwarded-Proto: https`) gets its session cookie marked `Secure` and the answer
-/// `Strict-Transport-Security`, even with `secure_cookies` off: once a user reached
-/// Switchyard over https, the cookie must never travel in clear text. Wraps the session
-/// layer, which writes the cookie.
+/// (`X-Forwarded-Proto: https`) gets the session cookie as `secure_cookies` would write it,
+/// `__Host-switchyard_session` and `Secure`, and the answer `Strict-Transport-Security`, even
+/// with `secure_cookies` off: once a user reached Switchyard over https, the cookie must never
+/// travel in clear text. The session layer inside knows only the plain name, so the cookie is
+/// renamed on the way in and out; over https a plain-named cookie is ignored (a plain-http page
+/// or a sibling domain could have planted it).
 pub async fn secure_over_https(
-    State(state): State<AppState>,
-    request: Request,
+    State(proxies): State<HttpsProxies>,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
-    let https = peer.is_some_and(|peer| state.trusted_proxies.contains(&peer))
+    let https = peer.is_some_and(|peer| proxies.trusted.contains(&peer))
         && request
             .headers()
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
-    let mut response = next.run(request).await;
-    if https {
-        let headers = response.headers_mut();
-        let cookies: Vec<HeaderValue> = headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .cloned()
-            .collect();
-        headers.remove(header::SET_COOKIE);
-        for cookie in cookies {
-            let text = cookie.to_str().unwrap_or_default();
-            let ours = text.starts_with(super::SESSION_COOKIE) && !text.contains("; Secure");
-            let value = if ours {
-                HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(cookie)
-            } else {
-                cookie
-            };
-            headers.append(header::SET_COOKIE, value);
-        }
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(super::request_context::HSTS),
-        );
+    if !https || !proxies.plain_cookies {
+        return next.run(request).await;
     }
+    let sent: Vec<String> = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty() && !is_cookie(pair, super::SESSION_COOKIE))
+        .map(
+            |pair| match pair.strip_prefix(super::SECURE_SESSION_COOKIE) {
+                Some(rest) => format!("{}{rest}", super::SESSION_COOKIE),
+                None => pair.to_owned(),
+            },
+        )
+        .collect();
+    request.headers_mut().remove(header::COOKIE);
+    if let Ok(value) = HeaderValue::from_str(&sent.join("; ")) {
+        if !sent.is_empty() {
+            request.headers_mut().insert(header::COOKIE, value);
+        }
+    }
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let cookies: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    headers.remove(header::SET_COOKIE);
+    for cookie in cookies {
+        let text = cookie.to_str().unwrap_or_default();
+        let value = match text.strip_prefix(super::SESSION_COOKIE) {
+            Some(rest) if rest.starts_with('=') => HeaderValue::from_str(&format!(
+                "{}{rest}{}",
+                super::SECURE_SESSION_COOKIE,
+                if rest.contains("; Secure") {
+                    ""
+                } else {
+                    "; Secure"
+                }
+            ))
+            .unwrap_or(cookie),
+            _ => cookie,
+        };
+        headers.append(header::SET_COOKIE, value);
+    }
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static(super::request_context::HSTS),
+    );
     response
+}
+
+/// Whether a `name=value` pair of a `Cookie` header is the cookie `name`.
+fn is_cookie(pair: &str, name: &str) -> bool {
+    pair.strip_prefix(name)
+        .is_some_and(|rest| rest.starts_with('='))
 }
 
 /// A proxy that is not in `trusted_proxies` makes every user look like one address: they share

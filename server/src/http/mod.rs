@@ -126,7 +126,10 @@ pub fn router(state: AppState, config: &Config, in_flight: &InFlight, site: &Sit
         ))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            identity::HttpsProxies {
+                trusted: config.trusted_proxies.clone().into(),
+                plain_cookies: !config.secure_cookies,
+            },
             identity::secure_over_https,
         ))
         .layer(Extension(prometheus::ScrapeToken(

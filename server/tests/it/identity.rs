@@ -1047,29 +1047,64 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_recorded(engine: Engine
 
 on_both_engines!(over_https_through_a_trusted_proxy_the_cookie_is_secure);
 
-/// Security finding 4: the cookie is `Secure` whenever Switchyard is reached over https, not
-/// only with `secure_cookies`; a peer Switchyard does not trust cannot claim https.
+/// Security finding 4: the cookie is `__Host-` and `Secure` whenever Switchyard is reached over
+/// https, not only with `secure_cookies`; a peer Switchyard does not trust cannot claim https.
 async fn over_https_through_a_trusted_proxy_the_cookie_is_secure(engine: Engine) {
     let proxy: std::net::IpAddr = "10.0.0.2".parse().expect("IP");
     let app = TestApp::with_config(engine, |c| c.trusted_proxies = vec![proxy]).await;
     app.create_user("hana", Role::Viewer).await;
-    for (peer, secure) in [("10.0.0.2", true), ("203.0.113.9", false)] {
-        let mut request = login_body("hana", TEST_PASSWORD);
+    let via = |peer: &str, mut request: Request<Body>| {
         let addr: SocketAddr = format!("{peer}:5000").parse().expect("address");
         request.extensions_mut().insert(ConnectInfo(addr));
         request
             .headers_mut()
             .insert("x-forwarded-proto", "https".parse().expect("header"));
-        let response = app.send(request).await;
-        assert_eq!(response.status, 200, "{}", response.body);
-        let cookie = response.header("set-cookie");
-        assert_eq!(cookie.contains("; Secure"), secure, "from {peer}: {cookie}");
-        assert_eq!(
-            response.headers.contains_key("strict-transport-security"),
-            secure,
-            "from {peer}"
-        );
-    }
+        request
+    };
+    let me_request = || {
+        Request::get("/api/v1/me")
+            .body(Body::empty())
+            .expect("request")
+    };
+
+    let response = app
+        .send(via("10.0.0.2", login_body("hana", TEST_PASSWORD)))
+        .await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    let cookie = response.header("set-cookie").to_owned();
+    assert!(cookie.starts_with("__Host-switchyard_session="), "{cookie}");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(response.headers.contains_key("strict-transport-security"));
+    let pair = cookie.split(';').next().expect("pair").to_owned();
+    let session = Credential::Cookie(pair.clone());
+    assert_eq!(
+        app.send_as(&session, via("10.0.0.2", me_request()))
+            .await
+            .status,
+        200
+    );
+    // The same session under its plain name, over https: ignored, it could be planted.
+    let plain = Credential::Cookie(pair.replacen("__Host-", "", 1));
+    assert_eq!(
+        app.send_as(&plain, via("10.0.0.2", me_request()))
+            .await
+            .status,
+        401
+    );
+
+    let direct = app
+        .send(via("203.0.113.9", login_body("hana", TEST_PASSWORD)))
+        .await;
+    assert_eq!(direct.status, 200, "{}", direct.body);
+    let cookie = direct.header("set-cookie");
+    assert!(
+        cookie.starts_with("switchyard_session=") && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+    assert!(!direct.headers.contains_key("strict-transport-security"));
 }
 
 on_both_engines!(every_new_field_refuses_bad_input_and_writes_nothing);
