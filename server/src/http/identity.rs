@@ -87,7 +87,10 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     let response = next.run(request).await;
     let status = response.status();
     if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
-        if let Err(error) = audit::refusal(&state.db, &caller, status.as_u16(), &asked).await {
+        let reason = response.extensions().get::<ErrorReport>().map(|r| r.code);
+        if let Err(error) =
+            audit::refusal(&state.db, &caller, status.as_u16(), reason, &asked).await
+        {
             tracing::warn!(%error, "cannot audit a refused request");
         }
     }

@@ -120,6 +120,9 @@ pub fn router(state: AppState, config: &Config, in_flight: &InFlight, site: &Sit
         )
         // Files under the site root (/pkg/…); anything else renders the app's 404 page.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Inside `identify`, so a refused cross-site request is audited with whose cookie it
+        // carried.
+        .layer(middleware::from_fn(identity::same_origin))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             identity::identify,
@@ -163,7 +166,7 @@ fn session_layer(state: &AppState, config: &Config) -> SessionManagerLayer<DbSes
 
 /// Wraps routes in the middleware every request passes: the request context (id, logging,
 /// errors, panics, the list of requests in flight) outermost, then caching headers and
-/// compression, then the cross-origin check, then the body size limit.
+/// compression, then the body size limit.
 pub fn with_middleware(
     routes: Router,
     request_body_limit: usize,
@@ -171,7 +174,6 @@ pub fn with_middleware(
 ) -> Router {
     routes
         .layer(RequestBodyLimitLayer::new(request_body_limit))
-        .layer(middleware::from_fn(identity::same_origin))
         // Pages and JSON, when the browser accepts it; the precompressed static files and
         // the event streams pass as they are.
         .layer(CompressionLayer::new())

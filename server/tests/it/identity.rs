@@ -434,6 +434,14 @@ async fn cross_origin_requests_that_change_data_are_refused(engine: Engine) {
             .await,
         0
     );
+    // Each refusal is audited, with whose cookie the other site used and why.
+    let audited = |kind: &str, object: &str| {
+        let sql = format!("SELECT COUNT(*) FROM audit_log WHERE action = 'access.refused' AND actor_kind = '{kind}' AND object = '{object}' AND after LIKE '%\"reason\":\"cross_origin\"%'");
+        let app = &app;
+        async move { app.count(&sql).await }
+    };
+    assert_eq!(audited("user", "POST /rpc/create_user").await, 2);
+    assert_eq!(audited("anonymous", "POST /api/v1/session").await, 1);
 
     let same = app
         .send_as(

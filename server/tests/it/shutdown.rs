@@ -30,6 +30,7 @@ on_both_engines!(
     sigterm_under_page_load_exits_promptly_and_in_order,
     a_request_that_never_finishes_does_not_hold_up_the_stop,
     abandoned_requests_leave_threads_flat_and_every_other_request_answered,
+    an_operation_cut_off_by_the_stop_leaves_no_process_behind,
 );
 
 const CLIENTS: usize = 16;
@@ -368,4 +369,101 @@ async fn abandoned_requests_leave_threads_flat_and_every_other_request_answered(
             .all(|line| !line.contains("did not stop after the server stopped")),
         "{log:#?}"
     );
+}
+
+/// A driver that starts a helper in the background, writes both process ids, then waits.
+const HANGING_DRIVER: &str = r#"#!/bin/sh
+sleep 300 &
+echo $! > "$PIDS.part"
+echo $$ >> "$PIDS.part"
+mv "$PIDS.part" "$PIDS"
+sleep 300
+"#;
+
+/// Whether `pid` still runs; a zombie (killed, not yet reaped by an init that never reaps)
+/// does not.
+fn running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        // The state follows the parenthesised command name.
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+    })
+}
+
+/// Security review: a command driver's process group is killed when the server stops in the
+/// middle of an operation, so a stop or a deploy of Switchyard itself never leaves a driver
+/// (or what it started in the background) running unsupervised.
+async fn an_operation_cut_off_by_the_stop_leaves_no_process_behind(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let dir = db.dir.path();
+    let script = dir.join("hang.sh");
+    std::fs::write(&script, HANGING_DRIVER).expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let pids = dir.join("pids");
+    let config = dir.join("switchyard.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[environment]]\nservice = \"parts\"\nname = \"staging\"\ndriver = {{ kind = \"command\", program = \"{}\", timeout = \"300s\", env = {{ PIDS = \"{}\" }} }}\n",
+            script.display(),
+            pids.display()
+        ),
+    )
+    .expect("config");
+    let config = config.display().to_string();
+    let server = Server::start_with(&db, &db.url, &[("SWITCHYARD_CONFIG", config.as_str())]).await;
+    let token = run_cli(
+        &db,
+        &["token", "create", "--name", "ops", "--role", "admin"],
+        "",
+    )
+    .await;
+    assert!(token.status.success(), "{token:?}");
+    let bearer = format!("Bearer {}", String::from_utf8_lossy(&token.stdout).trim());
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "application/json"),
+    ];
+    for (path, body, status) in [
+        ("/api/v1/services", r#"{"name": "parts"}"#, "201"),
+        (
+            "/api/v1/services/parts/environments",
+            r#"{"name": "staging", "tier": "staging", "strategy": "rolling"}"#,
+            "201",
+        ),
+        (
+            "/api/v1/services/parts/environments/staging/operations",
+            r#"{"action": "deploy", "version": "7", "expected_revision": 0}"#,
+            "202",
+        ),
+    ] {
+        let response = http(&server.addr, "POST", path, &headers, body).await;
+        assert!(
+            response.starts_with(&format!("HTTP/1.1 {status}")),
+            "{path}: {response}"
+        );
+    }
+    let started = Instant::now();
+    while !pids.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the driver never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pids = std::fs::read_to_string(&pids).expect("pids");
+    let pids: Vec<&str> = pids.lines().collect();
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    assert!(pids.iter().all(|pid| running(pid)), "both run: {pids:?}");
+
+    server.stop().await;
+    let stopped = Instant::now();
+    while pids.iter().any(|pid| running(pid)) {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(5),
+            "still running after the stop: {pids:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -76,12 +76,14 @@ pub struct Entry<'a> {
 
 /// Records a refused request (finding 8 of the security review): `access.refused` for a role
 /// too weak (403), `access.throttled` for too many attempts (429), with who asked, for what
-/// and from where, so an admin sees someone probing. Failing to write it must not change the
+/// and from where, and why when the answer says (`reason`, its error code, e.g.
+/// `cross_origin`), so an admin sees someone probing. Failing to write it must not change the
 /// answer, so the error is only returned for the caller to log.
 pub async fn refusal(
     db: &Database,
     caller: &Caller,
     status: u16,
+    reason: Option<&str>,
     request: &str,
 ) -> Result<(), StorageError> {
     let action = if status == 429 {
@@ -95,7 +97,10 @@ pub async fn refusal(
         action,
         object: request.chars().take(300).collect(),
         before: None,
-        after: Some(serde_json::json!({ "status": status })),
+        after: Some(match reason {
+            Some(reason) => serde_json::json!({ "status": status, "reason": reason }),
+            None => serde_json::json!({ "status": status }),
+        }),
     };
     let mut tx = db.begin().await?;
     record(&mut tx, entry, Timestamp::now()).await?;
