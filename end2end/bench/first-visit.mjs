@@ -3,8 +3,7 @@
 // throttled through the Chrome DevTools Protocol.
 //   SWITCHYARD_BIN=... SWITCHYARD_SITE_ROOT=target/site node end2end/bench/first-visit.mjs [runs]
 // Reported, never asserted: timings belong in the README's benchmarks.
-import { launchBrowser, logIn, startServer } from '../lib/harness.mjs';
-import { hydrated } from '../lib/weight.mjs';
+import { hydrated, launchBrowser, logIn, startServer } from '../lib/harness.mjs';
 
 const PASSWORD = 'first-visit-passphrase';
 // Throughputs in bytes per second, latencies in milliseconds (DevTools' presets).

@@ -82,10 +82,66 @@ export async function logIn(context, baseUrl, username, password) {
   if (!response.ok()) throw new Error(`login as ${username}: ${response.status()} ${await response.text()}`);
 }
 
-/** Launches Debian's Chromium headless with the flags this sandbox needs. */
-export function launchBrowser() {
+/** What each page reported that could stop it hydrating: kept to explain a failed `hydrated`. */
+const pageTrouble = new WeakMap();
+
+function watchPage(page) {
+  const trouble = [];
+  pageTrouble.set(page, trouble);
+  const note = (line) => {
+    trouble.push(`${new Date().toISOString()} ${line}`);
+    if (trouble.length > 40) trouble.shift();
+  };
+  page.on('pageerror', (error) => note(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') note(`console ${message.type()}: ${message.text()}`);
+  });
+  page.on('requestfailed', (request) => note(`request failed: ${request.url()} (${request.failure()?.errorText})`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) note(`${response.status()} for ${response.url()}`);
+  });
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) note(`navigated to ${frame.url()}`);
+  });
+}
+
+/**
+ * Waits until the app has hydrated `page` (the theme toggle appears only then). If it does
+ * not, the error says why as far as the browser knows: errors, failed or refused requests,
+ * and the scripts and WASM the page fetched.
+ */
+export async function hydrated(page, { timeout = 30_000 } = {}) {
+  try {
+    await page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible', timeout });
+  } catch (error) {
+    const fetched = await page
+      .evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .filter((entry) => /\/pkg\//.test(entry.name))
+          .map((entry) => `${entry.name} status ${entry.responseStatus} ${Math.round(entry.duration)} ms`),
+      )
+      .catch((reason) => [`(cannot read: ${reason.message})`]);
+    const readyState = await page.evaluate(() => document.readyState).catch(() => '?');
+    throw new Error(
+      [
+        `${page.url()} did not hydrate (document ${readyState}): ${error.message.split('\n')[0]}`,
+        'fetched:',
+        ...fetched,
+        'trouble:',
+        ...(pageTrouble.get(page) ?? ['(page not watched)']),
+      ].join('\n'),
+    );
+  }
+}
+
+/**
+ * Launches Debian's Chromium headless with the flags this sandbox needs. Every page of every
+ * context it makes is watched, so `hydrated` can explain a failure.
+ */
+export async function launchBrowser() {
   mkdirSync(screenshotDir, { recursive: true });
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
       '--no-sandbox',
@@ -96,4 +152,11 @@ export function launchBrowser() {
       '--no-first-run',
     ],
   });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    context.on('page', watchPage);
+    return context;
+  };
+  return browser;
 }

@@ -2,6 +2,7 @@
 // hydrated, with its raw, gzip -9 and brotli -q 11 size. Shared by the page-weight test (which
 // holds the budget) and the first-visit benchmark.
 import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
+import { hydrated } from './harness.mjs';
 
 /** `brotli -q 11` as the command-line tool does it (its default window is 2^24). */
 export function brotliSize(buffer) {
@@ -18,8 +19,6 @@ export function gzipSize(buffer) {
   return gzipSync(buffer, { level: 9 }).length;
 }
 
-/** Waits until the hydrated app has taken over the page (the theme toggle appears then). */
-export const hydrated = (page) => page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
 
 /**
  * Opens `url` in `page` (a fresh context: nothing cached) and returns the WASM and JavaScript

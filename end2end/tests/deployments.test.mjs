@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchBrowser, logIn, screenshotDir, startServer } from '../lib/harness.mjs';
+import { hydrated, launchBrowser, logIn, screenshotDir, startServer } from '../lib/harness.mjs';
 
 let server;
 let browser;
@@ -42,7 +42,6 @@ async function pageOf(username, options = {}) {
   return { context, page, errors };
 }
 
-const hydrated = (page) => page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
 
 describe('hydrated', () => {
   test('an admin sets up a service and a blue-green environment in the browser', async () => {

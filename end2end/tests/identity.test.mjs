@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { launchBrowser, screenshotDir, startServer } from '../lib/harness.mjs';
+import { hydrated, launchBrowser, screenshotDir, startServer } from '../lib/harness.mjs';
 
 let server;
 let browser;
@@ -29,12 +29,10 @@ after(async () => {
   await server?.stop();
 });
 
-/** Waits until the hydrated app has taken over the page (the theme toggle appears then). */
-const hydrated = () => page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
 
 async function logIn({ username, password }) {
   await page.goto(`${server.baseUrl}/login`);
-  await hydrated();
+  await hydrated(page);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
@@ -48,7 +46,7 @@ async function logOut() {
 test('the first-run link creates the admin, who is logged in at once', async () => {
   assert.ok(server.setupUrl, `the server printed a setup link:\n${server.log.join('\n')}`);
   await page.goto(server.setupUrl);
-  await hydrated();
+  await hydrated(page);
   await page.getByLabel('Username').fill(ADMIN.username);
   await page.getByLabel('Display name').fill('Ada Lovelace');
   // A short password typed differently twice: both problems are named at once.
@@ -73,11 +71,11 @@ test('the first-run link creates the admin, who is logged in at once', async () 
 
 test('log out, then log in again and return to the page asked for', async () => {
   await page.goto(`${server.baseUrl}/`);
-  await hydrated();
+  await hydrated(page);
   await logOut();
   const response = await page.goto(`${server.baseUrl}/admin`);
   assert.equal(new URL(page.url()).pathname, '/login', `redirected, status ${response.status()}`);
-  await hydrated();
+  await hydrated(page);
   await page.screenshot({ path: join(screenshotDir, 'login.png'), fullPage: true });
   await page.getByLabel('Username').fill(ADMIN.username);
   await page.getByLabel('Password').fill(ADMIN.password);
@@ -88,7 +86,7 @@ test('log out, then log in again and return to the page asked for', async () => 
 
 test('the admin creates an engineer and sees field errors for bad input', async () => {
   await page.goto(`${server.baseUrl}/admin`);
-  await hydrated();
+  await hydrated(page);
   const form = page.locator('form', { has: page.getByRole('button', { name: 'Create user' }) });
   await form.getByLabel('Username').fill(ADMIN.username);
   await form.getByLabel('Role').selectOption('engineer');
@@ -106,7 +104,7 @@ test('the admin creates an engineer and sees field errors for bad input', async 
 
 test('a refusal without a field shows beside the button that caused it', async () => {
   await page.goto(`${server.baseUrl}/admin`);
-  await hydrated();
+  await hydrated(page);
   const row = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: ADMIN.username, exact: true }) });
   const lastAdmin = `${ADMIN.username} is the last active admin; make someone else an admin first.`;
   // Demoting the last admin is refused; the dropdown goes back to the saved role.
@@ -135,7 +133,7 @@ test('an API token is shown once with a command that works, and stops at revocat
     assert.equal(made.status(), 201, await made.text());
   }
   await page.goto(`${server.baseUrl}/admin/tokens`);
-  await hydrated();
+  await hydrated(page);
   await page.getByLabel('Name').fill('ci-main');
   await page.getByLabel('Role').selectOption('releaser');
   await page.getByRole('button', { name: 'Create token' }).click();
@@ -163,13 +161,13 @@ test('an API token is shown once with a command that works, and stops at revocat
   assert.match((await refused.json()).error.message, /^Invalid or expired API token\./);
   // After a reload the secret is gone for good.
   await page.reload();
-  await hydrated();
+  await hydrated(page);
   assert.equal(await page.locator('.token-secret').count(), 0);
 });
 
 test('the audit log lists what happened and filters it', async () => {
   await page.goto(`${server.baseUrl}/admin/audit`);
-  await hydrated();
+  await hydrated(page);
   for (const action of ['user.created', 'session.login', 'session.logout', 'token.created', 'token.revoked']) {
     assert.ok(await page.getByRole('cell', { name: action, exact: true }).count() >= 1, action);
   }
@@ -181,7 +179,7 @@ test('the audit log lists what happened and filters it', async () => {
   await page.screenshot({ path: join(screenshotDir, 'admin-audit.png'), fullPage: true });
   // The first admin created themself; the change reads as words.
   await page.goto(`${server.baseUrl}/admin/audit?action=user.created`);
-  await hydrated();
+  await hydrated(page);
   const first = page.getByRole('row', { name: /ada \(user\) user\.created user:ada/ });
   await first.getByText('display name: Ada Lovelace').waitFor();
   // Dates say their format and accept it; anything else is named at its field.
@@ -260,7 +258,7 @@ test('an admin clears the failed logins that hold a user up', async () => {
   const page = await admin.newPage();
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(`${server.baseUrl}/admin`);
-  await page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
+  await hydrated(page);
   const guesser = await browser.newContext();
   for (let attempt = 0; attempt < 5; attempt += 1) {
     assert.equal((await login(guesser.request, `wrong-guess-${attempt}`)).status(), 401);
@@ -278,7 +276,7 @@ test('an admin clears the failed logins that hold a user up', async () => {
 // Last: it makes this client address wait.
 test('after five failed logins the page says how long to wait', async () => {
   await page.goto(`${server.baseUrl}/`);
-  await hydrated();
+  await hydrated(page);
   await logOut();
   for (let attempt = 0; attempt < 5; attempt += 1) {
     await logIn({ username: 'mallory', password: `guess-number-${attempt}` });

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launchBrowser, logIn, screenshotDir } from '../lib/harness.mjs';
+import { hydrated, launchBrowser, logIn, screenshotDir } from '../lib/harness.mjs';
 import { PASSWORD, startBlueGreen } from '../lib/blue-green.mjs';
 
 const PHONE = { width: 390, height: 844 };
@@ -51,7 +51,6 @@ async function pageAs(username, viewport, javaScriptEnabled = true) {
   return { context, page, errors };
 }
 
-const hydrated = (page) => page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
 
 describe('incidents', () => {
   test('declare on a phone, roll back from the incident, resolve, write the post-mortem', async () => {

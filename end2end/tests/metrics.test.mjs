@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchBrowser, logIn, screenshotDir, startServer } from '../lib/harness.mjs';
+import { hydrated, launchBrowser, logIn, screenshotDir, startServer } from '../lib/harness.mjs';
 import { apiSession } from '../lib/blue-green.mjs';
 
 const PASSWORD = 'metrics-passphrase';
@@ -84,7 +84,6 @@ async function pageOf(viewport) {
   return { context, page, errors };
 }
 
-const hydrated = (page) => page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
 const card = (page, title) => page.locator('article.metric-card', { has: page.getByRole('heading', { name: title, exact: true }) });
 const percent = (fraction) => `${(fraction * 100).toFixed(1)}%`;
 

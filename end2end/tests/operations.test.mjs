@@ -5,7 +5,7 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launchBrowser, logIn, screenshotDir } from '../lib/harness.mjs';
+import { hydrated, launchBrowser, logIn, screenshotDir } from '../lib/harness.mjs';
 import { ENVIRONMENT_PATH, PASSWORD, startBlueGreen } from '../lib/blue-green.mjs';
 import { failures, firstTimeAllOn, startLoad } from '../lib/load.mjs';
 
@@ -41,7 +41,7 @@ async function environmentPage(username) {
     if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) errors.push(message.text());
   });
   await page.goto(`${fixture.server.baseUrl}${ENVIRONMENT_PATH}`);
-  await page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
+  await hydrated(page);
   return { context, page, errors };
 }
 

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launchBrowser, logIn, screenshotDir } from '../lib/harness.mjs';
+import { hydrated, launchBrowser, logIn, screenshotDir } from '../lib/harness.mjs';
 import { PASSWORD, apiSession, startBlueGreen } from '../lib/blue-green.mjs';
 import { axeViolations } from '../lib/a11y.mjs';
 
@@ -52,7 +52,7 @@ async function releasePage(username, viewport = { width: 1280, height: 900 }, op
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(`${fixture.server.baseUrl}/releases/${releaseId}`);
-  if (options.javaScriptEnabled !== false) await page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
+  if (options.javaScriptEnabled !== false) await hydrated(page);
   return { context, page, errors };
 }
 
@@ -138,7 +138,7 @@ describe('admins shape the gate in the browser', () => {
     await logIn(context, fixture.server.baseUrl, 'admin', PASSWORD);
     const page = await context.newPage();
     await page.goto(`${fixture.server.baseUrl}/services/shop/environments/production`);
-    await page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
+    await hydrated(page);
     const section = page.getByRole('region', { name: 'Freeze windows' });
     await section.getByText('No freeze windows').waitFor();
     await section.getByText('Add a freeze window').click();
@@ -171,7 +171,7 @@ describe('admins shape the gate in the browser', () => {
     await logIn(context, fixture.server.baseUrl, 'admin', PASSWORD);
     const page = await context.newPage();
     await page.goto(`${fixture.server.baseUrl}/admin/services/shop/checklist`);
-    await page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
+    await hydrated(page);
     const newRow = page.getByRole('group', { name: 'New item' }).first();
     await newRow.getByLabel('Group').fill('Documentation');
     await newRow.getByLabel('Title').fill('Runbook updated');

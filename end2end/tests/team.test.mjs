@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launchBrowser, logIn, screenshotDir, startServer } from '../lib/harness.mjs';
+import { hydrated, launchBrowser, logIn, screenshotDir, startServer } from '../lib/harness.mjs';
 import { axeViolations } from '../lib/a11y.mjs';
 
 let server;
@@ -90,7 +90,6 @@ async function contextFor(username, { viewport = { width: 1280, height: 900 }, c
   return context;
 }
 
-const hydrated = (page) => page.getByRole('button', { name: /theme/ }).waitFor({ state: 'visible' });
 
 describe('what is live', () => {
   test('the Overview, the environment page and the API agree on what CI recorded', async () => {
