@@ -1,11 +1,11 @@
-//! The command line: `switchyard [--config FILE] [serve|migrate|user|token|demo]`.
+//! The command line: `switchyard [--config FILE] [serve|migrate|user|token|demo|backup|restore]`.
 
 use std::{collections::HashMap, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
 use crate::{
-    admin_cli,
+    admin_cli, backup_cli,
     config::{self, Config},
     startup::{shutdown_signal, Application},
     telemetry,
@@ -41,6 +41,25 @@ pub enum Command {
         /// The same seed gives the same history.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// Back up the database while the server runs: a consistent snapshot (SQLite: gzipped;
+    /// PostgreSQL: pg_dump's custom format) and NAME.json, its manifest, beside it.
+    Backup {
+        /// The folder to write to (created if missing).
+        #[arg(long, value_name = "DIR", default_value = "backups")]
+        to: std::path::PathBuf,
+    },
+    /// Restore a backup (its data file or its manifest) into the configured database, which
+    /// must be empty; the server must not be running on it. Migrates it forward afterwards.
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+        /// Only check the backup: manifest, checksum, schema version and contents.
+        #[arg(long)]
+        verify_only: bool,
+        /// Replace what the database holds.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -105,6 +124,12 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::User(command) => admin_cli::user(&config, command).await,
         Command::Token(command) => admin_cli::token(&config, command).await,
         Command::Demo { seed } => admin_cli::demo(&config, seed).await,
+        Command::Backup { to } => backup_cli::backup(&config, &to).await,
+        Command::Restore {
+            file,
+            verify_only,
+            force,
+        } => backup_cli::restore(&config, &file, verify_only, force).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

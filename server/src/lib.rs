@@ -3,6 +3,7 @@
 //! application in-process.
 
 mod admin_cli;
+mod backup_cli;
 pub mod cli;
 pub mod config;
 pub mod http;

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backups;
 pub mod catalog;
 pub mod demo;
 pub mod deployments;

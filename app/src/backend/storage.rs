@@ -265,6 +265,16 @@ impl Database {
     }
 }
 
+/// The newest migration this Switchyard knows for `engine`: a database (or a backup) at a
+/// later one comes from a newer version.
+pub fn newest_migration(engine: Engine) -> i64 {
+    let migrator = match engine {
+        Engine::Sqlite => &SQLITE_MIGRATIONS,
+        Engine::Postgres => &POSTGRES_MIGRATIONS,
+    };
+    migrator.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 async fn connect_sqlite(url: &str) -> Result<Database, StorageError> {
     if url.contains(":memory:") || url.contains("mode=memory") {
         return Err(StorageError::InMemorySqlite);
@@ -341,17 +351,24 @@ fn is_missing_database(error: &sqlx::Error) -> bool {
 
 /// A database URL with any password replaced, safe for logs and error messages.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    match authority.rsplit_once('@') {
-        Some((credentials, host)) => match credentials.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
-            None => url.to_owned(),
-        },
+    match password_span(url) {
+        Some((before, _password, after)) => format!("{before}:***{after}"),
         None => url.to_owned(),
     }
+}
+
+/// A URL split around its password: `scheme://user`, the password (as written, percent-encoded)
+/// and `@host/path…`; `None` when it has none.
+pub fn password_span(url: &str) -> Option<(&str, &str, &str)> {
+    let start = url.find("://")? + 3;
+    let rest = &url[start..];
+    let at = rest[..rest.find(['/', '?']).unwrap_or(rest.len())].rfind('@')?;
+    let colon = rest[..at].find(':')?;
+    Some((
+        &url[..start + colon],
+        &url[start + colon + 1..start + at],
+        &url[start + at..],
+    ))
 }
 
 #[cfg(test)]

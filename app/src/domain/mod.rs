@@ -5,6 +5,8 @@
 
 pub mod accounts;
 pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod backups;
 pub mod catalog;
 pub mod csv;
 pub mod deployments;

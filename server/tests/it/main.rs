@@ -5,6 +5,7 @@
 mod helpers;
 
 mod access;
+mod backups;
 mod catalog;
 mod deployments;
 mod errors;

@@ -1,0 +1,218 @@
+//! Backing up the database while it serves, and restoring a backup into an empty database.
+//!
+//! SQLite: `VACUUM INTO` on a read-only connection writes a consistent snapshot while the
+//! writer goes on (never a copy of a live WAL file), then the snapshot is checked, counted and
+//! gzipped. PostgreSQL: `pg_dump --format=custom` (compressed) reads a snapshot exported from
+//! a repeatable-read transaction that also counts the rows, so the manifest describes exactly
+//! what was dumped. Beside each backup, `NAME.json` holds its [`Manifest`]; a restore checks
+//! it first. A backup restores into the engine it came from.
+
+/// Rows per table (a `BTreeMap<String, i64>`) through `$conn`, a `&mut` connection of either
+/// engine; `$names` is the SQL listing the tables, the migration history left out. A macro, as
+/// the same sqlx calls compile once per engine.
+macro_rules! count_rows {
+    ($conn:expr, $names:expr) => {
+        async {
+            let conn = $conn;
+            let names: Vec<String> = sqlx::query_scalar($names)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(StorageError::from)?;
+            let mut tables = std::collections::BTreeMap::new();
+            for name in names {
+                let sql = format!("SELECT COUNT(*) FROM \"{}\"", name.replace('"', "\"\""));
+                let rows: i64 = sqlx::query_scalar(&sql)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(StorageError::from)?;
+                tables.insert(name, rows);
+            }
+            Ok::<_, BackupError>(tables)
+        }
+    };
+}
+
+mod files;
+mod postgres;
+mod sqlite;
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+use chrono::DateTime;
+
+pub use crate::domain::backups::Manifest;
+use crate::{
+    backend::{storage, Database, Engine, StorageError},
+    domain::{backups, Timestamp},
+};
+
+/// What can go wrong backing up or restoring; each says what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{tool} is not installed; install the PostgreSQL client tools (Debian: apt install postgresql-client) of the server's major version")]
+    ToolMissing { tool: &'static str },
+    #[error("{tool} failed ({status}): {stderr}")]
+    Tool {
+        tool: &'static str,
+        status: String,
+        stderr: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the database at {url} holds data already; restore into an empty database, or pass --force to replace what it holds")]
+    NotEmpty { url: String },
+}
+
+impl BackupError {
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |source| Self::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// A backup just taken: its data file and what its manifest says.
+#[derive(Debug)]
+pub struct Taken {
+    pub file: PathBuf,
+    pub manifest: Manifest,
+}
+
+/// Backs up the database at `url` (opened as `db`) into `dir`, creating it if needed.
+pub async fn back_up(
+    db: &Database,
+    url: &str,
+    dir: &Path,
+    now: Timestamp,
+) -> Result<Taken, BackupError> {
+    let now = DateTime::from_timestamp_millis(now.millis())
+        .ok_or_else(|| BackupError::Invalid(format!("the clock reads {now}")))?;
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(BackupError::io(dir))?;
+    let stem = backups::stem(now.naive_utc());
+    let (file, snapshot) = match db {
+        Database::Sqlite { reader, .. } => sqlite::back_up(reader, dir, &stem).await?,
+        Database::Postgres(pool) => postgres::back_up(pool, url, dir, &stem).await?,
+    };
+    let (sha256, bytes) = files::digest(&file).await?;
+    let manifest = Manifest {
+        file: files::name(&file),
+        taken_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        engine: engine_name(db.engine()).to_owned(),
+        migration: snapshot.migration,
+        switchyard: env!("CARGO_PKG_VERSION").to_owned(),
+        tables: snapshot.tables,
+        sha256,
+        bytes,
+    };
+    files::write_manifest(&dir.join(format!("{stem}.json")), &manifest).await?;
+    Ok(Taken { file, manifest })
+}
+
+/// Checks a backup (its data file or its manifest) without touching any database: the
+/// manifest reads, the checksum matches, this Switchyard knows its schema, and the data
+/// itself opens and holds the rows the manifest counts (SQLite), or lists as a dump
+/// (`pg_restore --list`). Returns the manifest and the data file.
+pub async fn verify(path: &Path) -> Result<(Manifest, PathBuf), BackupError> {
+    let (manifest, file) = files::checked(path).await?;
+    let engine = engine_of(&manifest)?;
+    let ours = storage::newest_migration(engine);
+    if manifest.migration > ours {
+        return Err(BackupError::Invalid(format!(
+            "this backup comes from a newer Switchyard (schema {}, this one knows up to {ours}); restore it with Switchyard {} or newer",
+            manifest.migration, manifest.switchyard
+        )));
+    }
+    match engine {
+        Engine::Sqlite => sqlite::verify(&file, &manifest).await?,
+        Engine::Postgres => postgres::verify(&file).await?,
+    }
+    Ok((manifest, file))
+}
+
+/// What a restore did.
+#[derive(Debug)]
+pub struct Restored {
+    pub manifest: Manifest,
+    /// Rows per table right after the restore, before migrating (equal to the manifest's).
+    pub tables: BTreeMap<String, i64>,
+    /// The schema version after migrating forward.
+    pub migration: i64,
+}
+
+/// Restores the backup at `path` into the database at `url`: checked as [`verify`] does,
+/// refused over a database that holds data unless `force`, then migrated forward. The server
+/// must not be running on that database meanwhile.
+pub async fn restore(path: &Path, url: &str, force: bool) -> Result<Restored, BackupError> {
+    let (manifest, file) = verify(path).await?;
+    let engine = engine_of(&manifest)?;
+    let target = Engine::from_url(url)
+        .ok_or_else(|| StorageError::UnsupportedUrl(storage::redact_url(url)))?;
+    if target != engine {
+        return Err(BackupError::Invalid(format!(
+            "this is a {} backup and the database is {}: a backup restores only into the engine it came from (moving from SQLite to PostgreSQL is not supported yet)",
+            manifest.engine,
+            engine_name(target)
+        )));
+    }
+    let tables = match engine {
+        Engine::Sqlite => sqlite::restore(&file, url, force).await?,
+        Engine::Postgres => postgres::restore(&file, url, force).await?,
+    };
+    if tables != manifest.tables {
+        return Err(BackupError::Invalid(format!(
+            "the restored database does not hold what the manifest counts: {tables:?} against {:?}",
+            manifest.tables
+        )));
+    }
+    let db = Database::connect(url).await?;
+    let migrated = db.migrate().await;
+    let version = db.schema_version().await;
+    db.close().await;
+    migrated?;
+    Ok(Restored {
+        manifest,
+        tables,
+        migration: version?.unwrap_or(0),
+    })
+}
+
+/// A snapshot's schema version and rows per table.
+#[derive(Debug)]
+struct Snapshot {
+    migration: i64,
+    tables: BTreeMap<String, i64>,
+}
+
+/// A snapshot's schema version. The migration history itself is not counted as data (the
+/// table lists leave `_sqlx_migrations` out): a restore rewrites it as it migrates forward.
+const NEWEST_MIGRATION: &str = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
+
+fn engine_name(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => "sqlite",
+        Engine::Postgres => "postgres",
+    }
+}
+
+fn engine_of(manifest: &Manifest) -> Result<Engine, BackupError> {
+    match manifest.engine.as_str() {
+        "sqlite" => Ok(Engine::Sqlite),
+        "postgres" => Ok(Engine::Postgres),
+        other => Err(BackupError::Invalid(format!(
+            "the manifest names engine {other:?}; expected sqlite or postgres"
+        ))),
+    }
+}

@@ -1,0 +1,228 @@
+//! Backups as plain data: what a backup's name and manifest say, and which backups the
+//! retention policy keeps. The guide's policy (daily backups kept 30 days, weekly 12 weeks,
+//! monthly 12 months) is the default; keeping is a pure function of the dates, so it is tested
+//! over years of simulated days without a clock or a disk.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+/// How many daily, weekly and monthly backups to keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    pub daily: u32,
+    pub weekly: u32,
+    pub monthly: u32,
+}
+
+impl Retention {
+    /// The deployment guide's policy (Backup Strategy): 30 days, 12 weeks, 12 months.
+    pub const GUIDE: Self = Self {
+        daily: 30,
+        weekly: 12,
+        monthly: 12,
+    };
+
+    /// Which of the backups `taken` (local times, in any order) to keep on `today`: the newest
+    /// of each of the last `daily` days, of each of the last `weekly` ISO weeks and of each of
+    /// the last `monthly` months (each counting the one `today` is in), the newest up to
+    /// `today` whatever its age, and any dated after `today` (a clock that was wrong is no reason to
+    /// delete). Returns indices into `taken`. A week's or a month's newest backup no longer
+    /// changes once it is over, so what is kept stays kept until it ages out.
+    pub fn kept(&self, taken: &[NaiveDateTime], today: NaiveDate) -> BTreeSet<usize> {
+        let first_day = today - chrono::Days::new(u64::from(self.daily.saturating_sub(1)));
+        let this_monday = today.week(chrono::Weekday::Mon).first_day();
+        let first_monday =
+            this_monday - chrono::Days::new(7 * u64::from(self.weekly.saturating_sub(1)));
+        let this_month = today.with_day(1).unwrap_or(today);
+        let first_month = this_month
+            .checked_sub_months(Months::new(self.monthly.saturating_sub(1)))
+            .unwrap_or(NaiveDate::MIN);
+
+        // Per period, the newest backup in it: (kind, period start) → index.
+        let mut newest: BTreeMap<(u8, NaiveDate), usize> = BTreeMap::new();
+        let mut keep = BTreeSet::new();
+        for (index, at) in taken.iter().enumerate() {
+            let day = at.date();
+            if day > today {
+                keep.insert(index);
+                continue;
+            }
+            let monday = day.week(chrono::Weekday::Mon).first_day();
+            let month = day.with_day(1).unwrap_or(day);
+            let periods = [
+                (self.daily > 0 && day >= first_day).then_some((0, day)),
+                (self.weekly > 0 && monday >= first_monday).then_some((1, monday)),
+                (self.monthly > 0 && month >= first_month).then_some((2, month)),
+            ];
+            for period in periods.into_iter().flatten() {
+                let slot = newest.entry(period).or_insert(index);
+                if taken[*slot] < *at {
+                    *slot = index;
+                }
+            }
+        }
+        keep.extend(newest.into_values());
+        let latest = (0..taken.len())
+            .filter(|&i| taken[i].date() <= today)
+            .max_by_key(|&i| taken[i]);
+        keep.extend(latest);
+        keep
+    }
+}
+
+/// What a backup holds, written beside it as JSON: enough to check it and to refuse restoring
+/// it where it does not belong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The data file's name, beside the manifest.
+    pub file: String,
+    /// When the snapshot was taken, UTC, RFC 3339.
+    pub taken_at: String,
+    /// `sqlite` or `postgres`: a backup restores into the engine it came from.
+    pub engine: String,
+    /// The newest migration the database had: a newer Switchyard's backup is refused.
+    pub migration: i64,
+    /// The Switchyard version that took it.
+    pub switchyard: String,
+    /// Rows per table in the snapshot (not counting the migration history).
+    pub tables: BTreeMap<String, i64>,
+    /// SHA-256 of the data file, lowercase hex.
+    pub sha256: String,
+    /// The data file's size in bytes.
+    pub bytes: u64,
+}
+
+/// The name every backup starts with; the UTC time it was taken follows.
+pub const PREFIX: &str = "switchyard-";
+/// The time in a backup's name: sortable, and free of `:` for every file system.
+const NAME_TIME: &str = "%Y%m%dT%H%M%SZ";
+
+/// The name stem of a backup taken at `at` (UTC): `switchyard-20261206T023000Z`.
+pub fn stem(at: NaiveDateTime) -> String {
+    format!("{PREFIX}{}", at.format(NAME_TIME))
+}
+
+/// When the backup named `name` (a data file or its manifest) was taken, UTC; `None` for a
+/// file that is not a backup, which retention then never touches.
+pub fn taken_at(name: &str) -> Option<NaiveDateTime> {
+    // Written out, the time is 16 characters: 20261206T023000Z.
+    let time = name.strip_prefix(PREFIX)?.get(..16)?;
+    NaiveDateTime::parse_from_str(time, NAME_TIME).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(date: NaiveDate, hour: u32) -> NaiveDateTime {
+        date.and_hms_opt(hour, 30, 0).expect("time")
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    /// Simulates a daily backup at 02:30 from `start` for `days`, pruning after each one as
+    /// the server does; returns the dates still kept at the end.
+    fn simulate(start: NaiveDate, days: u64, skip: impl Fn(NaiveDate) -> bool) -> Vec<NaiveDate> {
+        let mut kept: Vec<NaiveDateTime> = Vec::new();
+        for n in 0..days {
+            let today = start + chrono::Days::new(n);
+            if !skip(today) {
+                kept.push(at(today, 2));
+            }
+            let keep = Retention::GUIDE.kept(&kept, today);
+            kept = keep.into_iter().map(|i| kept[i]).collect();
+        }
+        kept.iter().map(NaiveDateTime::date).collect()
+    }
+
+    #[test]
+    fn two_years_of_daily_backups_keep_30_days_12_weeks_12_months() {
+        let start = day(2025, 1, 1);
+        let kept = simulate(start, 730, |_| false);
+        let today = start + chrono::Days::new(729);
+        assert_eq!(today, day(2026, 12, 31));
+        // The last 30 days, every one.
+        let last_30: Vec<NaiveDate> = (0..30).map(|n| today - chrono::Days::new(29 - n)).collect();
+        assert!(last_30.iter().all(|d| kept.contains(d)), "{kept:?}");
+        // Before them: only Sundays (a week's newest) or month ends (a month's newest).
+        for d in kept.iter().filter(|d| **d < last_30[0]) {
+            let sunday = d.weekday() == chrono::Weekday::Sun;
+            let month_end = d.succ_opt().is_some_and(|next| next.day() == 1);
+            assert!(
+                sunday || month_end,
+                "{d} is neither a week's nor a month's newest"
+            );
+        }
+        // 12 weeks: the newest of each of the last 12 ISO weeks is there.
+        for w in 0..12 {
+            let monday = today.week(chrono::Weekday::Mon).first_day() - chrono::Days::new(7 * w);
+            let sunday = (monday + chrono::Days::new(6)).min(today);
+            assert!(kept.contains(&sunday), "week of {monday}");
+        }
+        // 12 months: the last day of each of the last 12 months, nothing older.
+        for m in 0..12 {
+            let first = day(2026, 12 - m, 1);
+            let last = first
+                .checked_add_months(Months::new(1))
+                .and_then(|next| next.pred_opt())
+                .expect("month end");
+            assert!(kept.contains(&last), "month of {first}");
+        }
+        assert!(kept.iter().all(|d| *d >= day(2026, 1, 1)), "{kept:?}");
+        // 30 days + the Sundays of the 12-week window before them + month ends before that.
+        assert!(kept.len() <= 30 + 12 + 12, "{} kept", kept.len());
+        let unique: BTreeSet<_> = kept.iter().collect();
+        assert_eq!(unique.len(), kept.len());
+    }
+
+    #[test]
+    fn gaps_keep_the_newest_backup_of_each_period() {
+        // Backups only on the 10th of each month for two years: each month keeps its one.
+        let kept = simulate(day(2025, 1, 1), 730, |d| d.day() != 10);
+        let expected: Vec<NaiveDate> = (1..=12).map(|m| day(2026, m, 10)).collect();
+        assert_eq!(kept, expected);
+    }
+
+    #[test]
+    fn the_newest_backup_is_kept_however_old_and_future_ones_are_never_deleted() {
+        let old = at(day(2020, 5, 5), 2);
+        let future = at(day(2030, 1, 1), 2);
+        let today = day(2026, 12, 6);
+        assert_eq!(Retention::GUIDE.kept(&[old], today), BTreeSet::from([0]));
+        let older = at(day(2019, 1, 1), 2);
+        assert_eq!(
+            Retention::GUIDE.kept(&[older, future, old], today),
+            BTreeSet::from([1, 2]),
+            "the future one, and the newest before today"
+        );
+        assert!(Retention::GUIDE.kept(&[], today).is_empty());
+    }
+
+    #[test]
+    fn several_backups_a_day_keep_the_days_newest() {
+        let today = day(2026, 12, 6);
+        let taken = [
+            at(today, 2),
+            at(today, 14),
+            at(today, 9),
+            at(today - chrono::Days::new(1), 23),
+        ];
+        assert_eq!(Retention::GUIDE.kept(&taken, today), BTreeSet::from([1, 3]));
+    }
+
+    #[test]
+    fn a_backup_name_carries_its_time() {
+        let taken = at(day(2026, 12, 6), 2);
+        let name = format!("{}.sqlite.gz", stem(taken));
+        assert_eq!(name, "switchyard-20261206T023000Z.sqlite.gz");
+        assert_eq!(taken_at(&name), Some(taken));
+        assert_eq!(taken_at("switchyard-20261206T023000Z.json"), Some(taken));
+        assert_eq!(taken_at("notes.txt"), None);
+        assert_eq!(taken_at("switchyard-2026.sqlite.gz"), None);
+        assert_eq!(taken_at("switchyard-20261306T023000Z.json"), None);
+    }
+}
