@@ -11,11 +11,16 @@ use std::{
 
 use app::{
     backend::{
+        backups::BackupSettings,
         deployments::webhooks::{secret_setting, WebhookSettings},
         operations::settings::OperationSettings,
         AuthSettings, Engine,
     },
-    domain::{deployments::webhook::GithubMapping, outbound::OutboundPolicy},
+    domain::{
+        backups::{Retention, Schedule},
+        deployments::webhook::GithubMapping,
+        outbound::OutboundPolicy,
+    },
 };
 use tracing_subscriber::EnvFilter;
 
@@ -56,6 +61,10 @@ pub struct Config {
     /// Host names and address blocks slot upstreams and health URLs may point at; empty allows
     /// any address but link-local, multicast and unspecified ones (see `domain::outbound`).
     pub slot_hosts: Vec<String>,
+    /// Where scheduled backups go; none turns them off.
+    pub backup_dir: Option<PathBuf>,
+    /// When they run (`backup_at` in `backup_time_zone`).
+    pub backup_schedule: Schedule,
 }
 
 /// How log lines are written.
@@ -97,6 +106,8 @@ impl Default for Config {
             prometheus_token: None,
             operations: OperationSettings::default(),
             slot_hosts: Vec::new(),
+            backup_dir: None,
+            backup_schedule: Schedule::default(),
         }
     }
 }
@@ -194,6 +205,21 @@ const KEYS: &[Key] = &[
         },
     },
     Key {
+        name: "backup_dir",
+        apply: |c, v| {
+            c.backup_dir = Some(v.trim()).filter(|d| !d.is_empty()).map(PathBuf::from);
+            Ok(())
+        },
+    },
+    Key {
+        name: "backup_at",
+        apply: |c, v| Schedule::parse_at(v).map(|at| c.backup_schedule.at = at),
+    },
+    Key {
+        name: "backup_time_zone",
+        apply: |c, v| Schedule::parse_zone(v).map(|zone| c.backup_schedule.zone = zone),
+    },
+    Key {
         name: "prometheus_token",
         apply: |c, v| {
             c.prometheus_token = secret_setting(v);
@@ -249,6 +275,15 @@ impl Config {
         Ok(config)
     }
 
+    /// Scheduled backups with the guide's retention, when `backup_dir` is set.
+    pub fn backups(&self) -> Option<BackupSettings> {
+        Some(BackupSettings {
+            dir: self.backup_dir.clone()?,
+            schedule: self.backup_schedule,
+            retention: Retention::GUIDE,
+        })
+    }
+
     /// Where Switchyard may send requests: `slot_hosts` and the hosts of the URLs in the
     /// `[[environment]]` tables.
     pub fn outbound_policy(&self) -> Result<OutboundPolicy, ConfigError> {
@@ -296,7 +331,21 @@ impl Config {
                     path: path.to_owned(),
                     message: e.message().to_owned(),
                 })?;
+        // A `[section]` table's keys are the settings `section_key`: `[backup] dir` is
+        // `backup_dir`, as the environment's SWITCHYARD_BACKUP_DIR is.
+        let mut settings: Vec<(String, &toml::Value)> = Vec::new();
         for (name, value) in &table {
+            match value {
+                toml::Value::Table(section) if name != ENVIRONMENT_TABLES => settings.extend(
+                    section
+                        .iter()
+                        .map(|(key, value)| (format!("{name}_{key}"), value)),
+                ),
+                _ => settings.push((name.clone(), value)),
+            }
+        }
+        for (name, value) in settings {
+            let name = name.as_str();
             let invalid = |message: String| ConfigError::Invalid {
                 key: format!("{name} (in {path})"),
                 message,

@@ -12,6 +12,7 @@ use app::{
         accounts::callers::Callers,
         accounts::store::login_attempts,
         accounts::store::sessions,
+        backups,
         catalog::health::{self, HealthWatch},
         deployments::ingest::Ingest,
         events::Events,
@@ -57,6 +58,8 @@ pub struct Application {
     state: AppState,
     in_flight: InFlight,
     shutdown_timeout: Duration,
+    /// For `pg_dump`, which connects by itself.
+    database_url: String,
     /// Writes operations into open incidents' timelines; it listens from the start, so even
     /// requests driven in-process (tests) reach the timelines.
     timelines: tokio::task::JoinHandle<()>,
@@ -101,6 +104,7 @@ impl Application {
             events: Events::default(),
             callers: Callers::default(),
             health: HealthWatch::new(config.health_check_interval),
+            backups: config.backups(),
         });
         // A SQLite database has one Switchyard process: whatever still runs was left by its
         // previous life. PostgreSQL replicas interrupt only operations whose runner stopped
@@ -122,6 +126,7 @@ impl Application {
             state,
             in_flight,
             shutdown_timeout: config.shutdown_timeout,
+            database_url: config.database_url.clone(),
             timelines,
         })
     }
@@ -131,6 +136,25 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound TCP listener has a local address")
+    }
+
+    /// Runs scheduled backups in the background, if configured (tests drive the router
+    /// without serving, so this is apart from [`Self::run_until`]).
+    fn start_backups(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let settings = self.state.backups.clone()?;
+        let next = settings.schedule.next_after(chrono::Utc::now());
+        tracing::info!(
+            dir = %settings.dir.display(),
+            at = %settings.schedule.at,
+            time_zone = %settings.schedule.zone.name(),
+            %next,
+            "scheduled backups on"
+        );
+        Some(tokio::spawn(backups::run_schedule(
+            self.state.db.clone(),
+            self.database_url.clone(),
+            settings,
+        )))
     }
 
     /// The router, for driving requests in-process.
@@ -170,6 +194,7 @@ impl Application {
         let cleanup = tokio::spawn(delete_expired_sessions(self.state.db.clone()));
         let maintenance = tokio::spawn(operations::maintain(self.state.clone()));
         let health_watch = tokio::spawn(health::watch(self.state.clone()));
+        let scheduled_backups = self.start_backups();
         let events = self.state.events.clone();
         let (requested, deadline) = tokio::sync::oneshot::channel();
         let shutdown = async move {
@@ -207,6 +232,9 @@ impl Application {
         cleanup.abort();
         maintenance.abort();
         health_watch.abort();
+        if let Some(backups) = scheduled_backups {
+            backups.abort();
+        }
         self.timelines.abort();
         // Operations still running here will not finish: say so now rather than leave the
         // lock to the heartbeat timeout. A database that does not answer must not hold up

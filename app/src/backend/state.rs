@@ -56,6 +56,8 @@ pub struct State {
     pub health: super::catalog::health::HealthWatch,
     /// Who recent sessions and tokens belong to, for a few seconds.
     pub callers: super::accounts::callers::Callers,
+    /// Scheduled backups, if configured: health and Prometheus report the newest one's age.
+    pub backups: Option<super::backups::BackupSettings>,
 }
 
 /// Session lifetimes, from the configuration.

@@ -5,7 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
+use chrono::{
+    DateTime, Datelike, LocalResult, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// How many daily, weekly and monthly backups to keep.
@@ -69,6 +72,98 @@ impl Retention {
             .max_by_key(|&i| taken[i]);
         keep.extend(latest);
         keep
+    }
+}
+
+/// When scheduled backups run: every day at a wall-clock time in a time zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub at: NaiveTime,
+    pub zone: Tz,
+}
+
+impl Default for Schedule {
+    /// 02:30 UTC, the guide's "0 2 * * *" give or take the half hour that keeps it clear of
+    /// whatever else runs on the hour.
+    fn default() -> Self {
+        Self {
+            at: NaiveTime::from_hms_opt(2, 30, 0).unwrap_or(NaiveTime::MIN),
+            zone: Tz::UTC,
+        }
+    }
+}
+
+impl Schedule {
+    /// `HH:MM` (or `HH:MM:SS`), 24-hour.
+    pub fn parse_at(text: &str) -> Result<NaiveTime, String> {
+        let text = text.trim();
+        NaiveTime::parse_from_str(text, "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
+            .map_err(|_| format!("\"{text}\" is not a time of day; use HH:MM, e.g. 02:30"))
+    }
+
+    /// An IANA time zone name such as `Europe/Berlin`, or `UTC`.
+    pub fn parse_zone(text: &str) -> Result<Tz, String> {
+        text.trim().parse::<Tz>().map_err(|_| {
+            format!("\"{text}\" is not a time zone; use an IANA name such as Europe/Berlin, or UTC")
+        })
+    }
+
+    /// The first run strictly after `now`. On the day clocks spring forward past `at`, the
+    /// run is at the first minute that exists after it; on the day they fall back through it,
+    /// at its first occurrence.
+    pub fn next_after(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let today = now.with_timezone(&self.zone).date_naive();
+        (0..=2)
+            .filter_map(|days| today.checked_add_days(chrono::Days::new(days)))
+            .filter_map(|day| self.instant_on(day))
+            .find(|run| *run > now)
+            .unwrap_or(now + chrono::Duration::days(1))
+    }
+
+    /// The day `instant` falls on here: backups are kept by local days.
+    pub fn local(&self, instant: DateTime<Utc>) -> NaiveDateTime {
+        instant.with_timezone(&self.zone).naive_local()
+    }
+
+    fn instant_on(&self, day: NaiveDate) -> Option<DateTime<Utc>> {
+        let mut local = day.and_time(self.at);
+        // A gap is at most a few hours long; step over it a minute at a time.
+        for _ in 0..24 * 60 {
+            match self.zone.from_local_datetime(&local) {
+                LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => {
+                    return Some(at.with_timezone(&Utc))
+                }
+                LocalResult::None => local += chrono::Duration::minutes(1),
+            }
+        }
+        None
+    }
+}
+
+/// How old the newest backup may be before it counts as stale: a daily backup, plus two hours
+/// for one that runs long or late.
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(26 * 3600);
+
+/// What a backup folder says about the newest backup in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Freshness {
+    /// Within [`STALE_AFTER`].
+    Ok,
+    /// Older than that: the scheduled backups are failing, or stopped.
+    Stale,
+    /// No backup at all.
+    Missing,
+}
+
+impl Freshness {
+    pub fn of(newest: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Self {
+        match newest {
+            None => Self::Missing,
+            Some(at) if (now - at).to_std().unwrap_or_default() > STALE_AFTER => Self::Stale,
+            Some(_) => Self::Ok,
+        }
     }
 }
 
@@ -212,6 +307,71 @@ mod tests {
             at(today - chrono::Days::new(1), 23),
         ];
         assert_eq!(Retention::GUIDE.kept(&taken, today), BTreeSet::from([1, 3]));
+    }
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .expect("time")
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_schedule_runs_daily_at_its_local_time_across_clock_changes() {
+        let berlin = Schedule {
+            at: Schedule::parse_at("02:30").expect("time"),
+            zone: Schedule::parse_zone("Europe/Berlin").expect("zone"),
+        };
+        // Winter: UTC+1.
+        assert_eq!(
+            berlin.next_after(utc("2026-12-06T00:00:00Z")),
+            utc("2026-12-06T01:30:00Z")
+        );
+        assert_eq!(
+            berlin.next_after(utc("2026-12-06T01:30:00Z")),
+            utc("2026-12-07T01:30:00Z")
+        );
+        // 29 March 2026: 02:00 becomes 03:00, so 02:30 does not exist; it runs at 03:00 CEST.
+        assert_eq!(
+            berlin.next_after(utc("2026-03-28T12:00:00Z")),
+            utc("2026-03-29T01:00:00Z")
+        );
+        // 25 October 2026: 02:30 happens twice; the first one (CEST, UTC+2) counts, once.
+        assert_eq!(
+            berlin.next_after(utc("2026-10-24T12:00:00Z")),
+            utc("2026-10-25T00:30:00Z")
+        );
+        assert_eq!(
+            berlin.next_after(utc("2026-10-25T00:30:00Z")),
+            utc("2026-10-26T01:30:00Z")
+        );
+        assert_eq!(
+            Schedule::default().next_after(utc("2026-12-06T02:30:00Z")),
+            utc("2026-12-07T02:30:00Z")
+        );
+        assert_eq!(
+            Schedule::parse_at("7:05:09").map(|t| t.to_string()),
+            Ok("07:05:09".to_owned())
+        );
+        assert!(Schedule::parse_at("25:00")
+            .unwrap_err()
+            .contains("use HH:MM"));
+        assert!(Schedule::parse_zone("Mars/Olympus")
+            .unwrap_err()
+            .contains("IANA"));
+    }
+
+    #[test]
+    fn a_backup_older_than_26_hours_is_stale() {
+        let now = utc("2026-12-06T12:00:00Z");
+        assert_eq!(Freshness::of(None, now), Freshness::Missing);
+        assert_eq!(
+            Freshness::of(Some(utc("2026-12-05T10:00:00Z")), now),
+            Freshness::Ok
+        );
+        assert_eq!(
+            Freshness::of(Some(utc("2026-12-05T09:59:59Z")), now),
+            Freshness::Stale
+        );
     }
 
     #[test]

@@ -372,3 +372,40 @@ fn a_misconfigured_environment_table_names_its_key() {
         "environment[0].service (in f.toml)"
     );
 }
+
+#[test]
+fn a_backup_section_sets_scheduled_backups_and_bad_values_name_their_key() {
+    assert!(Config::load(None, &env(&[]))
+        .expect("defaults")
+        .backups()
+        .is_none());
+    let file = "[backup]\ndir = \"/var/backups/switchyard\"\nat = \"03:15\"\ntime_zone = \"Europe/Berlin\"\n";
+    let config = Config::load(Some(("s.toml", file)), &env(&[])).expect("valid");
+    let backups = config.backups().expect("on");
+    assert_eq!(backups.dir, PathBuf::from("/var/backups/switchyard"));
+    assert_eq!(backups.schedule.at.to_string(), "03:15:00");
+    assert_eq!(backups.schedule.zone.name(), "Europe/Berlin");
+    assert_eq!(backups.retention, Retention::GUIDE);
+    // The environment wins, under the flat name.
+    let config = Config::load(
+        Some(("s.toml", file)),
+        &env(&[("SWITCHYARD_BACKUP_DIR", "/srv/b")]),
+    )
+    .expect("valid");
+    assert_eq!(config.backups().expect("on").dir, PathBuf::from("/srv/b"));
+    let key = invalid_key(Config::load(
+        Some(("s.toml", "[backup]\nat = \"3 am\"\n")),
+        &env(&[]),
+    ));
+    assert_eq!(key, "backup_at (in s.toml)");
+    let key = invalid_key(Config::load(
+        None,
+        &env(&[("SWITCHYARD_BACKUP_TIME_ZONE", "Berlin")]),
+    ));
+    assert_eq!(key, "SWITCHYARD_BACKUP_TIME_ZONE");
+    let key = invalid_key(Config::load(
+        Some(("s.toml", "[backup]\nfolder = \"x\"\n")),
+        &env(&[]),
+    ));
+    assert_eq!(key, "backup_folder (in s.toml)");
+}

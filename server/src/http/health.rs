@@ -5,9 +5,9 @@
 use std::time::{Duration, Instant};
 
 use app::{
-    backend::{AppState, Caller, Engine},
+    backend::{backups, AppState, Caller, Engine},
     build_info,
-    domain::accounts::role::Action,
+    domain::{accounts::role::Action, backups::Freshness},
 };
 use axum::{
     extract::State,
@@ -58,6 +58,47 @@ pub struct Detailed {
     commit: &'static str,
     uptime_seconds: u64,
     database: DatabaseHealth,
+    /// Scheduled backups; `null` when `backup_dir` is not set.
+    backup: Option<BackupHealth>,
+}
+
+/// The newest backup in `backup_dir`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BackupHealth {
+    /// `ok`; `stale` when older than 26 hours (the scheduled backups fail or stopped);
+    /// `missing` when there is none yet.
+    status: Freshness,
+    /// When it was taken, RFC 3339 UTC.
+    newest_at: Option<String>,
+    age_seconds: Option<i64>,
+    /// The next scheduled run, RFC 3339 UTC.
+    next_at: String,
+}
+
+impl BackupHealth {
+    pub fn age_seconds(&self) -> Option<i64> {
+        self.age_seconds
+    }
+}
+
+/// The newest backup's age, if backups are scheduled; a folder that cannot be read counts as
+/// no backup (and the log says why).
+pub async fn check_backups(state: &AppState) -> Option<BackupHealth> {
+    let settings = state.backups.as_ref()?;
+    let now = chrono::Utc::now();
+    let newest = backups::newest(&settings.dir)
+        .await
+        .inspect_err(|error| tracing::warn!(%error, "cannot read the backup folder"))
+        .ok()
+        .flatten();
+    let stamp =
+        |at: chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    Some(BackupHealth {
+        status: Freshness::of(newest, now),
+        newest_at: newest.map(stamp),
+        age_seconds: newest.map(|at| (now - at).num_seconds()),
+        next_at: stamp(settings.schedule.next_after(now)),
+    })
 }
 
 /// What the detailed check found of the database.
@@ -97,6 +138,7 @@ pub async fn get_health_detailed(
         commit: build_info::COMMIT,
         uptime_seconds: state.started_at.elapsed().as_secs(),
         database,
+        backup: check_backups(&state).await,
     };
     Ok((status, Json(report)))
 }

@@ -137,7 +137,7 @@ impl HttpStats {
 }
 
 /// `GET /api/v1/prometheus`
-#[utoipa::path(get, path = "/v1/prometheus", tag = "metrics", params(("Authorization" = String, Header, description = "Bearer <prometheus_token>")), responses((status = 200, description = "Prometheus text format 0.0.4: each environment's delivery figures over the last 30 days as gauges (switchyard_deployment_frequency_per_day, switchyard_lead_time_median_seconds, switchyard_change_failure_rate, switchyard_recovery_time_median_seconds, switchyard_mttr_mean_seconds, … labelled service, environment, tier, window), switchyard_deployments_total and switchyard_operations_total by outcome, and switchyard_http_requests_total with the switchyard_http_request_duration_seconds histogram", content_type = "text/plain"), (status = 401, description = "No token, or not prometheus_token", body = ErrorBody), (status = 404, description = "The endpoint is off: prometheus_token is not set", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/prometheus", tag = "metrics", params(("Authorization" = String, Header, description = "Bearer <prometheus_token>")), responses((status = 200, description = "Prometheus text format 0.0.4: each environment's delivery figures over the last 30 days as gauges (switchyard_deployment_frequency_per_day, switchyard_lead_time_median_seconds, switchyard_change_failure_rate, switchyard_recovery_time_median_seconds, switchyard_mttr_mean_seconds, … labelled service, environment, tier, window), switchyard_deployments_total and switchyard_operations_total by outcome, and switchyard_http_requests_total with the switchyard_http_request_duration_seconds histogram, and switchyard_backup_age_seconds when backups are scheduled", content_type = "text/plain"), (status = 401, description = "No token, or not prometheus_token", body = ErrorBody), (status = 404, description = "The endpoint is off: prometheus_token is not set", body = ErrorBody)))]
 pub async fn scrape(
     State(state): State<AppState>,
     Extension(token): Extension<ScrapeToken>,
@@ -157,5 +157,15 @@ pub async fn scrape(
     let mut out = Exposition::default();
     metrics::prometheus::write(&state.db, Timestamp::now(), &mut out).await?;
     stats.write(&mut out);
+    if let Some(backup) = super::health::check_backups(&state).await {
+        out.family(
+            "switchyard_backup_age_seconds",
+            Kind::Gauge,
+            "How old the newest backup in backup_dir is; absent while there is none (alert on absent() too).",
+        );
+        if let Some(age) = backup.age_seconds() {
+            out.sample("switchyard_backup_age_seconds", &[], age as f64);
+        }
+    }
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], out.finish()).into_response())
 }

@@ -13,12 +13,16 @@ use std::{
 use serde_json::Value;
 
 use crate::{
-    helpers::{Engine, TestDb},
+    helpers::{Engine, TestApp, TestDb},
     on_both_engines,
     process::{http, run_cli, Server},
 };
 
-on_both_engines!(a_backup_taken_while_clients_write_restores_exactly);
+on_both_engines!(
+    a_backup_taken_while_clients_write_restores_exactly,
+    the_server_backs_up_on_schedule_and_prunes_by_the_guides_retention,
+    health_and_prometheus_report_the_newest_backups_age,
+);
 
 const WRITERS: usize = 8;
 
@@ -260,4 +264,162 @@ async fn a_backup_taken_while_clients_write_restores_exactly(engine: Engine) {
         let rows = rows_per_table(&target.url).await;
         assert!(rows.values().all(|&n| n == 0), "{rows:?}");
     }
+}
+
+/// Writes an empty backup and manifest named as taken at `at` (retention reads names only).
+fn plant(folder: &std::path::Path, at: chrono::DateTime<chrono::Utc>) -> [String; 2] {
+    let stem = format!("switchyard-{}", at.format("%Y%m%dT%H%M%SZ"));
+    let names = [format!("{stem}.sqlite.gz"), format!("{stem}.json")];
+    for name in &names {
+        std::fs::write(folder.join(name), b"").expect("writes");
+    }
+    names
+}
+
+async fn the_server_backs_up_on_schedule_and_prunes_by_the_guides_retention(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let folder = db.dir.path().join("scheduled");
+    std::fs::create_dir_all(&folder).expect("folder");
+    let now = chrono::Utc::now();
+    let ancient = plant(&folder, now - chrono::Duration::days(800));
+    let yesterday = plant(&folder, now - chrono::Duration::days(1));
+    let others = ["notes.txt", ".switchyard-20200101T000000Z.json.part"];
+    for name in others {
+        std::fs::write(folder.join(name), b"not a backup").expect("writes");
+    }
+    // A few seconds from now, in a zone other than UTC.
+    let zone = "Asia/Kolkata";
+    let at = (now + chrono::Duration::seconds(3))
+        .with_timezone(&app::domain::backups::Schedule::parse_zone(zone).expect("zone"))
+        .format("%H:%M:%S")
+        .to_string();
+    let folder_text = folder.display().to_string();
+    let server = Server::start_with(
+        &db,
+        &db.url,
+        &[
+            ("SWITCHYARD_BACKUP_DIR", folder_text.as_str()),
+            ("SWITCHYARD_BACKUP_AT", at.as_str()),
+            ("SWITCHYARD_BACKUP_TIME_ZONE", zone),
+        ],
+    )
+    .await;
+    let names = || {
+        let mut names: Vec<String> = std::fs::read_dir(&folder)
+            .expect("folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let started = std::time::Instant::now();
+    while names().len() != 2 + 2 + others.len() || folder.join(&ancient[0]).exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no scheduled backup, or nothing pruned: {:?}",
+            names()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = server.stop().await;
+    let names = names();
+    for kept in yesterday.iter().map(String::as_str).chain(others) {
+        assert!(names.iter().any(|n| n == kept), "{kept} kept: {names:?}");
+    }
+    let suffix = match engine {
+        Engine::Sqlite => ".sqlite.gz",
+        Engine::Postgres => ".pgdump",
+    };
+    let taken: Vec<&String> = names
+        .iter()
+        .filter(|n| n.starts_with("switchyard-") && !yesterday.contains(n))
+        .collect();
+    assert_eq!(taken.len(), 2, "{names:?}");
+    assert!(taken.iter().any(|n| n.ends_with(suffix)), "{names:?}");
+    for line in [
+        "scheduled backups on",
+        "backed up",
+        "removed backups the retention policy no longer keeps",
+    ] {
+        assert!(log.iter().any(|l| l.contains(line)), "{line}: {log:#?}");
+    }
+}
+
+async fn health_and_prometheus_report_the_newest_backups_age(engine: Engine) {
+    let dir = tempfile::tempdir().expect("folder");
+    let folder = dir.path().join("backups");
+    let app = TestApp::with_config(engine, |config| {
+        config.backup_dir = Some(folder.clone());
+        config.prometheus_token = Some("scrape-me-0123456789".into());
+    })
+    .await;
+    let detailed = || async {
+        let answer = app
+            .send(
+                axum::http::Request::get("/api/v1/health/detailed")
+                    .header("authorization", "Bearer scrape-me-0123456789")
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer.json()["backup"].clone()
+    };
+    let scrape = || async {
+        app.send(
+            axum::http::Request::get("/api/v1/prometheus")
+                .header("authorization", "Bearer scrape-me-0123456789")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await
+        .body
+    };
+    // No folder yet: missing, and the gauge is absent.
+    let backup = detailed().await;
+    assert_eq!(backup["status"], "missing", "{backup}");
+    assert_eq!(backup["newest_at"], Value::Null);
+    assert!(
+        backup["next_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("02:30:00Z")),
+        "{backup}"
+    );
+    assert!(!scrape().await.contains("\nswitchyard_backup_age_seconds "));
+    // Three days old: stale.
+    std::fs::create_dir_all(&folder).expect("folder");
+    let old = chrono::Utc::now() - chrono::Duration::days(3);
+    plant(&folder, old);
+    let backup = detailed().await;
+    assert_eq!(backup["status"], "stale", "{backup}");
+    let age = backup["age_seconds"].as_i64().expect("age");
+    assert!((3 * 86_400..3 * 86_400 + 60).contains(&age), "{backup}");
+    let body = scrape().await;
+    let gauge = body
+        .lines()
+        .find_map(|line| line.strip_prefix("switchyard_backup_age_seconds "))
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(
+        gauge.parse::<f64>().expect("number") >= 3.0 * 86_400.0,
+        "{gauge}"
+    );
+    // A data file without its manifest is not a backup (it may be half-copied).
+    let fresh = format!(
+        "switchyard-{}.sqlite.gz",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    );
+    std::fs::write(folder.join(fresh), b"").expect("writes");
+    assert_eq!(detailed().await["status"], "stale");
+    // A new one: ok.
+    plant(&folder, chrono::Utc::now());
+    assert_eq!(detailed().await["status"], "ok");
+    // Viewers see it too; strangers do not.
+    let anonymous = app
+        .send(
+            axum::http::Request::get("/api/v1/health/detailed")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(anonymous.status, 401);
 }

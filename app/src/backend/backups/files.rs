@@ -30,6 +30,23 @@ pub(super) async fn digest(path: &Path) -> Result<(String, u64), BackupError> {
     Ok((format!("{:x}", hasher.finalize()), bytes))
 }
 
+/// The names of the files in `dir` that are backups or their manifests (`switchyard-…`, never
+/// a `.….part` still being written).
+pub(super) async fn list(dir: &Path) -> Result<Vec<String>, BackupError> {
+    let mut entries = tokio::fs::read_dir(dir)
+        .await
+        .map_err(BackupError::io(dir))?;
+    let mut names = Vec::new();
+    while let Some(entry) = entries.next_entry().await.map_err(BackupError::io(dir))? {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(crate::domain::backups::PREFIX) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
 /// A path's file name, as text.
 pub(super) fn name(path: &Path) -> String {
     path.file_name()

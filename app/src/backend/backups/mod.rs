@@ -189,6 +189,99 @@ pub async fn restore(path: &Path, url: &str, force: bool) -> Result<Restored, Ba
     })
 }
 
+/// Scheduled backups, as the configuration sets them.
+#[derive(Clone, Debug)]
+pub struct BackupSettings {
+    pub dir: PathBuf,
+    pub schedule: backups::Schedule,
+    pub retention: backups::Retention,
+}
+
+/// Backs up at every scheduled time and prunes by the retention policy after each backup,
+/// for as long as the server runs. A failure is logged and the next run tried as usual;
+/// the newest backup's age (health, Prometheus) tells someone it went stale.
+pub async fn run_schedule(db: Database, url: String, settings: BackupSettings) {
+    loop {
+        let now = chrono::Utc::now();
+        let next = settings.schedule.next_after(now);
+        tokio::time::sleep((next - now).to_std().unwrap_or_default()).await;
+        match back_up(&db, &url, &settings.dir, Timestamp::now()).await {
+            Ok(taken) => tracing::info!(
+                file = %taken.file.display(),
+                bytes = taken.manifest.bytes,
+                rows = taken.manifest.tables.values().sum::<i64>(),
+                "backed up"
+            ),
+            Err(error) => {
+                tracing::error!(%error, dir = %settings.dir.display(), "the scheduled backup failed");
+                continue;
+            }
+        }
+        match prune(&settings, chrono::Utc::now()).await {
+            Ok(removed) if removed.is_empty() => {}
+            Ok(removed) => tracing::info!(
+                ?removed,
+                "removed backups the retention policy no longer keeps"
+            ),
+            Err(error) => tracing::warn!(%error, "cannot prune old backups"),
+        }
+    }
+}
+
+/// Deletes the backups in the folder that the retention policy does not keep on `now`'s
+/// local day (data file and manifest); returns the names deleted. Only files named like
+/// backups are looked at, and never one still being written.
+pub async fn prune(
+    settings: &BackupSettings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<String>, BackupError> {
+    let names = files::list(&settings.dir).await?;
+    let mut stems: Vec<(String, chrono::NaiveDateTime)> = names
+        .iter()
+        .filter_map(|name| {
+            let taken = backups::taken_at(name)?.and_utc();
+            let stem = name.split('.').next()?.to_owned();
+            Some((stem, settings.schedule.local(taken)))
+        })
+        .collect();
+    stems.sort();
+    stems.dedup();
+    let taken: Vec<_> = stems.iter().map(|(_, at)| *at).collect();
+    let today = settings.schedule.local(now).date();
+    let kept = settings.retention.kept(&taken, today);
+    let mut removed = Vec::new();
+    for (index, (stem, _)) in stems.iter().enumerate() {
+        if kept.contains(&index) {
+            continue;
+        }
+        for name in names.iter().filter(|n| n.split('.').next() == Some(stem)) {
+            let path = settings.dir.join(name);
+            tokio::fs::remove_file(&path)
+                .await
+                .map_err(BackupError::io(&path))?;
+            removed.push(name.clone());
+        }
+    }
+    Ok(removed)
+}
+
+/// When the newest complete backup in `dir` (one with its manifest) was taken; `None` when
+/// there is none, or no such folder yet.
+pub async fn newest(dir: &Path) -> Result<Option<chrono::DateTime<chrono::Utc>>, BackupError> {
+    let names = match files::list(dir).await {
+        Err(BackupError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None)
+        }
+        names => names?,
+    };
+    Ok(names
+        .iter()
+        .filter(|name| name.ends_with(".json"))
+        .filter_map(|name| backups::taken_at(name))
+        .max()
+        .map(|at| at.and_utc()))
+}
+
 /// A snapshot's schema version and rows per table.
 #[derive(Debug)]
 struct Snapshot {

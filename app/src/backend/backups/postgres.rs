@@ -119,6 +119,8 @@ async fn run(tool: &'static str, args: &[&str], url: Option<&str>) -> Result<(),
     command
         .args(args)
         .arg("--no-password")
+        // A backup cut off by a stop must not go on writing behind the server's back.
+        .kill_on_drop(true)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
