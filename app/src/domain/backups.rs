@@ -167,6 +167,32 @@ impl Freshness {
     }
 }
 
+/// The Admin page's line about backups, in words: whether they run, how old the newest is,
+/// when the next comes. `dir` is shown so an admin knows where to look.
+pub fn describe(
+    dir: &str,
+    schedule: &Schedule,
+    newest: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> String {
+    let next = schedule.next_after(now).with_timezone(&schedule.zone);
+    let next = format!("{} {}", next.format("%Y-%m-%d %H:%M"), schedule.zone.name());
+    let Some(newest) = newest else {
+        return format!("No backup in {dir} yet; the first one runs at {next}.");
+    };
+    let age = crate::domain::time::describe_age(
+        crate::domain::Timestamp(newest.timestamp_millis()),
+        crate::domain::Timestamp(now.timestamp_millis()),
+    );
+    let taken = newest.format("%Y-%m-%d %H:%M UTC");
+    match Freshness::of(Some(newest), now) {
+        Freshness::Stale => format!(
+            "The newest backup in {dir} is stale: taken {age} ({taken}). Look for \"the scheduled backup failed\" in the server log; the next one runs at {next}."
+        ),
+        _ => format!("The newest backup in {dir} was taken {age} ({taken}); the next one runs at {next}."),
+    }
+}
+
 /// What a backup holds, written beside it as JSON: enough to check it and to refuse restoring
 /// it where it does not belong.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -358,6 +384,25 @@ mod tests {
         assert!(Schedule::parse_zone("Mars/Olympus")
             .unwrap_err()
             .contains("IANA"));
+    }
+
+    #[test]
+    fn the_admin_reads_how_backups_stand() {
+        let schedule = Schedule {
+            at: Schedule::parse_at("02:30").expect("time"),
+            zone: Schedule::parse_zone("Europe/Berlin").expect("zone"),
+        };
+        let now = utc("2026-12-06T12:00:00Z");
+        assert_eq!(
+            describe("/var/backups", &schedule, None, now),
+            "No backup in /var/backups yet; the first one runs at 2026-12-07 02:30 Europe/Berlin."
+        );
+        assert_eq!(
+            describe("/var/backups", &schedule, Some(utc("2026-12-06T01:30:00Z")), now),
+            "The newest backup in /var/backups was taken 10 h ago (2026-12-06 01:30 UTC); the next one runs at 2026-12-07 02:30 Europe/Berlin."
+        );
+        assert!(describe("/b", &schedule, Some(utc("2026-12-04T01:30:00Z")), now)
+            .starts_with("The newest backup in /b is stale: taken 2 days ago (2026-12-04 01:30 UTC). Look for"));
     }
 
     #[test]

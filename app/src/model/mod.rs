@@ -5,6 +5,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Role, Timestamp};
 
+/// How the scheduled backups stand, as the Admin page shows it: one sentence worded on the
+/// server, and whether it needs attention (off, missing or stale).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupStatus {
+    pub sentence: String,
+    pub stale: bool,
+}
+
 /// A user (never the password hash).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -81,23 +81,17 @@ impl BackupHealth {
     }
 }
 
-/// The newest backup's age, if backups are scheduled; a folder that cannot be read counts as
-/// no backup (and the log says why).
+/// The newest backup's age, if backups are scheduled.
 pub async fn check_backups(state: &AppState) -> Option<BackupHealth> {
-    let settings = state.backups.as_ref()?;
     let now = chrono::Utc::now();
-    let newest = backups::newest(&settings.dir)
-        .await
-        .inspect_err(|error| tracing::warn!(%error, "cannot read the backup folder"))
-        .ok()
-        .flatten();
+    let report = backups::report(state.backups.as_ref()?, now).await;
     let stamp =
         |at: chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     Some(BackupHealth {
-        status: Freshness::of(newest, now),
-        newest_at: newest.map(stamp),
-        age_seconds: newest.map(|at| (now - at).num_seconds()),
-        next_at: stamp(settings.schedule.next_after(now)),
+        status: report.freshness,
+        newest_at: report.newest_at.map(stamp),
+        age_seconds: report.newest_at.map(|at| (now - at).num_seconds()),
+        next_at: stamp(report.next_at),
     })
 }
 

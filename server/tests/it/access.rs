@@ -67,6 +67,7 @@ const MATRIX: &[Row] = &[
     rest("GET", "/api/v1/me", "", Role::Viewer),
     rest("DELETE", "/api/v1/users/999999/login-failures", "", Role::Admin),
     rpc("clear_login_failures", "id=999999", Role::Admin),
+    rpc("backup_status", "", Role::Admin),
     rest("GET", "/api/v1/users", "", Role::Admin),
     rest(
         "POST",

@@ -10,6 +10,7 @@ use std::{
     time::Duration,
 };
 
+use app::domain::Role;
 use serde_json::Value;
 
 use crate::{
@@ -410,9 +411,42 @@ async fn health_and_prometheus_report_the_newest_backups_age(engine: Engine) {
     );
     std::fs::write(folder.join(fresh), b"").expect("writes");
     assert_eq!(detailed().await["status"], "stale");
+    let admin = app.logged_in(Role::Admin).await;
+    let admin_page = || async {
+        app.send_as(
+            &admin,
+            axum::http::Request::get("/admin")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await
+        .body
+    };
+    let page = admin_page().await;
+    assert!(page.contains("notice warning"), "{page}");
+    assert!(page.contains("is stale: taken 3 days ago"), "{page}");
     // A new one: ok.
     plant(&folder, chrono::Utc::now());
     assert_eq!(detailed().await["status"], "ok");
+    let page = admin_page().await;
+    assert!(!page.contains("notice warning"), "{page}");
+    assert!(page.contains("was taken just now"), "{page}");
+    // Without backup_dir, the admin is told they are off and how to turn them on.
+    let off = TestApp::new(engine).await;
+    let admin = off.logged_in(Role::Admin).await;
+    let page = off
+        .send_as(
+            &admin,
+            axum::http::Request::get("/admin")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await
+        .body;
+    assert!(
+        page.contains("Scheduled backups are off: set backup_dir"),
+        "{page}"
+    );
     // Viewers see it too; strangers do not.
     let anonymous = app
         .send(

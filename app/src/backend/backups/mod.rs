@@ -265,6 +265,58 @@ pub async fn prune(
     Ok(removed)
 }
 
+/// How scheduled backups stand, for health, Prometheus and the Admin page.
+#[derive(Debug)]
+pub struct Report {
+    pub freshness: backups::Freshness,
+    pub newest_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub next_at: chrono::DateTime<chrono::Utc>,
+    /// The Admin page's sentence ([`backups::describe`]).
+    pub sentence: String,
+}
+
+/// How the backups `settings` schedules stand at `now`. A folder that cannot be read counts
+/// as holding no backup (the log says why).
+pub async fn report(settings: &BackupSettings, now: chrono::DateTime<chrono::Utc>) -> Report {
+    let newest = newest(&settings.dir)
+        .await
+        .inspect_err(|error| tracing::warn!(%error, "cannot read the backup folder"))
+        .ok()
+        .flatten();
+    Report {
+        freshness: backups::Freshness::of(newest, now),
+        newest_at: newest,
+        next_at: settings.schedule.next_after(now),
+        sentence: backups::describe(
+            &settings.dir.display().to_string(),
+            &settings.schedule,
+            newest,
+            now,
+        ),
+    }
+}
+
+/// The Admin page's view of the backups; for admins.
+pub async fn status(
+    state: &crate::backend::AppState,
+    caller: &crate::backend::Caller,
+) -> Result<crate::model::BackupStatus, crate::error::AppError> {
+    caller.authorize(crate::domain::Action::ManageUsers)?;
+    Ok(match &state.backups {
+        None => crate::model::BackupStatus {
+            sentence: "Scheduled backups are off: set backup_dir in the configuration (README: Backups), or run switchyard backup from cron.".to_owned(),
+            stale: true,
+        },
+        Some(settings) => {
+            let report = report(settings, chrono::Utc::now()).await;
+            crate::model::BackupStatus {
+                stale: report.freshness != backups::Freshness::Ok,
+                sentence: report.sentence,
+            }
+        }
+    })
+}
+
 /// When the newest complete backup in `dir` (one with its manifest) was taken; `None` when
 /// there is none, or no such folder yet.
 pub async fn newest(dir: &Path) -> Result<Option<chrono::DateTime<chrono::Utc>>, BackupError> {

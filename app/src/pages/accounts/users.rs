@@ -19,8 +19,8 @@ use crate::{
 };
 
 #[cfg(feature = "ssr")]
-use crate::backend::{accounts, accounts::manage, rpc};
-use crate::model::User;
+use crate::backend::{accounts, accounts::manage, backups, rpc};
+use crate::model::{BackupStatus, User};
 
 /// Every user.
 #[server(prefix = "/rpc", endpoint = "list_users")]
@@ -64,6 +64,12 @@ pub async fn clear_login_failures(id: i64) -> Result<u64, AppError> {
     .await
 }
 
+/// How the scheduled backups stand, in a sentence.
+#[server(prefix = "/rpc", endpoint = "backup_status")]
+pub async fn read_backup_status() -> Result<BackupStatus, AppError> {
+    rpc::serve(|state, caller| async move { backups::status(&state, &caller).await }).await
+}
+
 /// The users page, for admins.
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -78,6 +84,7 @@ pub fn UsersPage() -> impl IntoView {
         move || (create.version().get(), update.version().get()),
         |_| list_users(),
     );
+    let backup = Resource::new(|| (), |()| read_backup_status());
     let create_error = action_error(create);
     let form = NodeRef::new();
     reset_on_success(create, form);
@@ -86,6 +93,14 @@ pub fn UsersPage() -> impl IntoView {
         <Protected action=Action::ManageUsers>
             <h1>"Admin"</h1>
             <AdminNav />
+            <Suspense>
+                {move || Suspend::new(async move {
+                    backup.await.ok().map(|status| {
+                        let class = if status.stale { "notice warning" } else { "notice" };
+                        view! { <p class=class id="backup-status"><strong>"Backups: "</strong>{status.sentence}</p> }
+                    })
+                })}
+            </Suspense>
             <section class="card" aria-labelledby="new-user-title">
                 <h2 id="new-user-title">"New user"</h2>
                 <ActionForm action=create node_ref=form attr:class="stack" attr:novalidate=true>
