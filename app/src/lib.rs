@@ -91,8 +91,6 @@ fn Page(children: Children) -> impl IntoView {
 /// The HTML document around every page. Rendered only on the server; the browser hydrates
 /// `<body>` from the same `App`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    send_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -115,25 +113,36 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// A page's Content-Security-Policy: everything it loads comes from Switchyard itself, and an
-/// inline script runs only with this response's nonce (leptos_axum draws one per response and
-/// puts it on its hydration and resource scripts; the theme script above carries it too). So
-/// markup injected through a data field can neither run script nor send data elsewhere, and
-/// no other site can frame a page. Other responses get a stricter default from the server.
+/// inline script runs only with this response's `nonce`. So markup injected through a data
+/// field can neither run script nor send data elsewhere, and no other site can frame a page.
+/// The server's request middleware draws the nonce for each request ([`PageNonce`]), sends
+/// this policy with every page, and Leptos puts the same nonce on its hydration and resource
+/// scripts ([`provide_page_nonce`]); other responses get a stricter default.
 #[cfg(feature = "ssr")]
-fn send_content_security_policy() {
-    let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
-    };
-    let policy = format!(
+pub fn page_policy(nonce: &str) -> String {
+    format!(
         "default-src 'none'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'; \
          form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    );
-    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
-        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    )
+}
+
+/// The nonce the server drew for a request, in its extensions.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug)]
+pub struct PageNonce(pub String);
+
+/// Makes the request's [`PageNonce`] the one Leptos writes on the page's scripts. Called in
+/// the rendering context of every page. The policy header is set by the middleware that drew
+/// the nonce, not from inside the render: a header set from the render was sometimes lost
+/// under load, and a page without its policy got the strict default, which blocks every
+/// script, so the page never came alive.
+#[cfg(feature = "ssr")]
+pub fn provide_page_nonce() {
+    let nonce = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PageNonce>().cloned());
+    if let Some(PageNonce(nonce)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce));
     }
 }
 

@@ -90,7 +90,7 @@ function watchPage(page) {
   pageTrouble.set(page, trouble);
   const note = (line) => {
     trouble.push(`${new Date().toISOString()} ${line}`);
-    if (trouble.length > 40) trouble.shift();
+    if (trouble.length > 400) trouble.shift();
   };
   page.on('pageerror', (error) => note(`page error: ${error.message}`));
   page.on('console', (message) => {
@@ -99,6 +99,10 @@ function watchPage(page) {
   page.on('requestfailed', (request) => note(`request failed: ${request.url()} (${request.failure()?.errorText})`));
   page.on('response', (response) => {
     if (response.status() >= 400) note(`${response.status()} for ${response.url()}`);
+    if (response.request().isNavigationRequest()) {
+      const csp = response.headers()['content-security-policy'] ?? 'none';
+      note(`document ${response.status()} ${response.url()} csp=${csp.slice(0, 70)} ${JSON.stringify(response.headers()).slice(0, 600)}`);
+    }
   });
   page.on('framenavigated', (frame) => {
     if (frame === page.mainFrame()) note(`navigated to ${frame.url()}`);

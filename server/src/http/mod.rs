@@ -115,11 +115,17 @@ pub fn router(state: AppState, config: &Config, in_flight: &InFlight, site: &Sit
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.clone()),
+            move || {
+                provide_context(context_state.clone());
+                app::provide_page_nonce();
+            },
             move || shell(leptos_options.clone()),
         )
         // Files under the site root (/pkg/…); anything else renders the app's 404 page.
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(app::provide_page_nonce, shell))
         // Inside `identify`, so a refused cross-site request is audited with whose cookie it
         // carried.
         .layer(middleware::from_fn(identity::same_origin))

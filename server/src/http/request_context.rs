@@ -123,6 +123,12 @@ pub async fn request_context(
     let id =
         incoming_request_id(&request).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     request.extensions_mut().insert(RequestId(id.clone()));
+    // Drawn for every request: cheap, and a page rendered anywhere (a route, the 404
+    // fallback) finds it.
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    request
+        .extensions_mut()
+        .insert(app::PageNonce(nonce.clone()));
     request.extensions_mut().insert(context.stats.clone());
     let method = request.method().clone();
     let route = request
@@ -172,7 +178,7 @@ pub async fn request_context(
         if let Ok(value) = HeaderValue::from_str(&id) {
             response.headers_mut().insert(REQUEST_ID_HEADER, value);
         }
-        add_security_headers(response.headers_mut(), context.https_only);
+        add_security_headers(response.headers_mut(), &nonce, context.https_only);
         response
     }
     .instrument(span)
@@ -184,9 +190,17 @@ pub const HSTS: &str = "max-age=31536000";
 
 /// Headers that cost nothing and close whole classes of attack: no MIME sniffing, no framing
 /// by other sites (clickjacking a Switch button), no URLs leaking to other origins, no
-/// script at all but a page's (which brings its own policy, with its nonce), and
-/// over https, never plain http again for a year.
-fn add_security_headers(headers: &mut header::HeaderMap, https_only: bool) {
+/// script at all but a page's (`app::page_policy`, with the nonce drawn for this request),
+/// and over https, never plain http again for a year.
+fn add_security_headers(headers: &mut header::HeaderMap, nonce: &str, https_only: bool) {
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if html && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(policy) = HeaderValue::from_str(&app::page_policy(nonce)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
