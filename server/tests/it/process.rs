@@ -240,6 +240,19 @@ pub(crate) async fn run_cli(db: &TestDb, args: &[&str], stdin: &str) -> std::pro
     child.wait_with_output().await.expect("finishes")
 }
 
+/// The `Authorization` header value of a new admin API token named `name`, created through
+/// `switchyard token create` as an operator would.
+pub(crate) async fn admin_bearer(db: &TestDb, name: &str) -> String {
+    let token = run_cli(
+        db,
+        &["token", "create", "--name", name, "--role", "admin"],
+        "",
+    )
+    .await;
+    assert!(token.status.success(), "{token:?}");
+    format!("Bearer {}", String::from_utf8_lossy(&token.stdout).trim())
+}
+
 async fn command_line_provisions_users_and_tokens_and_passwords_stay_out_of_logs(engine: Engine) {
     const PASSWORD: &str = "Sup3r-Secret-Passphrase";
     const WRONG: &str = "Wr0ng-Secret-Passphrase";

@@ -23,7 +23,7 @@ use tokio::{
 use crate::{
     helpers::{Engine, TestDb},
     on_both_engines,
-    process::{http, run_cli, Server},
+    process::{admin_bearer, http, run_cli, Server},
 };
 
 on_both_engines!(
@@ -59,14 +59,7 @@ async fn with_admin(engine: Engine) -> TestDb {
 /// An admin, a service with two environments and a few deployments, so the Overview and the
 /// Deployments page have rows to render; returns the session cookie.
 async fn seed(db: &TestDb, addr: &str) -> String {
-    let token = run_cli(
-        db,
-        &["token", "create", "--name", "seed", "--role", "admin"],
-        "",
-    )
-    .await;
-    assert!(token.status.success(), "{token:?}");
-    let bearer = format!("Bearer {}", String::from_utf8_lossy(&token.stdout).trim());
+    let bearer = admin_bearer(db, "seed").await;
     let post = |path: &'static str, body: String| {
         let bearer = bearer.clone();
         async move {
@@ -413,14 +406,7 @@ async fn an_operation_cut_off_by_the_stop_leaves_no_process_behind(engine: Engin
     .expect("config");
     let config = config.display().to_string();
     let server = Server::start_with(&db, &db.url, &[("SWITCHYARD_CONFIG", config.as_str())]).await;
-    let token = run_cli(
-        &db,
-        &["token", "create", "--name", "ops", "--role", "admin"],
-        "",
-    )
-    .await;
-    assert!(token.status.success(), "{token:?}");
-    let bearer = format!("Bearer {}", String::from_utf8_lossy(&token.stdout).trim());
+    let bearer = admin_bearer(&db, "ops").await;
     let headers = [
         ("authorization", bearer.as_str()),
         ("content-type", "application/json"),
