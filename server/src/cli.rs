@@ -1,4 +1,4 @@
-//! The command line: `switchyard [--config FILE] [serve|migrate|user|token|demo|backup|restore]`.
+//! The command line: `switchyard [--config FILE] [serve|migrate|user|token|demo|backup|restore|export|import]`.
 
 use std::{collections::HashMap, process::ExitCode};
 
@@ -45,9 +45,10 @@ pub enum Command {
     /// Back up the database while the server runs: a consistent snapshot (SQLite: gzipped;
     /// PostgreSQL: pg_dump's custom format) and NAME.json, its manifest, beside it.
     Backup {
-        /// The folder to write to (created if missing).
-        #[arg(long, value_name = "DIR", default_value = "backups")]
-        to: std::path::PathBuf,
+        /// The folder to write to (created if missing); default the configured `backup_dir`
+        /// (where scheduled backups go and retention prunes), else ./backups.
+        #[arg(long, value_name = "DIR")]
+        to: Option<std::path::PathBuf>,
     },
     /// Restore a backup (its data file or its manifest) into the configured database, which
     /// must be empty; the server must not be running on it. Migrates it forward afterwards.
@@ -60,6 +61,19 @@ pub enum Command {
         /// Replace what the database holds.
         #[arg(long)]
         force: bool,
+    },
+    /// Write every row of the database, read in one snapshot while the server runs, to FILE
+    /// as gzipped JSON lines that `switchyard import` loads into either engine: the way from
+    /// SQLite to PostgreSQL.
+    Export {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
+    /// Load an export into the configured database (either engine), which must be empty;
+    /// migrates it to the export's schema first; all or nothing.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
     },
 }
 
@@ -124,12 +138,19 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::User(command) => admin_cli::user(&config, command).await,
         Command::Token(command) => admin_cli::token(&config, command).await,
         Command::Demo { seed } => admin_cli::demo(&config, seed).await,
-        Command::Backup { to } => backup_cli::backup(&config, &to).await,
+        Command::Backup { to } => {
+            let dir = to
+                .or_else(|| config.backup_dir.clone())
+                .unwrap_or_else(|| "backups".into());
+            backup_cli::backup(&config, &dir).await
+        }
         Command::Restore {
             file,
             verify_only,
             force,
         } => backup_cli::restore(&config, &file, verify_only, force).await,
+        Command::Export { file } => backup_cli::export(&config, &file).await,
+        Command::Import { file } => backup_cli::import(&config, &file).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

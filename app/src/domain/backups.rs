@@ -233,9 +233,218 @@ pub fn taken_at(name: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(time, NAME_TIME).ok()
 }
 
+/// The first line of a `switchyard export` file: what follows it, one
+/// `{"table": …, "row": {…}}` line per row, tables in [`load_order`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportHeader {
+    /// Always [`ExportHeader::FORMAT`]: a file that does not start with it is not an export.
+    pub format: String,
+    /// The engine it was exported from (`sqlite` or `postgres`); it imports into either.
+    pub engine: String,
+    /// The schema it was exported at; it imports only into the same schema.
+    pub migration: i64,
+    /// The Switchyard version that wrote it.
+    pub switchyard: String,
+    /// When the consistent read began, UTC, RFC 3339.
+    pub taken_at: String,
+    /// Rows per table, in that read.
+    pub tables: BTreeMap<String, i64>,
+}
+
+impl ExportHeader {
+    pub const FORMAT: &'static str = "switchyard-export/1";
+}
+
+/// A foreign key: `table`'s `columns` refer to rows of `referenced`. `nullable` when every
+/// one of the columns may be NULL, so a row can be loaded without it and have it set later.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    pub table: String,
+    pub referenced: String,
+    pub columns: Vec<String>,
+    pub nullable: bool,
+}
+
+/// How to load a schema's tables so that every foreign key points at a row already there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadPlan {
+    /// Each table after the tables it needs, otherwise by name.
+    pub order: Vec<String>,
+    /// Columns loaded as NULL and set once every table is loaded: the nullable references
+    /// that close a cycle (an environment's current deployment, which refers back to it).
+    pub deferred: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Plans the load: tables in dependency order; where references form a cycle, the nullable
+/// ones among them are deferred. A table referring to itself is left to the row order. `Err`
+/// names the tables of a cycle of NOT NULL references, which no order can load.
+pub fn load_plan(
+    tables: &BTreeSet<String>,
+    references: &[Reference],
+) -> Result<LoadPlan, Vec<String>> {
+    // What each table still waits for: the referenced table, and whether that wait may be
+    // deferred.
+    let mut waiting: BTreeMap<&str, Vec<&Reference>> = tables
+        .iter()
+        .map(|table| (table.as_str(), Vec::new()))
+        .collect();
+    for reference in references {
+        if reference.table != reference.referenced && tables.contains(&reference.referenced) {
+            if let Some(needs) = waiting.get_mut(reference.table.as_str()) {
+                needs.push(reference);
+            }
+        }
+    }
+    let mut plan = LoadPlan {
+        order: Vec::with_capacity(tables.len()),
+        deferred: BTreeMap::new(),
+    };
+    while !waiting.is_empty() {
+        let ready: Vec<&str> = waiting
+            .iter()
+            .filter(|(_, needs)| needs.is_empty())
+            .map(|(table, _)| *table)
+            .collect();
+        if ready.is_empty() {
+            // A cycle. The first table (by name) with references that can wait loads without
+            // them, and they are set afterwards; one table at a time, so no more is deferred
+            // than the cycle needs.
+            let Some(needs) = waiting
+                .values_mut()
+                .find(|needs| needs.iter().any(|reference| reference.nullable))
+            else {
+                return Err(waiting.keys().map(|t| (*t).to_owned()).collect());
+            };
+            for reference in needs.iter().filter(|reference| reference.nullable) {
+                let columns = plan.deferred.entry(reference.table.clone()).or_default();
+                columns.extend(reference.columns.iter().cloned());
+            }
+            needs.retain(|reference| !reference.nullable);
+            continue;
+        }
+        for table in ready {
+            waiting.remove(table);
+            for needs in waiting.values_mut() {
+                needs.retain(|reference| reference.referenced != table);
+            }
+            plan.order.push(table.to_owned());
+        }
+    }
+    Ok(plan)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    /// `(table, referenced, column, nullable)` rows as references.
+    fn refs(list: &[(&str, &str, &str, bool)]) -> Vec<Reference> {
+        list.iter()
+            .map(|(table, referenced, column, nullable)| Reference {
+                table: (*table).to_owned(),
+                referenced: (*referenced).to_owned(),
+                columns: vec![(*column).to_owned()],
+                nullable: *nullable,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tables_load_after_the_tables_they_reference() {
+        let tables = names(&[
+            "deployments",
+            "environments",
+            "incident_links",
+            "incidents",
+            "services",
+            "users",
+        ]);
+        let plan = load_plan(
+            &tables,
+            &refs(&[
+                ("environments", "services", "service_id", false),
+                ("deployments", "environments", "environment_id", false),
+                ("deployments", "services", "service_id", false),
+                ("incident_links", "incidents", "incident_id", false),
+                ("incident_links", "deployments", "deployment_id", false),
+                ("incidents", "services", "service_id", false),
+                // A nullable reference without a cycle is kept in order, not deferred.
+                ("incidents", "environments", "environment_id", true),
+                // Self-references and tables outside the set change nothing.
+                ("incidents", "incidents", "duplicate_of", true),
+                ("users", "_elsewhere", "x", false),
+            ]),
+        )
+        .expect("no cycle");
+        let at = |t: &str| plan.order.iter().position(|o| o == t).expect(t);
+        assert_eq!(plan.order.len(), tables.len());
+        assert!(at("services") < at("environments") && at("environments") < at("deployments"));
+        assert!(at("deployments") < at("incident_links") && at("incidents") < at("incident_links"));
+        // Ties go by name: the order is the same on every run and engine.
+        assert_eq!(
+            plan.order,
+            [
+                "services",
+                "users",
+                "environments",
+                "deployments",
+                "incidents",
+                "incident_links"
+            ]
+        );
+        assert!(plan.deferred.is_empty());
+    }
+
+    #[test]
+    fn a_cycle_through_nullable_references_defers_them() {
+        // Switchyard's own: an environment and its slots name their current deployment,
+        // which belongs to the environment.
+        let tables = names(&["deployments", "environments", "services", "slots"]);
+        let plan = load_plan(
+            &tables,
+            &refs(&[
+                ("environments", "services", "service_id", false),
+                ("environments", "deployments", "current_deployment_id", true),
+                ("deployments", "environments", "environment_id", false),
+                ("slots", "environments", "environment_id", false),
+                ("slots", "deployments", "deployment_id", true),
+            ]),
+        )
+        .expect("loadable");
+        assert_eq!(
+            plan.order,
+            ["services", "environments", "deployments", "slots"]
+        );
+        // Only what breaks the cycle waits: the slots load after the deployments anyway.
+        let deferred: Vec<(&str, Vec<&str>)> = plan
+            .deferred
+            .iter()
+            .map(|(t, c)| (t.as_str(), c.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(deferred, [("environments", vec!["current_deployment_id"])]);
+    }
+
+    #[test]
+    fn a_cycle_of_required_references_is_named_not_looped_on() {
+        let tables = names(&["a", "b", "c", "free"]);
+        let cycle = load_plan(
+            &tables,
+            &refs(&[
+                ("a", "b", "b_id", false),
+                ("b", "a", "a_id", false),
+                ("c", "a", "a_id", true),
+                ("a", "c", "c_id", false),
+            ]),
+        );
+        // c's nullable reference is deferred first; a and b still need each other.
+        assert_eq!(cycle, Err(vec!["a".to_owned(), "b".to_owned()]));
+        let empty = load_plan(&BTreeSet::new(), &[]).expect("nothing to load");
+        assert!(empty.order.is_empty() && empty.deferred.is_empty());
+    }
 
     fn at(date: NaiveDate, hour: u32) -> NaiveDateTime {
         date.and_hms_opt(hour, 30, 0).expect("time")

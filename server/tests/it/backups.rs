@@ -1,5 +1,7 @@
 //! Backups (issue 18): `switchyard backup` while 8 clients write through the real server, then
-//! `switchyard restore` into a fresh database; and every way a restore must refuse.
+//! `switchyard restore` into a fresh database; and every way a restore must refuse. Exports:
+//! a year of demo history moved to the other engine and back, and every way an import must
+//! refuse.
 
 use std::{
     collections::BTreeMap,
@@ -14,13 +16,15 @@ use app::domain::Role;
 use serde_json::Value;
 
 use crate::{
-    helpers::{Engine, TestApp, TestDb},
+    helpers::{json_request, Credential, Engine, TestApp, TestDb},
     on_both_engines,
-    process::{http, run_cli, Server},
+    process::{admin_bearer, http, run_cli, Server},
 };
 
 on_both_engines!(
     a_backup_taken_while_clients_write_restores_exactly,
+    an_export_moves_a_years_history_to_the_other_engine_and_back,
+    an_import_refuses_what_it_cannot_load_whole_and_writes_nothing,
     the_server_backs_up_on_schedule_and_prunes_by_the_guides_retention,
     health_and_prometheus_report_the_newest_backups_age,
 );
@@ -62,14 +66,7 @@ fn stderr(output: &std::process::Output) -> String {
 async fn a_backup_taken_while_clients_write_restores_exactly(engine: Engine) {
     let db = TestDb::new(engine).await;
     let server = Server::start(&db, &db.url).await;
-    let token = run_cli(
-        &db,
-        &["token", "create", "--name", "writer", "--role", "admin"],
-        "",
-    )
-    .await;
-    assert!(token.status.success(), "{token:?}");
-    let bearer = format!("Bearer {}", stdout(&token).trim());
+    let bearer = admin_bearer(&db, "writer").await;
     let headers = [
         ("authorization", bearer.as_str()),
         ("content-type", "application/json"),
@@ -456,4 +453,310 @@ async fn health_and_prometheus_report_the_newest_backups_age(engine: Engine) {
         )
         .await;
     assert_eq!(anonymous.status, 401);
+}
+
+fn other_engine(engine: Engine) -> Engine {
+    match engine {
+        Engine::Sqlite => Engine::Postgres,
+        Engine::Postgres => Engine::Sqlite,
+    }
+}
+
+/// The lines of an export file.
+fn export_lines(file: &std::path::Path) -> Vec<String> {
+    use std::io::BufRead;
+    let reader = flate2::read::GzDecoder::new(std::fs::File::open(file).expect("opens"));
+    std::io::BufReader::new(reader)
+        .lines()
+        .collect::<Result<_, _>>()
+        .expect("gzipped lines")
+}
+
+/// Writes `lines` as an export file would be written.
+fn write_export(file: &std::path::Path, lines: &[String]) {
+    use std::io::Write;
+    let mut out = flate2::write::GzEncoder::new(
+        std::fs::File::create(file).expect("creates"),
+        flate2::Compression::fast(),
+    );
+    for line in lines {
+        writeln!(out, "{line}").expect("writes");
+    }
+    out.finish().expect("finishes");
+}
+
+/// Where two JSON values first differ, as a path and both sides; `None` when equal.
+fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => x.keys().chain(y.keys()).find_map(|k| {
+            first_difference(
+                &x.get(k).cloned().unwrap_or(Value::Null),
+                &y.get(k).cloned().unwrap_or(Value::Null),
+                &format!("{path}.{k}"),
+            )
+        }),
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (x, y))| first_difference(x, y, &format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(format!("{path}: {a} then {b}")),
+    }
+}
+
+/// What the API answers about the whole history: the figures and the lists people read.
+async fn answers(app: &TestApp, who: &Credential, window: &str) -> Vec<(String, Value)> {
+    let mut answers = Vec::new();
+    for path in [
+        format!("/api/v1/metrics?{window}"),
+        format!("/api/v1/metrics/series?{window}&bucket=month"),
+        "/api/v1/deployments?limit=200".to_owned(),
+        "/api/v1/incidents".to_owned(),
+        "/api/v1/releases".to_owned(),
+        "/api/v1/audit".to_owned(),
+        "/api/v1/services".to_owned(),
+    ] {
+        let request = axum::http::Request::get(&path)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let answer = app.send_as(who, request).await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+        let mut json = answer.json();
+        forget_the_clock(&mut json);
+        answers.push((path, json));
+    }
+    answers
+}
+
+/// Drops the sentences that count from now ("open for 40 min 2 s"): they change between
+/// two reads of the same data.
+fn forget_the_clock(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            fields.retain(|_, v| !v.as_str().is_some_and(|s| s.starts_with("open for ")));
+            fields.values_mut().for_each(forget_the_clock);
+        }
+        Value::Array(items) => items.iter_mut().for_each(forget_the_clock),
+        _ => {}
+    }
+}
+
+async fn an_export_moves_a_years_history_to_the_other_engine_and_back(engine: Engine) {
+    let source = TestApp::new(engine).await;
+    let demo = run_cli(&source.db, &["demo", "--seed", "7"], "").await;
+    assert!(demo.status.success(), "{}", stderr(&demo));
+    let token = source.token("reader", Role::Admin, "never").await;
+    let who = Credential::Bearer(token);
+    let now = chrono::Utc::now();
+    let window = format!(
+        "from={}&to={}",
+        (now - chrono::Duration::days(400)).format("%Y-%m-%dT00:00:00Z"),
+        (now + chrono::Duration::days(1)).format("%Y-%m-%dT00:00:00Z")
+    );
+    let before = answers(&source, &who, &window).await;
+    assert!(
+        before[0].1["attempted"].as_i64().expect("attempted") > 100,
+        "the demo year has deployments: {}",
+        before[0].1
+    );
+
+    // Exported while the server runs, into the other engine.
+    let file = source.db.dir.path().join("history.jsonl.gz");
+    let file_arg = file.display().to_string();
+    let exported = run_cli(&source.db, &["export", &file_arg], "").await;
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    assert!(
+        stdout(&exported).starts_with("exported "),
+        "{}",
+        stdout(&exported)
+    );
+    let lines = export_lines(&file);
+    let header: Value = serde_json::from_str(&lines[0]).expect("header");
+    assert_eq!(header["format"], "switchyard-export/1");
+    let counted: BTreeMap<String, i64> =
+        serde_json::from_value(header["tables"].clone()).expect("tables");
+    assert_eq!(counted, rows_per_table(&source.db.url).await);
+    assert_eq!(lines.len() as i64 - 1, counted.values().sum::<i64>());
+
+    let other = TestDb::new(other_engine(engine)).await;
+    let imported = run_cli(&other, &["import", &file_arg], "").await;
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert!(
+        stdout(&imported).contains("imported "),
+        "{}",
+        stdout(&imported)
+    );
+    assert_eq!(rows_per_table(&other.url).await, counted);
+    // Exports read the same whichever engine wrote them: the other engine's export of what
+    // it took is the first export, row for row, and so is the first engine's after the
+    // way back.
+    let rows = |lines: &[String]| {
+        let mut rows = lines[1..].to_vec();
+        rows.sort();
+        rows
+    };
+    let moved_file = other.dir.path().join("moved.jsonl.gz");
+    let moved_arg = moved_file.display().to_string();
+    let exported = run_cli(&other, &["export", &moved_arg], "").await;
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let moved_lines = export_lines(&moved_file);
+    assert_eq!(
+        rows(&moved_lines),
+        rows(&lines),
+        "rows changed moving to the other engine"
+    );
+    let back = TestDb::new(engine).await;
+    let imported = run_cli(&back, &["import", &moved_arg], "").await;
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let back_file = back.dir.path().join("back.jsonl.gz");
+    let exported = run_cli(&back, &["export", &back_file.display().to_string()], "").await;
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    assert_eq!(
+        rows(&export_lines(&back_file)),
+        rows(&lines),
+        "rows changed on the way back"
+    );
+
+    // The other engine tells the same story: every figure and list, field by field.
+    let moved = TestApp::on(other).await;
+    for ((path, was), (_, is)) in before.iter().zip(answers(&moved, &who, &window).await) {
+        assert_eq!(first_difference(was, &is, ""), None, "{path}");
+    }
+    // And takes new records after the imported ones (PostgreSQL's sequences moved on).
+    let newest = &before[2].1["deployments"][0];
+    let recorded = moved
+        .send_as(
+            &who,
+            json_request(
+                "POST",
+                "/api/v1/deployments",
+                &serde_json::json!({"service": newest["service"], "environment": newest["environment"], "version": "9.9.9", "status": "succeeded"}),
+            ),
+        )
+        .await;
+    assert_eq!(recorded.status, 201, "{}", recorded.body);
+    let max_id = lines
+        .iter()
+        .filter(|l| l.starts_with("{\"table\":\"deployments\""))
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("row")["row"]["id"]
+                .as_i64()
+                .expect("id")
+        })
+        .max()
+        .expect("deployments");
+    assert!(recorded.json()["id"].as_i64().expect("id") > max_id);
+}
+
+async fn an_import_refuses_what_it_cannot_load_whole_and_writes_nothing(engine: Engine) {
+    let source = TestApp::new(other_engine(engine)).await;
+    let demo = run_cli(&source.db, &["demo", "--seed", "3"], "").await;
+    assert!(demo.status.success(), "{}", stderr(&demo));
+    let folder = source.db.dir.path();
+    let file = folder.join("history.jsonl.gz");
+    let exported = run_cli(&source.db, &["export", &file.display().to_string()], "").await;
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let lines = export_lines(&file);
+    let header = lines[0].clone();
+    let rows = &lines[1..];
+    let deployment = rows
+        .iter()
+        .position(|l| l.starts_with("{\"table\":\"deployments\""))
+        .expect("a deployment row");
+
+    let mut newer: Value = serde_json::from_str(&header).expect("header");
+    newer["migration"] = Value::from(99_991_231_000_000_i64);
+    let mut broken_row: Value = serde_json::from_str(&rows[deployment]).expect("row");
+    broken_row["row"]["status"] = Value::from("exploded");
+    // The last row (of a table loaded last) first: the tables it needs come after it.
+    let mut out_of_order = rows.to_vec();
+    out_of_order.rotate_right(1);
+    let with = |changed: Vec<String>| [vec![header.clone()], changed].concat();
+    let cases: Vec<(&str, Vec<String>, &str)> = vec![
+        (
+            "truncated",
+            with(rows[..rows.len() - 1].to_vec()),
+            "the export is incomplete",
+        ),
+        (
+            "not an export",
+            vec!["{\"hello\": 1}".to_owned()],
+            "is not a Switchyard export",
+        ),
+        (
+            "newer",
+            [vec![newer.to_string()], rows.to_vec()].concat(),
+            "this Switchyard knows schema",
+        ),
+        (
+            "unknown table",
+            with(
+                [
+                    vec!["{\"table\":\"nope\",\"row\":{}}".to_owned()],
+                    rows.to_vec(),
+                ]
+                .concat(),
+            ),
+            "the database has no table \"nope\"",
+        ),
+        (
+            "garbled",
+            with([rows[..3].to_vec(), vec!["{\"table\": ".to_owned()]].concat()),
+            "line 5 is not a row of an export",
+        ),
+        (
+            "out of order",
+            with(out_of_order),
+            "after the rows of tables that refer to it",
+        ),
+        (
+            "a row the schema refuses",
+            with(
+                rows.iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        if i == deployment {
+                            broken_row.to_string()
+                        } else {
+                            l.clone()
+                        }
+                    })
+                    .collect(),
+            ),
+            "the rows of deployments up to line",
+        ),
+    ];
+    let target = TestDb::new(engine).await;
+    for (case, lines, why) in cases {
+        let damaged = folder.join(format!("{}.jsonl.gz", case.replace(' ', "-")));
+        write_export(&damaged, &lines);
+        let answer = run_cli(&target, &["import", &damaged.display().to_string()], "").await;
+        assert_eq!(answer.status.code(), Some(1), "{case}: {}", stdout(&answer));
+        assert!(stderr(&answer).contains(why), "{case}: {}", stderr(&answer));
+        let rows = rows_per_table(&target.url).await;
+        assert!(rows.values().all(|&n| n == 0), "{case} wrote {rows:?}");
+    }
+    // Not gzipped at all.
+    let plain = folder.join("plain.jsonl");
+    std::fs::write(&plain, format!("{header}\n")).expect("writes");
+    let answer = run_cli(&target, &["import", &plain.display().to_string()], "").await;
+    assert!(
+        stderr(&answer).contains("not a gzipped export"),
+        "{}",
+        stderr(&answer)
+    );
+
+    // The whole file loads; a second import into the database now holding it is refused.
+    let loaded = run_cli(&target, &["import", &file.display().to_string()], "").await;
+    assert!(loaded.status.success(), "{}", stderr(&loaded));
+    let held = rows_per_table(&target.url).await;
+    let again = run_cli(&target, &["import", &file.display().to_string()], "").await;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("holds data already"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(rows_per_table(&target.url).await, held);
 }

@@ -201,6 +201,12 @@ impl TestApp {
         Self::build(db, config).await
     }
 
+    /// The application on a database already filled (by an import, say).
+    pub async fn on(db: TestDb) -> Self {
+        let config = test_config(&db);
+        Self::build(db, config).await
+    }
+
     async fn build(db: TestDb, config: Config) -> Self {
         let app = Application::build(&config)
             .await

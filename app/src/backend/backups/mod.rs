@@ -5,7 +5,7 @@
 //! gzipped. PostgreSQL: `pg_dump --format=custom` (compressed) reads a snapshot exported from
 //! a repeatable-read transaction that also counts the rows, so the manifest describes exactly
 //! what was dumped. Beside each backup, `NAME.json` holds its [`Manifest`]; a restore checks
-//! it first. A backup restores into the engine it came from.
+//! it first. A backup restores into the engine it came from; `export` moves between engines.
 
 /// Rows per table (a `BTreeMap<String, i64>`) through `$conn`, a `&mut` connection of either
 /// engine; `$names` is the SQL listing the tables, the migration history left out. A macro, as
@@ -32,6 +32,7 @@ macro_rules! count_rows {
     };
 }
 
+mod export;
 mod files;
 mod postgres;
 mod sqlite;
@@ -48,6 +49,7 @@ use crate::{
     backend::{storage, Database, Engine, StorageError},
     domain::{backups, Timestamp},
 };
+pub use export::{export, import, Imported};
 
 /// What can go wrong backing up or restoring; each says what to do next.
 #[derive(Debug, thiserror::Error)]
@@ -162,7 +164,7 @@ pub async fn restore(path: &Path, url: &str, force: bool) -> Result<Restored, Ba
         .ok_or_else(|| StorageError::UnsupportedUrl(storage::redact_url(url)))?;
     if target != engine {
         return Err(BackupError::Invalid(format!(
-            "this is a {} backup and the database is {}: a backup restores only into the engine it came from (moving from SQLite to PostgreSQL is not supported yet)",
+            "this is a {} backup and the database is {}: a backup restores only into the engine it came from; to move to the other engine, `switchyard export` from the old database and `switchyard import` into the new one",
             manifest.engine,
             engine_name(target)
         )));
