@@ -51,10 +51,10 @@ macro_rules! count_in {
     }};
 }
 
-/// Writes the header, then every table's rows read through `$conn` with `$select` (the
-/// engine's SQL for one table), into `$lines`; evaluates to the header.
+/// Writes the header, then every table's rows read through `$conn` in `$dialect`, into
+/// `$lines`; evaluates to the header.
 macro_rules! dump_rows {
-    ($conn:expr, $tables:expr, $engine:expr, $taken_at:expr, $lines:expr, $select:path) => {
+    ($conn:expr, $tables:expr, $dialect:expr, $taken_at:expr, $lines:expr) => {
         async {
             let conn = $conn;
             let tables: &[Table] = $tables;
@@ -65,7 +65,7 @@ macro_rules! dump_rows {
                 .map_err(StorageError::from)?;
             let header = ExportHeader {
                 format: ExportHeader::FORMAT.to_owned(),
-                engine: engine_name($engine).to_owned(),
+                engine: engine_name($dialect.engine()).to_owned(),
                 migration: migration.unwrap_or(0),
                 switchyard: env!("CARGO_PKG_VERSION").to_owned(),
                 taken_at: $taken_at,
@@ -77,7 +77,7 @@ macro_rules! dump_rows {
                     "{{\"table\":{},\"row\":",
                     serde_json::Value::from(table.name.as_str())
                 );
-                let sql = $select(table);
+                let sql = $dialect.select(table);
                 let mut rows = sqlx::query_scalar::<_, String>(&sql).fetch(&mut *conn);
                 while let Some(row) = rows.try_next().await.map_err(StorageError::from)? {
                     chunk.push(format!("{prefix}{row}}}"));
@@ -94,11 +94,10 @@ macro_rules! dump_rows {
 }
 
 /// Loads the rows after the header into `$tables` through `$conn` (an open transaction),
-/// `$insert` and `$update` giving the engine's SQL for one table's rows and for its deferred
-/// columns; checks the target was empty and that every table ends up with the header's
+/// in `$dialect`; checks the target was empty and that every table ends up with the header's
 /// count; evaluates to the rows per table.
 macro_rules! load_rows {
-    ($conn:expr, $tables:expr, $header:expr, $lines:expr, $url:expr, $insert:path, $update:path) => {
+    ($conn:expr, $tables:expr, $header:expr, $lines:expr, $url:expr, $dialect:expr) => {
         async {
             let conn = $conn;
             let tables: &[Table] = $tables;
@@ -111,7 +110,7 @@ macro_rules! load_rows {
             }
             same_tables(header, tables)?;
             let inserts: BTreeMap<&str, String> =
-                tables.iter().map(|t| (t.name.as_str(), $insert(t))).collect();
+                tables.iter().map(|t| (t.name.as_str(), $dialect.insert(t))).collect();
             let mut batches = Batches::new($lines, tables);
             while let Some((table, rows)) = batches.next().await? {
                 sqlx::query(&inserts[table.as_str()])
@@ -127,7 +126,7 @@ macro_rules! load_rows {
             }
             let (read, mut later) = batches.finish();
             for table in tables.iter().filter(|t| !t.deferred.is_empty()) {
-                let sql = $update(table);
+                let sql = $dialect.update(table);
                 for rows in later.remove(&table.name).unwrap_or_default().chunks(BATCH_ROWS) {
                     sqlx::query(&sql)
                         .bind(format!("[{}]", rows.join(",")))
@@ -222,14 +221,7 @@ pub async fn export(
         Database::Sqlite { reader, .. } => {
             let mut tx = reader.begin().await.map_err(StorageError::from)?;
             let tables = sqlite::tables(&mut tx).await?;
-            dump_rows!(
-                &mut *tx,
-                &tables,
-                Engine::Sqlite,
-                taken_at,
-                lines,
-                sqlite::select
-            )
+            dump_rows!(&mut *tx, &tables, Dialect::Sqlite, taken_at, lines)
         }
         Database::Postgres(pool) => {
             let mut tx = pool.begin().await.map_err(StorageError::from)?;
@@ -238,14 +230,7 @@ pub async fn export(
                 .await
                 .map_err(StorageError::from)?;
             let tables = postgres::tables(&mut tx).await?;
-            dump_rows!(
-                &mut *tx,
-                &tables,
-                Engine::Postgres,
-                taken_at,
-                lines,
-                postgres::select
-            )
+            dump_rows!(&mut *tx, &tables, Dialect::Postgres, taken_at, lines)
         }
     };
     // The writer finishes once `lines` is dropped, which every path above has done.
@@ -285,15 +270,8 @@ pub async fn import(file: &Path, url: &str) -> Result<Imported, BackupError> {
             Database::Sqlite { writer, .. } => {
                 let mut tx = writer.begin().await.map_err(StorageError::from)?;
                 let tables = sqlite::tables(&mut tx).await?;
-                let counted = load_rows!(
-                    &mut *tx,
-                    &tables,
-                    &header,
-                    &mut lines,
-                    url,
-                    sqlite::insert,
-                    sqlite::update
-                );
+                let counted =
+                    load_rows!(&mut *tx, &tables, &header, &mut lines, url, Dialect::Sqlite);
                 tx.commit().await.map_err(StorageError::from)?;
                 Ok::<_, BackupError>(counted)
             }
@@ -306,8 +284,7 @@ pub async fn import(file: &Path, url: &str) -> Result<Imported, BackupError> {
                     &header,
                     &mut lines,
                     url,
-                    postgres::insert,
-                    postgres::update
+                    Dialect::Postgres
                 );
                 postgres::restart_sequences(&mut tx, &tables).await?;
                 tx.commit().await.map_err(StorageError::from)?;
@@ -644,6 +621,134 @@ impl<'a> Batches<'a> {
     }
 }
 
+/// The SQL that differs between the engines; the statements are built alike.
+#[derive(Clone, Copy)]
+enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    fn engine(self) -> Engine {
+        match self {
+            Self::Sqlite => Engine::Sqlite,
+            Self::Postgres => Engine::Postgres,
+        }
+    }
+
+    /// Each row of `table` as a JSON object, in key order.
+    fn select(self, table: &Table) -> String {
+        match self {
+            Self::Sqlite => {
+                let pairs: Vec<String> = table
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        let value = match c.kind {
+                            Kind::Boolean => format!(
+                                "CASE WHEN {name} IS NULL THEN NULL WHEN {name} THEN json('true') ELSE json('false') END",
+                                name = quoted(&c.name)
+                            ),
+                            Kind::Timestamp | Kind::Other => quoted(&c.name),
+                        };
+                        format!("{}, {value}", literal(&c.name))
+                    })
+                    .collect();
+                format!(
+                    "SELECT json_object({}) FROM {}{}",
+                    pairs.join(", "),
+                    quoted(&table.name),
+                    order_by(&table.key)
+                )
+            }
+            Self::Postgres => {
+                let columns: Vec<String> = table
+                    .columns
+                    .iter()
+                    .map(|c| match c.kind {
+                        Kind::Timestamp => format!(
+                            "to_char({name} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS {name}",
+                            name = quoted(&c.name)
+                        ),
+                        Kind::Boolean | Kind::Other => quoted(&c.name),
+                    })
+                    .collect();
+                format!(
+                    "SELECT row_to_json(r)::text FROM (SELECT {} FROM {}{}) r",
+                    columns.join(", "),
+                    quoted(&table.name),
+                    order_by(&table.key)
+                )
+            }
+        }
+    }
+
+    /// The statement's one parameter, a JSON array of `table`'s rows, as a table `j`.
+    fn rows(self, table: &Table) -> String {
+        match self {
+            Self::Sqlite => "json_each(?1) AS j".to_owned(),
+            Self::Postgres => format!(
+                "json_populate_recordset(NULL::{}, $1::text::json) AS j",
+                quoted(&table.name)
+            ),
+        }
+    }
+
+    /// The value of `column` in a row of `j`.
+    fn field(self, column: &str) -> String {
+        match self {
+            Self::Sqlite => format!("j.value ->> {}", literal(&format!("$.{}", quoted(column)))),
+            Self::Postgres => format!("j.{}", quoted(column)),
+        }
+    }
+
+    /// Inserts a JSON array of rows, ids as they are; deferred columns NULL for now.
+    fn insert(self, table: &Table) -> String {
+        // PostgreSQL generates identity ids unless told the rows bring their own.
+        let overriding = match self {
+            Self::Sqlite => "",
+            Self::Postgres => " OVERRIDING SYSTEM VALUE",
+        };
+        let columns: Vec<String> = table.columns.iter().map(|c| quoted(&c.name)).collect();
+        let values: Vec<String> = table
+            .columns
+            .iter()
+            .map(|c| match table.is_deferred(c) {
+                true => "NULL".to_owned(),
+                false => self.field(&c.name),
+            })
+            .collect();
+        format!(
+            "INSERT INTO {} ({}){overriding} SELECT {} FROM {}",
+            quoted(&table.name),
+            columns.join(", "),
+            values.join(", "),
+            self.rows(table)
+        )
+    }
+
+    /// Sets the deferred columns from a JSON array of rows holding them and the key.
+    fn update(self, table: &Table) -> String {
+        let set: Vec<String> = table
+            .deferred
+            .iter()
+            .map(|c| format!("{} = {}", quoted(c), self.field(c)))
+            .collect();
+        let matched: Vec<String> = table
+            .key
+            .iter()
+            .map(|k| format!("{}.{} = {}", quoted(&table.name), quoted(k), self.field(k)))
+            .collect();
+        format!(
+            "UPDATE {} SET {} FROM {} WHERE {}",
+            quoted(&table.name),
+            set.join(", "),
+            self.rows(table),
+            matched.join(" AND ")
+        )
+    }
+}
+
 mod sqlite {
     use super::*;
 
@@ -687,74 +792,6 @@ mod sqlite {
         .await
         .map_err(StorageError::from)?;
         planned(tables, foreign_keys)
-    }
-
-    /// Each row as a JSON object, in key order.
-    pub(super) fn select(table: &Table) -> String {
-        let pairs: Vec<String> = table
-            .columns
-            .iter()
-            .map(|c| {
-                let value = match c.kind {
-                    Kind::Boolean => format!(
-                        "CASE WHEN {name} IS NULL THEN NULL WHEN {name} THEN json('true') ELSE json('false') END",
-                        name = quoted(&c.name)
-                    ),
-                    Kind::Timestamp | Kind::Other => quoted(&c.name),
-                };
-                format!("{}, {value}", literal(&c.name))
-            })
-            .collect();
-        format!(
-            "SELECT json_object({}) FROM {}{}",
-            pairs.join(", "),
-            quoted(&table.name),
-            order_by(&table.key)
-        )
-    }
-
-    /// Inserts a JSON array of rows (`?1`).
-    pub(super) fn insert(table: &Table) -> String {
-        let columns: Vec<String> = table.columns.iter().map(|c| quoted(&c.name)).collect();
-        let values: Vec<String> = table
-            .columns
-            .iter()
-            .map(|c| match table.is_deferred(c) {
-                true => "NULL".to_owned(),
-                false => field(&c.name),
-            })
-            .collect();
-        format!(
-            "INSERT INTO {} ({}) SELECT {} FROM json_each(?1) AS j",
-            quoted(&table.name),
-            columns.join(", "),
-            values.join(", ")
-        )
-    }
-
-    /// Sets the deferred columns from a JSON array of rows (`?1`) holding them and the key.
-    pub(super) fn update(table: &Table) -> String {
-        let set: Vec<String> = table
-            .deferred
-            .iter()
-            .map(|c| format!("{} = {}", quoted(c), field(c)))
-            .collect();
-        let matched: Vec<String> = table
-            .key
-            .iter()
-            .map(|k| format!("{}.{} = {}", quoted(&table.name), quoted(k), field(k)))
-            .collect();
-        format!(
-            "UPDATE {} SET {} FROM json_each(?1) AS j WHERE {}",
-            quoted(&table.name),
-            set.join(", "),
-            matched.join(" AND ")
-        )
-    }
-
-    /// The value of `column` in the current `json_each` row.
-    fn field(column: &str) -> String {
-        format!("j.value ->> {}", literal(&format!("$.{}", quoted(column))))
     }
 }
 
@@ -809,66 +846,6 @@ mod postgres {
         .await
         .map_err(StorageError::from)?;
         planned(tables, foreign_keys)
-    }
-
-    /// Each row as a JSON object, in key order.
-    pub(super) fn select(table: &Table) -> String {
-        let columns: Vec<String> = table
-            .columns
-            .iter()
-            .map(|c| match c.kind {
-                Kind::Timestamp => format!(
-                    "to_char({name} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS {name}",
-                    name = quoted(&c.name)
-                ),
-                Kind::Boolean | Kind::Other => quoted(&c.name),
-            })
-            .collect();
-        format!(
-            "SELECT row_to_json(r)::text FROM (SELECT {} FROM {}{}) r",
-            columns.join(", "),
-            quoted(&table.name),
-            order_by(&table.key)
-        )
-    }
-
-    /// Inserts a JSON array of rows (`$1`), ids as exported.
-    pub(super) fn insert(table: &Table) -> String {
-        let columns: Vec<String> = table.columns.iter().map(|c| quoted(&c.name)).collect();
-        let values: Vec<String> = table
-            .columns
-            .iter()
-            .map(|c| match table.is_deferred(c) {
-                true => "NULL".to_owned(),
-                false => quoted(&c.name),
-            })
-            .collect();
-        format!(
-            "INSERT INTO {name} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM json_populate_recordset(NULL::{name}, $1::text::json)",
-            columns.join(", "),
-            values.join(", "),
-            name = quoted(&table.name),
-        )
-    }
-
-    /// Sets the deferred columns from a JSON array of rows (`$1`) holding them and the key.
-    pub(super) fn update(table: &Table) -> String {
-        let set: Vec<String> = table
-            .deferred
-            .iter()
-            .map(|c| format!("{c} = r.{c}", c = quoted(c)))
-            .collect();
-        let matched: Vec<String> = table
-            .key
-            .iter()
-            .map(|k| format!("{}.{k} = r.{k}", quoted(&table.name), k = quoted(k)))
-            .collect();
-        format!(
-            "UPDATE {name} SET {} FROM json_populate_recordset(NULL::{name}, $1::text::json) AS r WHERE {}",
-            set.join(", "),
-            matched.join(" AND "),
-            name = quoted(&table.name),
-        )
     }
 
     /// Moves each id sequence past the ids loaded, so the next row gets a fresh one.
