@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs every check Switchyard has, installing whatever is missing first: formatting, lints on
 # both feature sets, unit and integration tests on SQLite and PostgreSQL, the release build,
-# and the end-to-end tests in Chromium (hydrated and with JavaScript off). CI runs exactly this.
+# the Debian package's install test, and the end-to-end tests in Chromium (hydrated and with
+# JavaScript off). CI runs exactly this.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 setup_build
-apt_install chromium nginx
+apt_install chromium nginx openssl
 
 # PostgreSQL: the storage and HTTP tests run on it for real, so its absence is a failure.
 if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
@@ -41,6 +42,9 @@ say "clippy, browser side (hydrate)"
 cargo clippy -p app -p frontend --features app/hydrate --all-targets -- -D warnings
 
 build_site
+
+say "the Debian package: install, upgrade, remove, purge (as root)"
+as_root "$ROOT/packaging/test-deb.sh" "$CARGO_TARGET_DIR/release/switchyard" "$ROOT/target/site"
 
 # The shutdown deadlock (issue 19) showed only in the optimized build: stop it under load too.
 say "stopping the release build under load"

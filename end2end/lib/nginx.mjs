@@ -1,7 +1,7 @@
 // A private nginx in front of the slot upstreams, the same shape as examples/nginx: the live
 // upstream's `server host:port;` line sits in its own include file, which switch.sh rewrites.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,8 @@ export function freePort() {
   });
 }
 
-function config(port) {
+/** nginx's main config around `http`, the contents of its http block (upstreams and servers). */
+function mainConfig(http) {
   // As root, workers would drop to `nobody`, which cannot enter the 0700 temp prefix.
   const user = process.getuid?.() === 0 ? 'user root;\n' : '';
   return `# Written by end2end/lib/nginx.mjs for one test run.
@@ -36,15 +37,7 @@ http {
   fastcgi_temp_path temp/fastcgi;
   uwsgi_temp_path temp/uwsgi;
   scgi_temp_path temp/scgi;
-  upstream app {
-    include upstream.conf;
-  }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://app;
-    }
-  }
+${http}
 }
 `;
 }
@@ -61,22 +54,34 @@ function probe(url) {
   });
 }
 
-/** Starts nginx on 127.0.0.1 and a free port, proxying to 127.0.0.1:`upstreamPort`. */
-export async function startNginx({ upstreamPort }) {
-  const port = await freePort();
+/** A fresh temporary prefix for one nginx, with the folders its config above names. */
+export function nginxPrefix() {
   const prefix = mkdtempSync(join(tmpdir(), 'switchyard-nginx-'));
   mkdirSync(join(prefix, 'logs'));
   mkdirSync(join(prefix, 'temp'));
+  return prefix;
+}
+
+/**
+ * Runs nginx in `prefix` with `http` as its http block; resolves once plain HTTP on
+ * 127.0.0.1:`port` answers (one of the servers in `http` must listen there).
+ */
+export async function runNginx({ prefix, http, port }) {
   const conf = join(prefix, 'nginx.conf');
-  const upstreamFile = join(prefix, 'upstream.conf');
-  writeFileSync(conf, config(port));
-  writeFileSync(upstreamFile, `server 127.0.0.1:${upstreamPort};\n`);
+  writeFileSync(conf, mainConfig(http));
   // -e: the error log before the config is read defaults to /var/log/nginx, outside the prefix.
   const child = spawn(NGINX_BIN, ['-p', prefix, '-c', conf, '-e', join(prefix, 'logs', 'error.log'), '-g', 'daemon off;'], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   let exited = false;
-  const exitedPromise = new Promise((resolve) => child.once('exit', () => resolve((exited = true))));
+  let spawnError;
+  const exitedPromise = new Promise((resolve) => {
+    child.once('exit', () => resolve((exited = true)));
+    child.once('error', (error) => {
+      spawnError = error;
+      resolve((exited = true));
+    });
+  });
   // If the test process dies first, take nginx with it: SIGTERM makes the master stop its
   // workers too (a SIGKILLed master would leave them serving).
   const onExit = () => child.kill('SIGTERM');
@@ -85,8 +90,10 @@ export async function startNginx({ upstreamPort }) {
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   while ((await probe(url)) === null) {
+    if (spawnError) throw new Error(`cannot run ${NGINX_BIN} (Debian: apt-get install nginx): ${spawnError.message}`);
     if (exited || Date.now() > deadline) {
-      const log = readFileSync(join(prefix, 'logs', 'error.log'), 'utf8');
+      const logFile = join(prefix, 'logs', 'error.log');
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '(no error log)';
       throw new Error(`nginx did not start on ${url}:\n${log}`);
     }
     await sleep(20);
@@ -97,5 +104,24 @@ export async function startNginx({ upstreamPort }) {
     await exitedPromise;
     rmSync(prefix, { recursive: true, force: true });
   };
-  return { url, port, prefix, conf, upstreamFile, pid: child.pid, stop };
+  return { url, conf, pid: child.pid, stop };
+}
+
+/** Starts nginx on 127.0.0.1 and a free port, proxying to 127.0.0.1:`upstreamPort`. */
+export async function startNginx({ upstreamPort }) {
+  const port = await freePort();
+  const prefix = nginxPrefix();
+  const upstreamFile = join(prefix, 'upstream.conf');
+  writeFileSync(upstreamFile, `server 127.0.0.1:${upstreamPort};\n`);
+  const http = `  upstream app {
+    include upstream.conf;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://app;
+    }
+  }`;
+  const nginx = await runNginx({ prefix, http, port });
+  return { ...nginx, port, prefix, upstreamFile };
 }
