@@ -7,6 +7,7 @@ mod helpers;
 mod access;
 mod backups;
 mod catalog;
+mod crash;
 mod deployments;
 mod errors;
 mod health;

@@ -156,12 +156,13 @@ impl Server {
         Self::start_with(db, url, &[]).await
     }
 
-    /// Starts the server with extra environment variables.
+    /// Starts the server with extra environment variables (`SWITCHYARD_ADDR` among them,
+    /// to choose the port).
     pub async fn start_with(db: &TestDb, url: &str, env: &[(&str, &str)]) -> Self {
         crate::helpers::write_site(&db.dir.path().join("site"));
         let mut child = switchyard()
-            .envs(env.iter().copied())
             .env("SWITCHYARD_ADDR", "127.0.0.1:0")
+            .envs(env.iter().copied())
             .env("SWITCHYARD_DATABASE_URL", url)
             .env("SWITCHYARD_SITE_ROOT", db.dir.path().join("site"))
             .stderr(Stdio::piped())
@@ -201,6 +202,12 @@ impl Server {
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id().expect("running")
+    }
+
+    /// Kills the server with SIGKILL, as a power cut or the OOM killer would, and waits
+    /// until it is gone.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("SIGKILL");
     }
 
     /// Sends SIGTERM, checks the exit is graceful, and returns the whole log.
@@ -384,7 +391,21 @@ pub(crate) async fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> String {
-    let mut stream = TcpStream::connect(addr).await.expect("connects");
+    try_http(addr, method, path, headers, body)
+        .await
+        .expect("the server answers")
+}
+
+/// [`http`], or the I/O error of a server that is down or died while answering (then the
+/// response may also be cut short).
+pub(crate) async fn try_http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(addr).await?;
     let headers: String = headers
         .iter()
         .map(|(k, v)| format!("{k}: {v}\r\n"))
@@ -393,8 +414,8 @@ pub(crate) async fn http(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream.write_all(request.as_bytes()).await.expect("writes");
+    stream.write_all(request.as_bytes()).await?;
     let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("reads");
-    response
+    stream.read_to_string(&mut response).await?;
+    Ok(response)
 }
