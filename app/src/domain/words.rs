@@ -14,7 +14,6 @@ macro_rules! word_enum {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize)]
-        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
         pub enum $name {
             $( $(#[$vmeta])* #[serde(rename = $wire)] $variant, )+
         }
@@ -49,6 +48,22 @@ macro_rules! word_enum {
                     })
             }
         }
+
+        // Written out rather than derived: the derive does not see a `rename` whose name
+        // comes through a macro, and would describe the Rust names instead of the wire's.
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .description(Some(concat!("The ", $what, ", by its name on the wire.")))
+                    .enum_values(Some([$($wire),+]))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $name {}
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -116,6 +131,15 @@ mod tests {
             serde_json::to_string(&Colour::DarkBlue).unwrap(),
             "\"dark_blue\""
         );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_api_document_describes_the_wire_names() {
+        let schema = serde_json::to_value(<Colour as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(schema["type"], "string");
+        assert_eq!(schema["enum"], serde_json::json!(["red", "dark_blue"]));
+        assert_eq!(<Colour as utoipa::ToSchema>::name(), "Colour");
     }
 
     #[test]
