@@ -44,6 +44,9 @@ pub struct Config {
     /// How long requests in flight may take to finish after a stop is asked for; after it,
     /// Switchyard logs what was still running and exits anyway.
     pub shutdown_timeout: Duration,
+    /// How long a client may take to send its request headers, or the next part of a body it
+    /// is sending; an idle kept-alive connection is closed after it too.
+    pub client_timeout: Duration,
     /// Session idle timeout and absolute lifetime.
     pub auth: AuthSettings,
     /// Whether the session cookie is marked `Secure` (sent over https only). Turn on whenever
@@ -98,6 +101,7 @@ impl Default for Config {
             log_level: "info".to_owned(),
             request_body_limit: 1024 * 1024,
             shutdown_timeout: Duration::from_secs(20),
+            client_timeout: Duration::from_secs(10),
             health_check_interval: Duration::from_secs(30),
             auth: AuthSettings::default(),
             secure_cookies: false,
@@ -151,6 +155,10 @@ const KEYS: &[Key] = &[
     Key {
         name: "shutdown_timeout",
         apply: |c, v| parse_duration(v).map(|d| c.shutdown_timeout = d),
+    },
+    Key {
+        name: "client_timeout",
+        apply: |c, v| parse_duration(v).map(|d| c.client_timeout = d),
     },
     Key {
         name: "session_idle_timeout",

@@ -7,6 +7,7 @@ mod backup_cli;
 pub mod cli;
 pub mod config;
 pub mod http;
+mod serve;
 pub mod site;
 pub mod startup;
 pub mod telemetry;

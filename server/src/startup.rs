@@ -1,7 +1,7 @@
 //! Building and running the application: what `main` calls and what tests call.
 
 use std::{
-    future::{Future, IntoFuture},
+    future::Future,
     net::SocketAddr,
     time::{Duration, Instant},
 };
@@ -58,6 +58,7 @@ pub struct Application {
     state: AppState,
     in_flight: InFlight,
     shutdown_timeout: Duration,
+    client_timeout: Duration,
     /// For `pg_dump`, which connects by itself.
     database_url: String,
     /// Writes operations into open incidents' timelines; it listens from the start, so even
@@ -126,6 +127,7 @@ impl Application {
             state,
             in_flight,
             shutdown_timeout: config.shutdown_timeout,
+            client_timeout: config.client_timeout,
             database_url: config.database_url.clone(),
             timelines,
         })
@@ -203,13 +205,7 @@ impl Application {
             // Live pages hold their connection open; they must end for the server to stop.
             events.close();
         };
-        let serve = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .into_future();
+        let serve = crate::serve::serve(self.listener, self.router, self.client_timeout, shutdown);
         let limit = self.shutdown_timeout;
         let out_of_time = async move {
             match deadline.await {

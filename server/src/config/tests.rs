@@ -409,3 +409,20 @@ fn a_backup_section_sets_scheduled_backups_and_bad_values_name_their_key() {
     ));
     assert_eq!(key, "backup_folder (in s.toml)");
 }
+
+#[test]
+fn client_timeout_defaults_to_ten_seconds_and_reads_a_duration() {
+    assert_eq!(
+        Config::load(None, &env(&[])).expect("valid").client_timeout,
+        Duration::from_secs(10)
+    );
+    let config = Config::load(None, &env(&[("SWITCHYARD_CLIENT_TIMEOUT", "2s")])).expect("valid");
+    assert_eq!(config.client_timeout, Duration::from_secs(2));
+    for bad in ["", "0s", "10", "slow"] {
+        let result = Config::load(None, &env(&[("SWITCHYARD_CLIENT_TIMEOUT", bad)]));
+        assert!(
+            invalid_key(result).starts_with("SWITCHYARD_CLIENT_TIMEOUT"),
+            "{bad:?}"
+        );
+    }
+}

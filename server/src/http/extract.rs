@@ -82,11 +82,30 @@ fn rejection_to_error(rejection: JsonRejection) -> ApiError {
             field: None,
         },
         JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+        other if stopped_arriving(&other) => ApiError::BadRequest {
+            message: "The request body stopped arriving (nothing came for client_timeout); \
+                send the request again."
+                .to_owned(),
+            field: None,
+        },
         other => ApiError::BadRequest {
             message: other.body_text(),
             field: None,
         },
     }
+}
+
+/// Whether reading the body ended because the client stopped sending it (the body timeout
+/// in `http::router`).
+fn stopped_arriving(rejection: &JsonRejection) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(error) = cause {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// A 422 for input that parsed but does not fit: axum's text starts with its own summary,

@@ -26,7 +26,9 @@ use app::{
 use axum::{extract::OriginalUri, middleware, Extension, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
-use tower_http::{compression::CompressionLayer, limit::RequestBodyLimitLayer};
+use tower_http::{
+    compression::CompressionLayer, limit::RequestBodyLimitLayer, timeout::RequestBodyTimeoutLayer,
+};
 use tower_sessions::{
     cookie::{time, SameSite},
     Expiry, SessionManagerLayer,
@@ -153,6 +155,8 @@ pub fn router(state: AppState, config: &Config, in_flight: &InFlight, site: &Sit
         https_only: config.secure_cookies,
     };
     with_middleware(routes, config.request_body_limit, context)
+        // A body that stops arriving ends the request rather than holding it open.
+        .layer(RequestBodyTimeoutLayer::new(config.client_timeout))
 }
 
 /// Sessions in the database, in a cookie scripts cannot read and other sites do not send

@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::{
     helpers::{json_request, Credential, Engine, TestApp, TestDb},
     on_both_engines,
-    process::{admin_bearer, http, run_cli, Server},
+    process::{admin_bearer, create_parts_environment, http, run_cli, Server},
 };
 
 on_both_engines!(
@@ -67,20 +67,7 @@ async fn a_backup_taken_while_clients_write_restores_exactly(engine: Engine) {
     let db = TestDb::new(engine).await;
     let server = Server::start(&db, &db.url).await;
     let bearer = admin_bearer(&db, "writer").await;
-    let headers = [
-        ("authorization", bearer.as_str()),
-        ("content-type", "application/json"),
-    ];
-    for (path, body) in [
-        ("/api/v1/services", r#"{"name": "parts"}"#),
-        (
-            "/api/v1/services/parts/environments",
-            r#"{"name": "staging", "tier": "staging", "strategy": "rolling"}"#,
-        ),
-    ] {
-        let response = http(&server.addr, "POST", path, &headers, body).await;
-        assert!(response.starts_with("HTTP/1.1 201"), "{path}: {response}");
-    }
+    create_parts_environment(&server.addr, &bearer, "staging").await;
     let stop = Arc::new(AtomicBool::new(false));
     let acknowledged = Arc::new(AtomicUsize::new(0));
     let writers: Vec<_> = (0..WRITERS)

@@ -18,7 +18,7 @@ use std::{
 use crate::{
     helpers::{Engine, TestDb},
     on_both_engines,
-    process::{admin_bearer, http, try_http, Server},
+    process::{admin_bearer, create_parts_environment, status, try_http, Server},
 };
 
 on_both_engines!(a_server_killed_at_random_moments_loses_no_acknowledged_deployment);
@@ -60,11 +60,6 @@ impl Dice {
     }
 }
 
-/// The status code of a raw response; `None` when it was cut short by the kill.
-fn status(response: &str) -> Option<u16> {
-    response.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
-}
-
 async fn a_server_killed_at_random_moments_loses_no_acknowledged_deployment(engine: Engine) {
     let db = TestDb::new(engine).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -75,20 +70,7 @@ async fn a_server_killed_at_random_moments_loses_no_acknowledged_deployment(engi
     let env = [("SWITCHYARD_ADDR", addr.as_str())];
     let mut server = Server::start_with(&db, &db.url, &env).await;
     let bearer = admin_bearer(&db, "crash").await;
-    let json_headers = [
-        ("authorization", bearer.as_str()),
-        ("content-type", "application/json"),
-    ];
-    for (path, body) in [
-        ("/api/v1/services", r#"{"name": "parts"}"#),
-        (
-            "/api/v1/services/parts/environments",
-            r#"{"name": "production", "tier": "production", "strategy": "rolling"}"#,
-        ),
-    ] {
-        let answer = http(&addr, "POST", path, &json_headers, body).await;
-        assert_eq!(status(&answer), Some(201), "{answer}");
-    }
+    create_parts_environment(&addr, &bearer, "production").await;
 
     let stop = Arc::new(AtomicBool::new(false));
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));

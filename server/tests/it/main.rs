@@ -20,5 +20,6 @@ mod pages;
 mod process;
 mod releases;
 mod shutdown;
+mod slow_clients;
 mod storage;
 mod webhooks;

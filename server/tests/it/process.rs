@@ -378,6 +378,28 @@ async fn command_line_provisions_users_and_tokens_and_passwords_stay_out_of_logs
     );
 }
 
+/// The status code of a raw response; `None` when it was cut short.
+pub(crate) fn status(response: &str) -> Option<u16> {
+    response.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+}
+
+/// Creates the service `parts` with one rolling environment of `tier` (named after it)
+/// through the REST API of a running server, as `bearer`.
+pub(crate) async fn create_parts_environment(addr: &str, bearer: &str, tier: &str) {
+    let headers = [
+        ("authorization", bearer),
+        ("content-type", "application/json"),
+    ];
+    let environment = format!(r#"{{"name": "{tier}", "tier": "{tier}", "strategy": "rolling"}}"#);
+    for (path, body) in [
+        ("/api/v1/services", r#"{"name": "parts"}"#),
+        ("/api/v1/services/parts/environments", environment.as_str()),
+    ] {
+        let answer = http(addr, "POST", path, &headers, body).await;
+        assert_eq!(status(&answer), Some(201), "{path}: {answer}");
+    }
+}
+
 /// One HTTP/1.1 GET over a fresh TCP connection; returns the raw response.
 async fn http_get(addr: &str, path: &str, request_id: &str) -> String {
     http(addr, "GET", path, &[("x-request-id", request_id)], "").await
