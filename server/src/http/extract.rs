@@ -31,19 +31,98 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(rejection_to_error(rejection)),
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
         }
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| rejection_to_error(rejection.into()))?;
+        // serde reads a struct from an array too (`[null, null]` as its fields in order);
+        // every body the API takes is an object, and the document says so.
+        if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::Unprocessable {
+                message: "Send the body as a JSON object ({\"field\": value, …}), not an array."
+                    .to_owned(),
+                field: None,
+            });
+        }
+        parse_body(&body).map(Self)
     }
+}
+
+/// Whether the request says its body is JSON (`application/json`, or `+json` like
+/// `application/merge-patch+json`), as axum's `Json` requires.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(mime) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+    else {
+        return false;
+    };
+    let mime = mime.trim().to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
 /// A body already read (a webhook's, whose signature was checked first) as JSON of type `T`,
 /// with the same errors as [`ApiJson`].
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if holds_nul(body) {
+        return Err(ApiError::BadRequest {
+            message: NUL_MESSAGE.to_owned(),
+            field: None,
+        });
+    }
     Json::<T>::from_bytes(body)
         .map(|Json(value)| value)
         .map_err(rejection_to_error)
+}
+
+/// Why a request carrying the NUL character is refused.
+pub const NUL_MESSAGE: &str =
+    "The request holds a NUL character (\\u0000 or %00), which no field accepts; remove it.";
+
+/// Refuses a request whose address (path or query) holds `%00`, before any handler looks a
+/// name up with it.
+pub async fn refuse_nul_in_address(
+    request: Request,
+    next: axum::middleware::Next,
+) -> Result<Response, ApiError> {
+    let address = request.uri().path_and_query().map_or("", |p| p.as_str());
+    if address
+        .as_bytes()
+        .windows(3)
+        .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    {
+        return Err(ApiError::BadRequest {
+            message: NUL_MESSAGE.to_owned(),
+            field: None,
+        });
+    }
+    Ok(next.run(request).await)
+}
+
+/// Whether JSON text escapes a NUL character (`\u0000`): PostgreSQL cannot store one and no
+/// field has a use for it, so it is refused before any query, alike on both engines. An
+/// escape is a backslash preceded by an even number of backslashes (`\\u0000` is the text
+/// `\u0000`, which is fine).
+fn holds_nul(json: &[u8]) -> bool {
+    let mut backslashes = 0;
+    for (at, byte) in json.iter().enumerate() {
+        if *byte == b'\\' {
+            backslashes += 1;
+            continue;
+        }
+        if backslashes % 2 == 1
+            && json
+                .get(at..at + 5)
+                .is_some_and(|escape| escape.eq_ignore_ascii_case(b"u0000"))
+        {
+            return true;
+        }
+        backslashes = 0;
+    }
+    false
 }
 
 /// A query string of type `T`, with rejections that name the parameter.

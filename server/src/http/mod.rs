@@ -184,6 +184,7 @@ pub fn with_middleware(
 ) -> Router {
     routes
         .layer(RequestBodyLimitLayer::new(request_body_limit))
+        .layer(middleware::from_fn(extract::refuse_nul_in_address))
         // Pages and JSON, when the browser accepts it; the precompressed static files and
         // the event streams pass as they are.
         .layer(CompressionLayer::new())
