@@ -185,3 +185,17 @@ build_site() {
   (cd "$ROOT" && cargo leptos build --release --split --precompress "${LEPTOS_BUILD_ARGS[@]}")
   cp "$CARGO_TARGET_DIR/release/hash.txt" "$ROOT/target/site/hash.txt"
 }
+
+SCHEMATHESIS_VERSION="4.32.5"
+
+# Schemathesis (PyPI) in a virtual environment of its own, for scripts/schemathesis.sh.
+ensure_schemathesis() {
+  local venv="$HOME/.cache/switchyard/schemathesis"
+  if [ "$("$venv/bin/schemathesis" --version 2>/dev/null | awk '{print $3}')" != "$SCHEMATHESIS_VERSION" ]; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION from PyPI"
+    command -v python3 >/dev/null || apt_install python3 python3-venv
+    python3 -m venv "$venv" || { apt_install python3-venv && python3 -m venv "$venv"; }
+    "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+  export PATH="$venv/bin:$PATH"
+}

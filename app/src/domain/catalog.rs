@@ -127,10 +127,13 @@ pub fn parse_http_url(field: &str, input: &str) -> Result<String, FieldError> {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceInput {
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::name))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::text::<500>))]
     pub description: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::text::<100>))]
     pub owner_team: String,
 }
 
@@ -178,8 +181,11 @@ pub struct SlotsInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EnvironmentInput {
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::name))]
     pub name: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = crate::domain::catalog::Tier))]
     pub tier: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = crate::domain::catalog::Strategy))]
     pub strategy: String,
     #[serde(default)]
     pub slots: Option<SlotsInput>,
@@ -251,8 +257,10 @@ impl EnvironmentInput {
 #[serde(deny_unknown_fields)]
 pub struct ServicePatch {
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::optional_text::<500>))]
     pub description: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::optional_text::<100>))]
     pub owner_team: Option<String>,
 }
 
@@ -287,6 +295,7 @@ impl ServicePatch {
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<crate::domain::catalog::Tier>))]
     pub tier: Option<String>,
     #[serde(default)]
     pub slots: Option<SlotsInput>,

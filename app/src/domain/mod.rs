@@ -17,6 +17,8 @@ pub mod operations;
 pub mod outbound;
 pub mod paging;
 pub mod releases;
+#[cfg(feature = "ssr")]
+pub mod schema;
 pub mod time;
 pub mod words;
 

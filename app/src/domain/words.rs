@@ -52,13 +52,15 @@ macro_rules! word_enum {
         // Written out rather than derived: the derive does not see a `rename` whose name
         // comes through a macro, and would describe the Rust names instead of the wire's.
         #[cfg(feature = "ssr")]
+        impl $crate::domain::schema::Words for $name {
+            const WHAT: &'static str = $what;
+            const WIRE: &'static [&'static str] = &[$($wire),+];
+        }
+
+        #[cfg(feature = "ssr")]
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::Type::String)
-                    .description(Some(concat!("The ", $what, ", by its name on the wire.")))
-                    .enum_values(Some([$($wire),+]))
-                    .into()
+                $crate::domain::schema::words::<$name>().into()
             }
         }
 

@@ -57,6 +57,7 @@ pub struct DeploymentFilter {
     #[serde(default)]
     pub environment: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(schema_with = crate::domain::schema::filter::<crate::domain::deployments::DeploymentStatus>))]
     pub status: Option<String>,
     /// Started at or after (RFC 3339).
     #[serde(default)]
@@ -75,8 +76,10 @@ pub struct DeploymentFilter {
     pub finished_to: Option<String>,
     /// Only environments of this tier (`production`, `staging`, `development`).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(schema_with = crate::domain::schema::filter::<crate::domain::catalog::Tier>))]
     pub tier: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
     /// `next_cursor` of the page before.
     #[serde(default)]

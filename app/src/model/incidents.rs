@@ -176,9 +176,11 @@ pub struct IncidentSummary {
 pub struct IncidentFilter {
     /// `investigating`, `identified`, `monitoring`, `resolved`, or `open` (any but resolved).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(schema_with = crate::domain::schema::filter::<crate::domain::incidents::IncidentStatus>))]
     pub status: Option<String>,
     /// `SEV1` … `SEV4`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(schema_with = crate::domain::schema::filter::<crate::domain::incidents::Severity>))]
     pub severity: Option<String>,
     #[serde(default)]
     pub service: Option<String>,
@@ -201,6 +203,7 @@ pub struct IncidentFilter {
     pub resolved_to: Option<String>,
     /// Only environments of this tier.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(schema_with = crate::domain::schema::filter::<crate::domain::catalog::Tier>))]
     pub tier: Option<String>,
 }
 
@@ -263,6 +266,7 @@ pub struct ActionItem {
 pub struct ActionItemFilter {
     /// `open` (the default on the page), `done`, `wont_do`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(schema_with = crate::domain::schema::filter::<crate::domain::incidents::action_items::ActionItemStatus>))]
     pub status: Option<String>,
     /// A username, or `me`.
     #[serde(default)]

@@ -29,6 +29,7 @@ pub struct MetricsQuery {
     pub to: Option<String>,
     /// `week` or `month` (series only; chosen from the window's length when absent).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(schema_with = crate::domain::schema::filter::<crate::domain::metrics::window::Bucket>))]
     pub bucket: Option<String>,
 }
 

@@ -115,6 +115,7 @@ pub struct ReleaseFilter {
     pub environment: Option<String>,
     /// `open`, `released` or `abandoned`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(schema_with = crate::domain::schema::filter::<crate::domain::releases::ReleaseStatus>))]
     pub status: Option<String>,
 }
 

@@ -123,6 +123,7 @@ pub async fn create_user(
 /// The body of `PATCH /api/v1/users/{id}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UserPatch {
+    #[schema(value_type = app::domain::Role)]
     role: String,
     active: bool,
 }

@@ -134,6 +134,7 @@ pub async fn add_timeline_entry(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryText {
+    #[schema(schema_with = app::domain::schema::required_text::<10000>)]
     pub text: String,
 }
 

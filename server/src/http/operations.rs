@@ -39,7 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// `POST /api/v1/services/{service}/environments/{environment}/operations` (releaser and
 /// above): starts an operation; 202 with it as it starts, `Location` pointing at it.
-#[utoipa::path(post, path = "/v1/services/{service}/environments/{environment}/operations", tag = "operations", request_body = OperationInput, params(("service" = String, Path), ("environment" = String, Path)), responses((status = 202, description = "Started; follow it at Location", body = Operation), (status = 409, description = "Another operation runs, or expected_revision is stale, or the state does not allow the action", body = ErrorBody), (status = 422, description = "Bad input, an action the strategy lacks, or a missing or misconfigured driver", body = ErrorBody), (status = 401, description = "Not logged in, or the token is unknown, revoked or expired", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+#[utoipa::path(post, path = "/v1/services/{service}/environments/{environment}/operations", tag = "operations", request_body = OperationInput, params(("service" = String, Path), ("environment" = String, Path)), responses((status = 202, description = "Started; follow it at Location", body = Operation), (status = 409, description = "Another operation runs, or expected_revision is stale, or the state does not allow the action", body = ErrorBody), (status = 422, description = "Bad input, an action the strategy lacks, or a missing or misconfigured driver", body = ErrorBody), Refusals), security(("bearer" = []), ("session" = [])))]
 pub async fn start_operation(
     State(state): State<AppState>,
     caller: Caller,

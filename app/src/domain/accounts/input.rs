@@ -31,6 +31,7 @@ pub struct NewUserInput {
     pub username: String,
     #[serde(default)]
     pub display_name: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = crate::domain::Role))]
     pub role: String,
     #[serde(serialize_with = "expose")]
     #[cfg_attr(feature = "ssr", schema(value_type = String))]
@@ -140,6 +141,7 @@ pub struct UserUpdate {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewTokenInput {
     pub name: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = crate::domain::Role))]
     pub role: String,
     /// `90d`, `12h`, a number of days, or empty for no expiry.
     #[serde(default)]

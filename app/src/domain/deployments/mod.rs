@@ -126,10 +126,13 @@ impl CommitSha {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeploymentInput {
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::name))]
     pub service: String,
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::name))]
     pub environment: String,
     /// At most 100 ASCII letters, digits and `. _ + -`, starting with a letter or digit
     /// (versions reach driver scripts, so no shell metacharacters).
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::version))]
     pub version: String,
     #[serde(default)]
     pub commit_sha: Option<String>,
@@ -140,12 +143,16 @@ pub struct DeploymentInput {
     #[serde(default)]
     pub finished_at: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<DeploymentStatus>))]
     pub status: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<crate::domain::catalog::Strategy>))]
     pub strategy: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<crate::domain::catalog::SlotColor>))]
     pub slot: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::optional_text::<10000>))]
     pub notes: Option<String>,
     #[serde(default)]
     pub url: Option<String>,

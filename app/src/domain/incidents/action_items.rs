@@ -45,6 +45,7 @@ pub struct ActionItemPatch {
     pub due: Option<String>,
     /// `open`, `done` or `wont_do`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<ActionItemStatus>))]
     pub status: Option<String>,
 }
 

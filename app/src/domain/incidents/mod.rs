@@ -139,10 +139,14 @@ pub fn suggested(finished_at: Timestamp, started_at: Timestamp) -> bool {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IncidentInput {
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::required_text::<200>))]
     pub title: String,
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::name))]
     pub service: String,
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::name))]
     pub environment: String,
     /// `SEV1` (worst) to `SEV4`.
+    #[cfg_attr(feature = "ssr", schema(value_type = Severity))]
     pub severity: String,
     /// A username; the declarer when left out.
     #[serde(default)]
@@ -158,6 +162,7 @@ pub struct IncidentInput {
     pub resolved_at: Option<String>,
     /// `investigating` (the default) … `resolved` (an import).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<IncidentStatus>))]
     pub status: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
@@ -322,10 +327,13 @@ impl IncidentInput {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IncidentPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::some_text::<200>))]
     pub title: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Severity>))]
     pub severity: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<IncidentStatus>))]
     pub status: Option<String>,
     #[serde(default)]
     pub commander: Option<String>,
@@ -393,6 +401,7 @@ impl IncidentPatch {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimelineInput {
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::required_text::<10000>))]
     pub text: String,
     /// When it happened, if not now (no later than now).
     #[serde(default)]
@@ -437,6 +446,7 @@ pub fn entry_text(text: &str) -> Result<String, FieldError> {
 pub struct LinkInput {
     pub deployment_id: i64,
     /// `cause` or `fix`.
+    #[cfg_attr(feature = "ssr", schema(value_type = LinkKind))]
     pub kind: String,
 }
 

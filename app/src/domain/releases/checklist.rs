@@ -268,12 +268,16 @@ pub fn key_of(title: &str) -> String {
 pub struct ItemInput {
     #[serde(default)]
     pub key: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::required_text::<120>))]
     pub group: String,
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::required_text::<120>))]
     pub title: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::text::<1000>))]
     pub description: String,
     /// `engineer` (the default), `releaser` or `admin`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<crate::domain::Role>))]
     pub role: Option<String>,
     #[serde(default = "yes")]
     pub required: bool,

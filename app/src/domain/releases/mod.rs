@@ -35,13 +35,17 @@ pub const MAX_NOTE: usize = 1000;
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReleaseInput {
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::name))]
     pub service: String,
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::name))]
     pub environment: String,
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::version))]
     pub version: String,
     #[serde(default)]
     pub commit_sha: Option<String>,
     /// What changes, for the people signing.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::optional_text::<4000>))]
     pub summary: Option<String>,
     /// A link: the pull request, the changelog, the CI run.
     #[serde(default)]
@@ -93,6 +97,7 @@ impl ReleaseInput {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SignInput {
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::optional_text::<1000>))]
     pub note: Option<String>,
     /// Required where the item needs evidence: an http(s) link.
     #[serde(default)]
@@ -132,6 +137,7 @@ impl SignInput {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AbandonInput {
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::required_text::<1000>))]
     pub reason: String,
 }
 
