@@ -68,19 +68,22 @@ fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
 /// with the same errors as [`ApiJson`].
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if holds_nul(body) {
-        return Err(ApiError::BadRequest {
-            message: NUL_MESSAGE.to_owned(),
-            field: None,
-        });
+        return Err(nul_refused());
     }
     Json::<T>::from_bytes(body)
         .map(|Json(value)| value)
         .map_err(rejection_to_error)
 }
 
-/// Why a request carrying the NUL character is refused.
-pub const NUL_MESSAGE: &str =
-    "The request holds a NUL character (\\u0000 or %00), which no field accepts; remove it.";
+/// The refusal of a request carrying the NUL character.
+fn nul_refused() -> ApiError {
+    ApiError::BadRequest {
+        message: "The request holds a NUL character (\\u0000 or %00), which no field accepts; \
+            remove it."
+            .to_owned(),
+        field: None,
+    }
+}
 
 /// Refuses a request whose address (path or query) holds `%00`, before any handler looks a
 /// name up with it.
@@ -94,10 +97,7 @@ pub async fn refuse_nul_in_address(
         .windows(3)
         .any(|w| w.eq_ignore_ascii_case(b"%00"))
     {
-        return Err(ApiError::BadRequest {
-            message: NUL_MESSAGE.to_owned(),
-            field: None,
-        });
+        return Err(nul_refused());
     }
     Ok(next.run(request).await)
 }

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::mpsc;
 
-use super::{engine_name, BackupError, NEWEST_MIGRATION};
+use super::{engine_name, quoted, BackupError, NEWEST_MIGRATION};
 use crate::{
     backend::{storage, Database, Engine, StorageError},
     domain::{
@@ -33,23 +33,6 @@ use crate::{
 const BATCH_ROWS: usize = 500;
 /// Lines handed between the file thread and the database at a time.
 const CHUNK_LINES: usize = 256;
-
-/// Rows per table of `$tables` through `$conn`. The macros here are macros because the same
-/// sqlx calls compile once per engine.
-macro_rules! count_in {
-    ($conn:expr, $tables:expr) => {{
-        let mut counts = BTreeMap::new();
-        for table in $tables {
-            let sql = format!("SELECT COUNT(*) FROM {}", quoted(&table.name));
-            let rows: i64 = sqlx::query_scalar(&sql)
-                .fetch_one(&mut *$conn)
-                .await
-                .map_err(StorageError::from)?;
-            counts.insert(table.name.clone(), rows);
-        }
-        counts
-    }};
-}
 
 /// Writes the header, then every table's rows read through `$conn` in `$dialect`, into
 /// `$lines`; evaluates to the header.
@@ -69,7 +52,7 @@ macro_rules! dump_rows {
                 migration: migration.unwrap_or(0),
                 switchyard: env!("CARGO_PKG_VERSION").to_owned(),
                 taken_at: $taken_at,
-                tables: count_in!(conn, tables),
+                tables: count_each!(conn, tables.iter().map(|t| t.name.clone())),
             };
             let mut chunk = vec![serde_json::to_string(&header).map_err(invalid)?];
             for table in tables {
@@ -102,7 +85,7 @@ macro_rules! load_rows {
             let conn = $conn;
             let tables: &[Table] = $tables;
             let header: &ExportHeader = $header;
-            let before = count_in!(conn, tables);
+            let before = count_each!(conn, tables.iter().map(|t| t.name.clone()));
             if before.values().any(|&rows| rows > 0) {
                 return Err(BackupError::NotEmpty {
                     url: storage::redact_url($url),
@@ -137,7 +120,7 @@ macro_rules! load_rows {
                         })?;
                 }
             }
-            let counted = count_in!(conn, tables);
+            let counted = count_each!(conn, tables.iter().map(|t| t.name.clone()));
             if read != header.tables || counted != header.tables {
                 return Err(BackupError::Invalid(format!(
                     "the export is incomplete: its header counts {:?}, the file holds {read:?}, the database took {counted:?}",
@@ -361,11 +344,6 @@ fn planned(
             },
         )
         .collect()
-}
-
-/// `"name"`, with any `"` doubled.
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// `'text'`, with any `'` doubled.

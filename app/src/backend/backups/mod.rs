@@ -7,29 +7,31 @@
 //! what was dumped. Beside each backup, `NAME.json` holds its [`Manifest`]; a restore checks
 //! it first. A backup restores into the engine it came from; `export` moves between engines.
 
-/// Rows per table (a `BTreeMap<String, i64>`) through `$conn`, a `&mut` connection of either
-/// engine; `$names` is the SQL listing the tables, the migration history left out. A macro, as
+/// Rows per table (a `BTreeMap<String, i64>`) of the tables `$names` names, counted through
+/// `$conn`, a `&mut` connection of either engine; `?` carries a failed count out. A macro, as
 /// the same sqlx calls compile once per engine.
-macro_rules! count_rows {
-    ($conn:expr, $names:expr) => {
-        async {
-            let conn = $conn;
-            let names: Vec<String> = sqlx::query_scalar($names)
-                .fetch_all(&mut *conn)
+macro_rules! count_each {
+    ($conn:expr, $names:expr) => {{
+        let mut counts = std::collections::BTreeMap::new();
+        for name in $names {
+            let name: String = name;
+            let sql = format!(
+                "SELECT COUNT(*) FROM {}",
+                $crate::backend::backups::quoted(&name)
+            );
+            let rows: i64 = sqlx::query_scalar(&sql)
+                .fetch_one(&mut *$conn)
                 .await
                 .map_err(StorageError::from)?;
-            let mut tables = std::collections::BTreeMap::new();
-            for name in names {
-                let sql = format!("SELECT COUNT(*) FROM \"{}\"", name.replace('"', "\"\""));
-                let rows: i64 = sqlx::query_scalar(&sql)
-                    .fetch_one(&mut *conn)
-                    .await
-                    .map_err(StorageError::from)?;
-                tables.insert(name, rows);
-            }
-            Ok::<_, BackupError>(tables)
+            counts.insert(name, rows);
         }
-    };
+        counts
+    }};
+}
+
+/// `"name"`, with any `"` doubled: a table or column name in SQL.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 mod export;

@@ -105,11 +105,13 @@ pub(super) async fn restore(
 
 /// Rows per table of the current schema, the migration history left out.
 async fn count_rows(conn: &mut PgConnection) -> Result<BTreeMap<String, i64>, BackupError> {
-    count_rows!(
-        conn,
-        "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() AND tablename <> '_sqlx_migrations' ORDER BY tablename"
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() AND tablename <> '_sqlx_migrations' ORDER BY tablename",
     )
+    .fetch_all(&mut *conn)
     .await
+    .map_err(StorageError::from)?;
+    Ok(count_each!(conn, names))
 }
 
 /// Runs a PostgreSQL client tool, with the database `url` (its password in `PGPASSWORD`,

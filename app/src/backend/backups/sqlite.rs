@@ -159,11 +159,13 @@ async fn open(path: &Path) -> Result<SqliteConnection, BackupError> {
 
 /// Rows per table, the migration history left out.
 async fn count_rows(conn: &mut SqliteConnection) -> Result<BTreeMap<String, i64>, BackupError> {
-    count_rows!(
-        conn,
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name"
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
     )
+    .fetch_all(&mut *conn)
     .await
+    .map_err(StorageError::from)?;
+    Ok(count_each!(conn, names))
 }
 
 /// Gzips `from` into `to` (under a temporary name until complete and on disk).
