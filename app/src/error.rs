@@ -60,9 +60,45 @@ pub enum AppError {
         #[serde(skip)]
         detail: String,
     },
+    /// The database cannot serve the request just now; nothing was changed. `detail` is for
+    /// the log only, like [`AppError::Internal`]'s.
+    #[error("{}", .outage.message())]
+    Unavailable {
+        outage: Outage,
+        #[serde(skip)]
+        detail: String,
+    },
     /// The request did not reach the server function, or its answer did not come back.
     #[error("The server could not be reached ({0}). Check your connection and try again.")]
     Transport(String),
+}
+
+/// Why the database cannot serve a request just now: a condition outside Switchyard that
+/// passes (a restart, a network cut, space freed), unlike an internal error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outage {
+    /// It does not answer: stopped, restarting, unreachable, or out of connections.
+    Unreachable,
+    /// Its disk is full: reads work, writes do not.
+    DiskFull,
+}
+
+impl Outage {
+    /// What the user is told, with what to do next.
+    pub fn message(self) -> &'static str {
+        match self {
+            Outage::Unreachable => "The database is not answering, so this request could not be completed. Switchyard reconnects by itself when it is back: try again in a few seconds, and if it lasts, tell your administrator.",
+            Outage::DiskFull => "The database's disk is full, so nothing was saved. Reading still works. Ask your administrator to free disk space, then try again.",
+        }
+    }
+
+    /// Seconds a client should wait before retrying, where waiting alone can help.
+    pub fn retry_after_secs(self) -> Option<u64> {
+        match self {
+            Outage::Unreachable => Some(5),
+            Outage::DiskFull => None,
+        }
+    }
 }
 
 impl AppError {
@@ -105,18 +141,26 @@ impl AppError {
             AppError::Invalid(_) | AppError::InvalidFields(_) => 422,
             AppError::TooManyAttempts { .. } => 429,
             AppError::Internal { .. } => 500,
+            AppError::Unavailable { .. } => 503,
             AppError::Transport(_) => 400,
         }
     }
 }
 
-/// A storage failure: internal, whatever it was. Use cases let it travel with `?`.
+/// A storage failure: an outage when the database is gone or full, else internal. Use cases
+/// let it travel with `?`.
 #[cfg(feature = "ssr")]
 impl From<crate::backend::StorageError> for AppError {
     fn from(error: crate::backend::StorageError) -> Self {
-        AppError::Internal {
-            request_id: String::new(),
-            detail: error.to_string(),
+        match error.outage() {
+            Some(outage) => AppError::Unavailable {
+                outage,
+                detail: error.to_string(),
+            },
+            None => AppError::Internal {
+                request_id: String::new(),
+                detail: error.to_string(),
+            },
         }
     }
 }

@@ -61,6 +61,13 @@ fn logged(error: AppError, request_id: String) -> AppError {
                 detail: String::new(),
             }
         }
+        AppError::Unavailable { outage, detail } => {
+            tracing::warn!(error = %detail, request_id = %request_id, "the database is unavailable");
+            AppError::Unavailable {
+                outage,
+                detail: String::new(),
+            }
+        }
         other => other,
     }
 }
@@ -105,8 +112,13 @@ fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         response.set_status(
             StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         );
-        if let AppError::TooManyAttempts { retry_after_secs } = error {
-            response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        let retry_after = match error {
+            AppError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            AppError::Unavailable { outage, .. } => outage.retry_after_secs(),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response.insert_header(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
     }
     result

@@ -8,6 +8,8 @@
 use std::{str::FromStr, time::Duration};
 
 use serde::Serialize;
+
+use crate::error::Outage;
 use sqlx::{
     migrate::{MigrateDatabase, MigrateError, Migrator},
     postgres::{PgPool, PgPoolOptions},
@@ -78,8 +80,110 @@ pub enum StorageError {
     Session(String),
     #[error("password hashing failed: {0}")]
     PasswordHash(String),
-    #[error("{0}")]
-    Batch(String),
+    /// A failure passed on as text (a batch's one failure told to each of its items, a step
+    /// that answered with an application error), still saying whether it was an outage.
+    #[error("{message}")]
+    Restated {
+        message: String,
+        outage: Option<Outage>,
+    },
+}
+
+impl From<crate::error::AppError> for StorageError {
+    fn from(error: crate::error::AppError) -> Self {
+        use crate::error::AppError;
+        let (message, outage) = match error {
+            AppError::Unavailable { outage, detail } => (detail, Some(outage)),
+            AppError::Internal { detail, .. } => (detail, None),
+            other => (other.to_string(), None),
+        };
+        StorageError::Restated { message, outage }
+    }
+}
+
+impl StorageError {
+    /// Whether this is the database being away or full rather than a fault in Switchyard:
+    /// such a request is answered 503 and succeeds again once the condition passes.
+    pub fn outage(&self) -> Option<Outage> {
+        match self {
+            StorageError::Timeout(_) => Some(Outage::Unreachable),
+            StorageError::Restated { outage, .. } => *outage,
+            StorageError::Query(error) => outage_of(error),
+            StorageError::Session(message) => message.strip_prefix(SESSION_OUTAGE).map(|rest| {
+                if rest.starts_with(DISK_FULL) {
+                    Outage::DiskFull
+                } else {
+                    Outage::Unreachable
+                }
+            }),
+            _ => None,
+        }
+    }
+
+    /// The message a session store reports this error with: tower-sessions passes store
+    /// errors on as text alone, so an outage is marked in it to be told apart again.
+    pub fn for_session_store(&self) -> String {
+        match self.outage() {
+            Some(Outage::DiskFull) => format!("{SESSION_OUTAGE}{DISK_FULL}{self}"),
+            Some(Outage::Unreachable) => format!("{SESSION_OUTAGE}{self}"),
+            None => self.to_string(),
+        }
+    }
+}
+
+/// Lets a bookkeeping write (when a token or a session was last used) give way to an outage:
+/// a read must not fail because its note of activity cannot be saved while the database is
+/// away or full. Other errors pass on.
+pub fn unless_outage(result: Result<(), StorageError>, what: &str) -> Result<(), StorageError> {
+    match result {
+        Err(error) if error.outage().is_some() => {
+            tracing::warn!(%error, "{what} not saved during a database outage");
+            Ok(())
+        }
+        result => result,
+    }
+}
+
+const SESSION_OUTAGE: &str = "database unavailable: ";
+const DISK_FULL: &str = "disk full: ";
+
+/// Classifies a driver error: lost or refused connections, an exhausted pool, a server
+/// shutting down or out of resources (PostgreSQL SQLSTATE classes 08, 53 and 57P), a full
+/// disk or failing I/O (SQLite's primary result codes, below its extended ones).
+fn outage_of(error: &sqlx::Error) -> Option<Outage> {
+    const SQLITE_IOERR: i32 = 10;
+    const SQLITE_FULL: i32 = 13;
+    const SQLITE_CANTOPEN: i32 = 14;
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => Some(Outage::Unreachable),
+        sqlx::Error::Database(database) => {
+            let code = database.code()?;
+            if database
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                match code.parse::<i32>().ok()? & 0xff {
+                    SQLITE_FULL => Some(Outage::DiskFull),
+                    SQLITE_IOERR | SQLITE_CANTOPEN => Some(Outage::Unreachable),
+                    _ => None,
+                }
+            } else if code == "53100" {
+                Some(Outage::DiskFull)
+            } else if ["08", "53", "57P"]
+                .iter()
+                .any(|class| code.starts_with(class))
+            {
+                Some(Outage::Unreachable)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
 }
 
 /// A connection pool for one engine, borrowed for a query. See [`on_pool!`].
@@ -275,6 +379,19 @@ pub fn newest_migration(engine: Engine) -> i64 {
     migrator.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
+/// Whether a connection handed back to its pool may be used again. One still inside a
+/// transaction is closed instead, which rolls that back: when a write fails so that the
+/// transaction cannot be rolled back normally (SQLite on a full disk does this), sqlx keeps
+/// counting it open and would nest the next transaction in a savepoint that never commits —
+/// writes acknowledged and then lost. Found by the full-disk test.
+fn released_clean(connection: &mut impl sqlx::Connection) -> Result<bool, sqlx::Error> {
+    let clean = !connection.is_in_transaction();
+    if !clean {
+        tracing::warn!("closed a database connection left inside a failed transaction");
+    }
+    Ok(clean)
+}
+
 async fn connect_sqlite(url: &str) -> Result<Database, StorageError> {
     if url.contains(":memory:") || url.contains("mode=memory") {
         return Err(StorageError::InMemorySqlite);
@@ -301,6 +418,7 @@ async fn connect_sqlite(url: &str) -> Result<Database, StorageError> {
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_release(|connection, _| Box::pin(std::future::ready(released_clean(connection))))
         .connect_with(options.clone())
         .await
         .map_err(connect_error)?;
@@ -318,6 +436,7 @@ async fn connect_postgres(url: &str) -> Result<Database, StorageError> {
         PgPoolOptions::new()
             .max_connections(POSTGRES_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_release(|connection, _| Box::pin(std::future::ready(released_clean(connection))))
             .connect(url)
     };
     let pool = match connect().await {
@@ -374,6 +493,7 @@ pub fn password_span(url: &str) -> Option<(&str, &str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::AppError;
 
     #[test]
     fn redact_url_hides_only_the_password() {
@@ -402,5 +522,42 @@ mod tests {
             Some(Engine::Postgres)
         );
         assert_eq!(Engine::from_url("mysql://u@h/d"), None);
+    }
+
+    #[test]
+    fn an_outage_is_told_apart_from_a_fault_and_survives_being_restated() {
+        let lost =
+            || StorageError::Query(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into()));
+        assert_eq!(lost().outage(), Some(Outage::Unreachable));
+        assert_eq!(
+            StorageError::Query(sqlx::Error::PoolTimedOut).outage(),
+            Some(Outage::Unreachable)
+        );
+        assert_eq!(
+            StorageError::Timeout(Duration::from_secs(2)).outage(),
+            Some(Outage::Unreachable)
+        );
+        assert_eq!(StorageError::Query(sqlx::Error::RowNotFound).outage(), None);
+        assert_eq!(StorageError::Corrupt("role: x".into()).outage(), None);
+        // Through a session store's text and back.
+        let session = StorageError::Session(lost().for_session_store());
+        assert_eq!(session.outage(), Some(Outage::Unreachable));
+        assert_eq!(
+            StorageError::Session("Decoding failed with: x".into()).outage(),
+            None
+        );
+        // Through an application error and back, keeping the detail for the log.
+        let restated = StorageError::from(AppError::from(lost()));
+        assert_eq!(restated.outage(), Some(Outage::Unreachable));
+        assert!(
+            restated.to_string().contains("connection reset"),
+            "{restated}"
+        );
+        let status = AppError::from(lost()).status();
+        assert_eq!(status, 503);
+        assert_eq!(
+            AppError::from(StorageError::Corrupt("x".into())).status(),
+            500
+        );
     }
 }

@@ -36,11 +36,6 @@ pub enum ApiError {
     /// A webhook whose signature does not match.
     #[error("{0}")]
     BadSignature(String),
-    /// Something failed inside Switchyard; the text is logged, never sent.
-    #[error("internal error: {0}")]
-    Internal(String),
-    #[error("{0}")]
-    Unavailable(String),
     /// A caller holds as many live streams as one may.
     #[error("{0}")]
     TooManyStreams(String),
@@ -50,9 +45,10 @@ pub enum ApiError {
     App(#[from] AppError),
 }
 
+/// An outage (503) or an internal error, as [`AppError`] tells them apart.
 impl From<app::backend::StorageError> for ApiError {
     fn from(error: app::backend::StorageError) -> Self {
-        Self::Internal(error.to_string())
+        Self::App(error.into())
     }
 }
 
@@ -130,6 +126,14 @@ impl ErrorReport {
         }
     }
 
+    /// A bodiless response carrying this report, for the request middleware to finish with
+    /// the request id.
+    pub fn pending(self) -> Response {
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+
     /// The JSON body sent to the client.
     pub fn into_response(self, request_id: &str) -> Response {
         let body = ErrorBody {
@@ -180,15 +184,6 @@ impl IntoResponse for ApiError {
             Self::UnsupportedMediaType => {
                 ErrorReport::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
             }
-            Self::Internal(detail) => ErrorReport {
-                detail: Some(detail),
-                ..ErrorReport::for_status(StatusCode::INTERNAL_SERVER_ERROR)
-            },
-            Self::Unavailable(message) => ErrorReport {
-                code: "unavailable",
-                message,
-                ..ErrorReport::for_status(StatusCode::SERVICE_UNAVAILABLE)
-            },
             Self::TooManyStreams(message) => ErrorReport {
                 code: "too_many_streams",
                 message,
@@ -196,9 +191,7 @@ impl IntoResponse for ApiError {
             },
             Self::App(error) => app_error_report(error),
         };
-        let mut response = report.status.into_response();
-        response.extensions_mut().insert(report);
-        response
+        report.pending()
     }
 }
 
@@ -222,6 +215,17 @@ fn app_error_report(error: AppError) -> ErrorReport {
                 detail: Some(detail.clone()),
                 ..ErrorReport::for_status(status)
             }
+        }
+        AppError::Unavailable { outage, detail } => {
+            // Logged inside the request's span, so with its id; a warning, since the cause
+            // is outside Switchyard and passes.
+            tracing::warn!(error = %detail, "the database is unavailable");
+            return ErrorReport {
+                code: "unavailable",
+                message: outage.message().to_owned(),
+                retry_after: outage.retry_after_secs(),
+                ..ErrorReport::for_status(status)
+            };
         }
         AppError::Transport(_) => "bad_request",
     };

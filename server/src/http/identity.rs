@@ -76,7 +76,7 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     .await
     {
         Ok(principal) => principal,
-        Err(error) => return ApiError::Internal(error.to_string()).into_response(),
+        Err(error) => return ApiError::from(error).into_response(),
     };
     if bearer.is_some() && principal.is_none() {
         return ApiError::App(AppError::InvalidToken).into_response();

@@ -23,7 +23,10 @@ use utoipa::{
         description = "Deployments, services and environments for CI pipelines and scripts. \
             Authenticate with `Authorization: Bearer <token>` (an API token) or the session \
             cookie from `POST /api/v1/session`. Times are RFC 3339 in UTC. Every error has \
-            the shape `{\"error\": {\"code\", \"message\", \"field\"?, \"request_id\"}}`."
+            the shape `{\"error\": {\"code\", \"message\", \"field\"?, \"request_id\"}}`. \
+            Any operation may answer 503 with the code `unavailable` while the database is \
+            away or its disk is full: retry it later (after `Retry-After` seconds, when given), \
+            with the same `Idempotency-Key` where the operation takes one."
     ),
     servers((url = "/api", description = "This Switchyard")),
     modifiers(&Security),

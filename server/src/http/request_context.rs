@@ -155,15 +155,10 @@ pub async fn request_context(
             Ok(response) => response,
             Err(panic) => {
                 tracing::error!(panic = panic_message(&*panic), "handler panicked");
-                let report = ErrorReport::for_status(StatusCode::INTERNAL_SERVER_ERROR);
-                if is_api {
-                    report.into_response(&id)
-                } else {
-                    server_error_page(&id, &context.stylesheet)
-                }
+                ErrorReport::for_status(StatusCode::INTERNAL_SERVER_ERROR).pending()
             }
         };
-        let mut response = finish_api_error(response, is_api, &id);
+        let mut response = finish_error(response, is_api, &id, &context.stylesheet);
         let status = response.status();
         let took = started.elapsed();
         context
@@ -235,12 +230,16 @@ fn incoming_request_id(request: &Request) -> Option<String> {
     (!value.is_empty() && value.len() <= 64 && value.chars().all(plain)).then(|| value.to_owned())
 }
 
-/// Writes the JSON body for an error report, or for an API error status that came without
-/// one (404 from the router, 405, 413 from the body limit), and logs internal details.
-fn finish_api_error(response: Response, is_api: bool, id: &str) -> Response {
+/// Writes the body for an error report (JSON; a page for a page request that failed on the
+/// server), or the JSON for an API error status that came without one (404 from the router,
+/// 405, 413 from the body limit), and logs internal details.
+fn finish_error(response: Response, is_api: bool, id: &str, stylesheet: &str) -> Response {
     if let Some(report) = response.extensions().get::<ErrorReport>().cloned() {
         if let Some(detail) = &report.detail {
             tracing::error!(error = %detail, "internal error");
+        }
+        if !is_api && report.status.is_server_error() {
+            return error_page(&report, id, stylesheet);
         }
         return report.into_response(id);
     }
@@ -263,19 +262,38 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("(no message)")
 }
 
-/// The page shown when a page request fails inside Switchyard: generic, with the request id
-/// to quote, never the internal error. Plain HTML, so it renders even if the app cannot.
-fn server_error_page(request_id: &str, stylesheet: &str) -> Response {
+/// The page shown when a page request fails on the server: what happened and what to do, with
+/// the request id to quote, never the internal error. Plain HTML, so it renders even if the
+/// app cannot.
+fn error_page(report: &ErrorReport, request_id: &str, stylesheet: &str) -> Response {
+    let (status, message) = (report.status, html_escape(&report.message));
+    let heading = match status {
+        StatusCode::SERVICE_UNAVAILABLE => "Not available just now",
+        _ => "Something went wrong",
+    };
     let page = format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Something went wrong · Switchyard</title><link rel="stylesheet" href="{stylesheet}"></head>
+<title>{heading} · Switchyard</title><link rel="stylesheet" href="{stylesheet}"></head>
 <body><main id="content" class="content"><section class="error-page">
-<p class="error-code">500</p><h1>Something went wrong</h1>
-<p>Switchyard could not show this page. Try again in a moment; if it keeps happening, give your administrator this request id:</p>
-<p><code class="request-id">{request_id}</code></p>
+<p class="error-code">{code}</p><h1>{heading}</h1>
+<p>{message}</p>
+<p>Request id: <code class="request-id">{request_id}</code></p>
 <p><a href="/">Go to the Overview</a></p>
-</section></main></body></html>"#
+</section></main></body></html>"#,
+        code = status.as_u16(),
     );
-    (StatusCode::INTERNAL_SERVER_ERROR, Html(page)).into_response()
+    let mut response = (status, Html(page)).into_response();
+    if let Some(seconds) = report.retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, seconds.into());
+    }
+    response
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -18,10 +18,13 @@ use std::{
 use crate::{
     helpers::{Engine, TestDb},
     on_both_engines,
-    process::{admin_bearer, create_parts_environment, status, try_http, Server},
+    process::{admin_bearer, create_parts_environment, http, status, try_http, Server},
 };
 
-on_both_engines!(a_server_killed_at_random_moments_loses_no_acknowledged_deployment);
+on_both_engines!(
+    a_server_killed_at_random_moments_loses_no_acknowledged_deployment,
+    an_operation_killed_mid_way_is_interrupted_and_its_lock_freed,
+);
 
 const CLIENTS: usize = 8;
 
@@ -186,4 +189,153 @@ async fn a_server_killed_at_random_moments_loses_no_acknowledged_deployment(engi
         assert!(dangling.is_empty(), "{dangling:?}");
     }
     db_handle.close().await;
+}
+
+/// A command driver that notes each call with its process id and, for the version `hang`,
+/// never finishes: a deploy the server is killed in the middle of.
+const HANGING_DRIVER: &str = r#"#!/bin/sh
+echo "$SWITCHYARD_ACTION $SWITCHYARD_VERSION $$" >> "$CALLS"
+if [ "$SWITCHYARD_VERSION" = hang ]; then exec sleep 300; fi
+exit 0
+"#;
+
+async fn an_operation_killed_mid_way_is_interrupted_and_its_lock_freed(engine: Engine) {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::new(engine).await;
+    let (driver, calls, config) = (
+        db.dir.path().join("driver.sh"),
+        db.dir.path().join("calls"),
+        db.dir.path().join("switchyard.toml"),
+    );
+    std::fs::write(&driver, HANGING_DRIVER).expect("driver");
+    std::fs::set_permissions(&driver, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::write(
+        &config,
+        format!(
+            "[[environment]]\nservice = \"parts\"\nname = \"staging\"\n\
+             driver = {{ kind = \"command\", program = \"{}\", timeout = \"10m\", env = {{ CALLS = \"{}\" }} }}\n",
+            driver.display(),
+            calls.display()
+        ),
+    )
+    .expect("config");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let config = config.display().to_string();
+    let env = [
+        ("SWITCHYARD_ADDR", addr.as_str()),
+        ("SWITCHYARD_CONFIG", config.as_str()),
+    ];
+    let server = Server::start_with(&db, &db.url, &env).await;
+    let bearer = admin_bearer(&db, "operator").await;
+    // Staging: production would ask for a signed release first.
+    create_parts_environment(&addr, &bearer, "staging").await;
+    let operate = |version: &str, revision: i64| {
+        let body = format!(
+            r#"{{"action": "deploy", "version": "{version}", "expected_revision": {revision}}}"#
+        );
+        let (addr, bearer) = (addr.clone(), bearer.clone());
+        async move {
+            let headers = [
+                ("authorization", bearer.as_str()),
+                ("content-type", "application/json"),
+            ];
+            let path = "/api/v1/services/parts/environments/staging/operations";
+            let answer = http(&addr, "POST", path, &headers, &body).await;
+            assert_eq!(status(&answer), Some(202), "{answer}");
+            json_of(&answer)["id"].as_i64().expect("operation id")
+        }
+    };
+    let read = |path: String| {
+        let (addr, bearer) = (addr.clone(), bearer.clone());
+        async move { json_of(&http(&addr, "GET", &path, &[("authorization", &bearer)], "").await) }
+    };
+    let settled = |id: i64, wanted: &'static str| {
+        let read = &read;
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            loop {
+                let operation = read(format!("/api/v1/operations/{id}")).await;
+                if operation["status"] == wanted {
+                    return operation;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "not {wanted}: {operation}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    let first = operate("1.0.0", 0).await;
+    settled(first, "succeeded").await;
+    let hanging = operate("hang", 1).await;
+    let noted = |call: &str| {
+        std::fs::read_to_string(&calls)
+            .unwrap_or_default()
+            .lines()
+            .any(|line| line.starts_with(call))
+    };
+    while !noted("deploy hang ") {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    server.kill().await;
+    let killed = std::time::Instant::now();
+    let server = Server::start_with(&db, &db.url, &env).await;
+    let operation = settled(hanging, "interrupted").await;
+    // SQLite has one process, which interrupts at startup; a PostgreSQL replica waits for
+    // the dead one's heartbeat to go stale (HEARTBEAT_TIMEOUT).
+    println!("interrupted {:?} after the kill", killed.elapsed());
+    let deployment = read(format!(
+        "/api/v1/deployments/{}",
+        operation["deployment_id"]
+    ))
+    .await;
+    assert_eq!(deployment["status"], "failed", "{deployment}");
+    // The driver never finished the deploy: what is live is what it last finished.
+    let environment = read("/api/v1/services/parts/environments/staging".into()).await;
+    assert_eq!(environment["current_version"], "1.0.0", "{environment}");
+    assert_eq!(environment["revision"], 2, "{environment}");
+    // The lock is free, and the next operation runs to its end.
+    let next = operate("1.1.0", 2).await;
+    settled(next, "succeeded").await;
+    let environment = read("/api/v1/services/parts/environments/staging".into()).await;
+    assert_eq!(environment["current_version"], "1.1.0", "{environment}");
+    server.stop().await;
+
+    let lines = std::fs::read_to_string(&calls).expect("calls");
+    let called: Vec<_> = lines
+        .lines()
+        .map(|line| line.rsplit_once(' ').expect("pid").0)
+        .collect();
+    assert_eq!(
+        called,
+        ["deploy 1.0.0", "deploy hang", "deploy 1.1.0"],
+        "nothing was driven twice"
+    );
+    // The orphaned driver outlived the killed server; end it.
+    if let Some((_, pid)) = lines.lines().nth(1).and_then(|l| l.rsplit_once(' ')) {
+        let _ = std::process::Command::new("kill").arg(pid).status();
+    }
+    let db_handle = app::backend::Database::connect(&db.url)
+        .await
+        .expect("opens");
+    let interrupted: i64 = app::on_pool!(db_handle.reader(), |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'operation.interrupted'"
+    )
+    .fetch_one(pool)
+    .await
+    .expect("audit"));
+    assert_eq!(interrupted, 1);
+    db_handle.close().await;
+}
+
+/// The JSON body of a raw response.
+fn json_of(response: &str) -> serde_json::Value {
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {response}"))
 }

@@ -88,6 +88,16 @@ impl TestDb {
         }
     }
 
+    /// A database at `url` that the test manages itself (on a server or a disk of its own),
+    /// with a temporary folder beside it.
+    pub fn at(url: String) -> Self {
+        Self {
+            url,
+            dir: tempfile::tempdir().expect("temporary folder"),
+            postgres_name: None,
+        }
+    }
+
     /// The PostgreSQL database's name, for tests that act on it from outside.
     pub fn postgres_name(&self) -> Option<&str> {
         self.postgres_name.as_deref()

@@ -16,6 +16,7 @@ mod incidents;
 mod metrics;
 mod openapi;
 mod operations;
+mod outages;
 mod pages;
 mod process;
 mod releases;

@@ -89,9 +89,10 @@ impl Ingest {
 }
 
 fn stopped() -> AppError {
-    AppError::from(StorageError::Batch(
-        "the deployment writer has stopped".into(),
-    ))
+    AppError::from(StorageError::Restated {
+        message: "the deployment writer has stopped".into(),
+        outage: None,
+    })
 }
 
 async fn write_batches(db: Database, mut queue: mpsc::Receiver<Queued>) {
@@ -130,9 +131,10 @@ async fn write_batch(db: &Database, batch: &[Item]) -> Vec<Result<Created, AppEr
 
 /// The same failure for every item of a failed batch (each logged with its request id).
 fn clone_of(error: &StorageError) -> StorageError {
-    StorageError::Batch(format!(
-        "a batch of deployments could not be written: {error}"
-    ))
+    StorageError::Restated {
+        message: format!("a batch of deployments could not be written: {error}"),
+        outage: error.outage(),
+    }
 }
 
 async fn savepoint_command(tx: &mut Tx, sql: &str) -> Result<(), StorageError> {

@@ -422,7 +422,7 @@ async fn close(
             now,
         )
         .await
-        .map_err(|e| StorageError::Batch(e.to_string()))?;
+        .map_err(StorageError::from)?;
     }
     let entry = Entry {
         actor: &caller.actor(),

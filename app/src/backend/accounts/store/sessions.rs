@@ -18,7 +18,7 @@ use tower_sessions::{
 
 use crate::backend::{
     secrets::digest,
-    storage::{Pool, Tx},
+    storage::{unless_outage, Pool, Tx},
     Database, StorageError,
 };
 use crate::{
@@ -58,8 +58,8 @@ impl DbSessionStore {
     }
 }
 
-fn backend(error: impl std::fmt::Display) -> session_store::Error {
-    session_store::Error::Backend(error.to_string())
+fn backend(error: impl Into<StorageError>) -> session_store::Error {
+    session_store::Error::Backend(error.into().for_session_store())
 }
 
 fn to_timestamp(moment: OffsetDateTime) -> Timestamp {
@@ -144,7 +144,7 @@ impl SessionStore for DbSessionStore {
             "UPDATE sessions SET data = $2, user_id = $3, last_seen_at = $4, expires_at = $5 \
             WHERE id_hash = $1";
         let columns = Columns::of(record, Timestamp::now())?;
-        on_pool!(self.db.writer(), |pool| {
+        let saved = on_pool!(self.db.writer(), |pool| {
             sqlx::query(SQL)
                 .bind(handle_of(&record.id))
                 .bind(&columns.data)
@@ -154,8 +154,11 @@ impl SessionStore for DbSessionStore {
                 .execute(pool)
                 .await
                 .map(drop)
-        })
-        .map_err(backend)
+        });
+        // An update only moves the last-seen time (logging in creates a session), and
+        // tower-sessions answers a failed save with an empty 500: the page was read, so it
+        // should be shown.
+        unless_outage(saved.map_err(StorageError::from), "a session's activity").map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

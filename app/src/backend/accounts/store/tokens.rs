@@ -8,7 +8,7 @@ use sqlx::FromRow;
 use crate::backend::{
     accounts::store::users::parse_role,
     secrets::digest,
-    storage::{Pool, Tx},
+    storage::{unless_outage, Pool, Tx},
     Database, StorageError,
 };
 pub use crate::model::ApiToken;
@@ -124,14 +124,15 @@ pub async fn authenticate(
         .last_used_at
         .is_none_or(|used| now.since(used) >= LAST_USED_PRECISION);
     if stale {
-        on_pool!(db.writer(), |pool| {
+        let noted = on_pool!(db.writer(), |pool| {
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(token.id)
                 .execute(pool)
                 .await
                 .map(drop)
-        })?;
+        });
+        unless_outage(noted.map_err(StorageError::from), "a token's last use")?;
     }
     Ok(Some(token))
 }
