@@ -186,6 +186,18 @@ build_site() {
   cp "$CARGO_TARGET_DIR/release/hash.txt" "$ROOT/target/site/hash.txt"
 }
 
+CARGO_FUZZ_VERSION="0.13.2"
+
+# cargo fuzz drives libFuzzer over the targets in fuzz/. Its instrumentation flags are
+# unstable; RUSTC_BOOTSTRAP lets the stable compiler take them, as no nightly can be had here.
+ensure_cargo_fuzz() {
+  if [ "$(cargo-fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
+    say "installing cargo-fuzz $CARGO_FUZZ_VERSION (once; about 2 minutes on 2 cores)"
+    cargo_install "${RUSTUP_TOOLCHAIN:-}" cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+  fi
+  export RUSTC_BOOTSTRAP=1
+}
+
 SCHEMATHESIS_VERSION="4.32.5"
 
 # Schemathesis (PyPI) in a virtual environment of its own, for scripts/schemathesis.sh.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check Switchyard has, installing whatever is missing first: formatting, lints on
 # both feature sets, unit and integration tests on SQLite and PostgreSQL, the release build,
-# the REST API against its OpenAPI document (Schemathesis), the Debian package's install
-# test, and the end-to-end tests in Chromium (hydrated and with
-# JavaScript off). CI runs exactly this.
+# the REST API against its OpenAPI document (Schemathesis), the fuzz targets, the Debian
+# package's install test, and the end-to-end tests in Chromium (hydrated and with JavaScript
+# off). CI runs exactly this.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
@@ -47,6 +47,9 @@ build_site
 say "the REST API against its OpenAPI document (Schemathesis, both engines)"
 SCHEMATHESIS_EXCLUDE=positive_data_acceptance,negative_data_rejection \
   "$ROOT/scripts/schemathesis.sh" 100
+
+say "fuzzing the parsers and the Markdown sanitizer (cargo fuzz, 30 s per target)"
+"$ROOT/scripts/fuzz.sh" 30
 
 say "the Debian package: install, upgrade, remove, purge (as root)"
 as_root "$ROOT/packaging/test-deb.sh" "$CARGO_TARGET_DIR/release/switchyard" "$ROOT/target/site"

@@ -455,35 +455,7 @@ fn parse_byte_size(value: &str) -> Result<usize, String> {
 
 /// A duration above zero with a unit: `90s`, `30m`, `8h`, `7d`.
 fn parse_duration(value: &str) -> Result<Duration, String> {
-    parse_span(value, false)
-}
-
-/// A duration with a unit: `200ms`, `90s`, `30m`, `8h`, `7d`; zero only where `zero_ok`.
-fn parse_span(value: &str, zero_ok: bool) -> Result<Duration, String> {
-    let value = value.trim();
-    let invalid = || format!("{value:?} is not a duration such as 200ms, 30s, 8h or 7d");
-    let split = value
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(invalid)?;
-    let (number, unit) = value.split_at(split);
-    let millis: u64 = match unit.trim() {
-        "ms" => 1,
-        "s" => 1000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => return Err(invalid()),
-    };
-    let duration = number
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(millis))
-        .map(Duration::from_millis)
-        .ok_or_else(invalid)?;
-    if duration.is_zero() && !zero_ok {
-        return Err(format!("{value:?}: use a duration above zero"));
-    }
-    Ok(duration)
+    app::domain::time::parse_duration(value, false)
 }
 
 /// Comma-separated IP addresses; empty for none.

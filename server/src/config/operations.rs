@@ -266,5 +266,7 @@ fn http_url(url: &str) -> Result<String, String> {
 
 /// An optional duration (`default` when absent); zero only where `zero_ok`.
 fn duration(text: Option<&str>, default: Duration, zero_ok: bool) -> Result<Duration, String> {
-    text.map_or(Ok(default), |text| super::parse_span(text, zero_ok))
+    text.map_or(Ok(default), |text| {
+        app::domain::time::parse_duration(text, zero_ok)
+    })
 }

@@ -3,7 +3,7 @@
 //! it; then its post-mortem ([`postmortem`]) and the action items that follow ([`action_items`]).
 
 pub mod action_items;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "markdown")]
 pub mod markdown;
 pub mod postmortem;
 
