@@ -90,25 +90,35 @@ pub fn user_agent() -> Option<String> {
     })
 }
 
-/// Whether the request is a plain HTML form post (no JavaScript yet, or none at all).
+/// Whether the request is a plain HTML form post (no JavaScript yet, or none at all). A page
+/// a browser loads (a GET, which accepts HTML too) is not one: its status says how it went.
 fn from_plain_form() -> bool {
     use_context::<Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
+        parts.method == axum::http::Method::POST
+            && parts
+                .headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
     })
 }
 
 /// Sets the response's status (and `Retry-After`) from an error; passes the result on. A
 /// plain form post keeps the redirect server_fn answers it with (back to the form, the error
-/// in the URL, where the page shows it), since a browser would not follow an error status.
+/// in the URL, where the page shows it), and a page that redirects (to the login page, say)
+/// keeps its redirect, since a browser would not follow an error status.
 fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if from_plain_form() {
         return result;
     }
     if let (Err(error), Some(response)) = (&result, use_context::<ResponseOptions>()) {
+        let redirecting = response
+            .0
+            .read()
+            .is_ok_and(|parts| parts.headers.contains_key(header::LOCATION));
+        if redirecting {
+            return result;
+        }
         response.set_status(
             StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         );

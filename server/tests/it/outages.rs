@@ -56,7 +56,11 @@ async fn postgresql_restarted_under_load_answers_503_and_the_server_recovers_by_
     assert!(write.to_lowercase().contains("retry-after: 5"), "{write}");
     // A signed-in page view says so too, in the page (who is signed in is known without the
     // database).
-    let page = http(&addr, "GET", "/deployments", &[("cookie", &cookie)], "").await;
+    let browser = [
+        ("cookie", cookie.as_str()),
+        ("accept", "text/html,*/*;q=0.8"),
+    ];
+    let page = http(&addr, "GET", "/deployments", &browser, "").await;
     assert_eq!(status(&page), Some(503), "{page}");
     assert!(page.contains("The database is not answering"), "{page}");
     tokio::time::sleep(Duration::from_secs(3).saturating_sub(stopped.elapsed())).await;
