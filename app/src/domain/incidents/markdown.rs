@@ -39,6 +39,24 @@ pub fn live(html: &str) -> Option<String> {
         "script", "style", "iframe", "object", "embed", "form", "svg", "math", "meta", "link",
         "base", "body", "video", "source", "marquee", "noscript", "template",
     ];
+    const URL_ATTRIBUTES: &[&str] = &[
+        "href",
+        "src",
+        "action",
+        "formaction",
+        "data",
+        "poster",
+        "cite",
+        "background",
+        "srcset",
+        "xlink:href",
+        "longdesc",
+        "lowsrc",
+        "dynsrc",
+        "ping",
+        "manifest",
+        "codebase",
+    ];
     for (name, attributes) in start_tags(html) {
         if DANGEROUS.contains(&name.as_str()) {
             return Some(format!("a <{name}> element"));
@@ -46,6 +64,10 @@ pub fn live(html: &str) -> Option<String> {
         for (attribute, value) in attributes {
             if attribute.starts_with("on") || attribute == "style" || attribute == "srcdoc" {
                 return Some(format!("a {attribute} attribute on <{name}>"));
+            }
+            // Only attributes a browser follows or loads are URLs; a title is just text.
+            if !URL_ATTRIBUTES.contains(&attribute.as_str()) {
+                continue;
             }
             // The URL as a browser reads it (WHATWG URL): leading and trailing controls and
             // spaces dropped, tabs and newlines dropped anywhere. A scheme is what comes
@@ -233,9 +255,22 @@ mod tests {
             "<a href=\"data:x\">",
             "<p style=\"x\">",
             "<a title='a>b' href=' java\tscript:x'>",
+            "<a title=\"x:y\" href=\"vbscript:x\">",
             "<img src=\"&#106;avascript:x\">",
         ] {
             assert!(live(html).is_some(), "{html}");
+        }
+    }
+
+    #[test]
+    fn the_detector_lets_harmless_html_be() {
+        // A title is text, not a URL; a relative link stays on Switchyard (found by fuzzing).
+        for html in [
+            "<a title=\"JaVa:x\" href=\"/incidents/7\">",
+            "<a href=\"java\u{18}script:x\">",
+            "<img src=\"https://example.com/x.png\" alt=\"a:b\">",
+        ] {
+            assert_eq!(live(html), None, "{html}");
         }
     }
 
