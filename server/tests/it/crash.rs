@@ -18,7 +18,10 @@ use std::{
 use crate::{
     helpers::{Engine, TestDb},
     on_both_engines,
-    process::{admin_bearer, create_parts_environment, http, status, try_http, Server},
+    process::{
+        admin_bearer, create_parts_environment, free_port, http, json_of,
+        record_until_acknowledged, status, write_script, Server, HANGING_DRIVER,
+    },
 };
 
 on_both_engines!(
@@ -65,11 +68,7 @@ impl Dice {
 
 async fn a_server_killed_at_random_moments_loses_no_acknowledged_deployment(engine: Engine) {
     let db = TestDb::new(engine).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = format!("127.0.0.1:{}", free_port());
     let env = [("SWITCHYARD_ADDR", addr.as_str())];
     let mut server = Server::start_with(&db, &db.url, &env).await;
     let bearer = admin_bearer(&db, "crash").await;
@@ -88,29 +87,10 @@ async fn a_server_killed_at_random_moments_loses_no_acknowledged_deployment(engi
                 while !stop.load(Ordering::Relaxed) {
                     let version = format!("{client}.{n}.0");
                     let key = format!("crash-{client}-{n}");
-                    let body = format!(
-                        r#"{{"service": "parts", "environment": "production", "version": "{version}", "status": "succeeded"}}"#
-                    );
-                    let headers = [
-                        ("authorization", bearer.as_str()),
-                        ("content-type", "application/json"),
-                        ("idempotency-key", key.as_str()),
-                    ];
-                    // Until answered: a refused connection, a response cut off by the kill,
-                    // or a 503 while the database recovers are all retried with the same key.
-                    loop {
-                        let answer = try_http(&addr, "POST", "/api/v1/deployments", &headers, &body)
-                            .await
-                            .unwrap_or_default();
-                        match status(&answer) {
-                            Some(200 | 201) => break,
-                            None | Some(500..) => {
-                                retries.fetch_add(1, Ordering::Relaxed);
-                                tokio::time::sleep(Duration::from_millis(20)).await;
-                            }
-                            Some(_) => panic!("{version} refused: {answer}"),
-                        }
-                    }
+                    let tried =
+                        record_until_acknowledged(&addr, &bearer, "production", &version, &key)
+                            .await;
+                    retries.fetch_add(tried, Ordering::Relaxed);
                     acknowledged.lock().expect("lock").push(version);
                     n += 1;
                 }
@@ -191,24 +171,14 @@ async fn a_server_killed_at_random_moments_loses_no_acknowledged_deployment(engi
     db_handle.close().await;
 }
 
-/// A command driver that notes each call with its process id and, for the version `hang`,
-/// never finishes: a deploy the server is killed in the middle of.
-const HANGING_DRIVER: &str = r#"#!/bin/sh
-echo "$SWITCHYARD_ACTION $SWITCHYARD_VERSION $$" >> "$CALLS"
-if [ "$SWITCHYARD_VERSION" = hang ]; then exec sleep 300; fi
-exit 0
-"#;
-
 async fn an_operation_killed_mid_way_is_interrupted_and_its_lock_freed(engine: Engine) {
-    use std::os::unix::fs::PermissionsExt;
     let db = TestDb::new(engine).await;
     let (driver, calls, config) = (
         db.dir.path().join("driver.sh"),
         db.dir.path().join("calls"),
         db.dir.path().join("switchyard.toml"),
     );
-    std::fs::write(&driver, HANGING_DRIVER).expect("driver");
-    std::fs::set_permissions(&driver, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    write_script(&driver, HANGING_DRIVER);
     std::fs::write(
         &config,
         format!(
@@ -219,11 +189,7 @@ async fn an_operation_killed_mid_way_is_interrupted_and_its_lock_freed(engine: E
         ),
     )
     .expect("config");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = format!("127.0.0.1:{}", free_port());
     let config = config.display().to_string();
     let env = [
         ("SWITCHYARD_ADDR", addr.as_str()),
@@ -332,10 +298,4 @@ async fn an_operation_killed_mid_way_is_interrupted_and_its_lock_freed(engine: E
     .expect("audit"));
     assert_eq!(interrupted, 1);
     db_handle.close().await;
-}
-
-/// The JSON body of a raw response.
-fn json_of(response: &str) -> serde_json::Value {
-    let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {response}"))
 }

@@ -20,6 +20,7 @@ mod outages;
 mod pages;
 mod process;
 mod releases;
+mod replicas;
 mod shutdown;
 mod slow_clients;
 mod storage;

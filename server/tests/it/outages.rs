@@ -305,10 +305,7 @@ impl Cluster {
                 "-D",
             ])
             .arg(&data));
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = crate::process::free_port();
         let cluster = Self { bin, dir, port };
         cluster.start();
         cluster

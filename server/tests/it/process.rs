@@ -199,6 +199,16 @@ impl Server {
         }
     }
 
+    /// The log lines written since the last look (a server keeps logging after it started).
+    pub fn new_log(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Ok(line) = self.lines.try_recv() {
+            self.log.push(line.clone());
+            lines.push(line);
+        }
+        lines
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id().expect("running")
@@ -398,6 +408,71 @@ pub(crate) async fn create_parts_environment(addr: &str, bearer: &str, tier: &st
         let answer = http(addr, "POST", path, &headers, body).await;
         assert_eq!(status(&answer), Some(201), "{path}: {answer}");
     }
+}
+
+/// A port nobody listens on right now (the OS picks it; a server binds it a moment later).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Records the succeeded deployment `version` of `parts` in `environment` through the REST
+/// API at `addr`, with `key` as its `Idempotency-Key`, until the server acknowledges it: a
+/// refused connection, a response cut short, or a 5xx (a proxy's 502 while a replica stops, a
+/// 503 while the database recovers) is retried with the same key, which makes retrying safe.
+/// Returns how many retries it took; any other answer fails the test.
+pub(crate) async fn record_until_acknowledged(
+    addr: &str,
+    bearer: &str,
+    environment: &str,
+    version: &str,
+    key: &str,
+) -> usize {
+    let body = format!(
+        r#"{{"service": "parts", "environment": "{environment}", "version": "{version}", "status": "succeeded"}}"#
+    );
+    let headers = [
+        ("authorization", bearer),
+        ("content-type", "application/json"),
+        ("idempotency-key", key),
+    ];
+    let mut retries = 0;
+    loop {
+        let answer = try_http(addr, "POST", "/api/v1/deployments", &headers, &body)
+            .await
+            .unwrap_or_default();
+        match status(&answer) {
+            Some(200 | 201) => return retries,
+            None | Some(500..) => {
+                retries += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Some(_) => panic!("{version} refused: {answer}"),
+        }
+    }
+}
+
+/// The JSON body of a raw response.
+pub(crate) fn json_of(response: &str) -> serde_json::Value {
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {response}"))
+}
+
+/// A command driver that notes each call with its process id and, for the version `hang`,
+/// never finishes: a deploy its server is killed in the middle of.
+pub(crate) const HANGING_DRIVER: &str = r#"#!/bin/sh
+echo "$SWITCHYARD_ACTION $SWITCHYARD_VERSION $$" >> "$CALLS"
+if [ "$SWITCHYARD_VERSION" = hang ]; then exec sleep 300; fi
+exit 0
+"#;
+
+/// Writes an executable script.
+pub(crate) fn write_script(path: &std::path::Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).expect("script");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
 /// One HTTP/1.1 GET over a fresh TCP connection; returns the raw response.

@@ -399,10 +399,14 @@ async fn close(
     let now = Timestamp::now();
     let status = ending.status();
     let mut tx = state.db.begin().await?;
+    // The environment's row first, then the operation's: a request starting an operation
+    // takes them in that order, and the opposite order deadlocks on PostgreSQL when a switch
+    // ends while others are being asked for (found with 50 requests over two replicas). An
+    // operation that ended already rolls the change back with the transaction.
+    store::apply(&mut tx, environment_id, ending, deployment_id).await?;
     if !store::finish(&mut tx, id, status, ending.error.as_deref(), now).await? {
         return Ok(());
     }
-    store::apply(&mut tx, environment_id, ending, deployment_id).await?;
     if status == OperationStatus::Succeeded
         && (ending.live.is_some() || ending.current_version.is_some())
     {
