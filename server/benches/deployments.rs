@@ -56,32 +56,18 @@ fn options() -> Options {
         samples: 200,
         postgres: None,
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = args.get(i + 1).cloned().unwrap_or_default();
-        let number = || {
-            value
-                .replace('_', "")
-                .parse::<usize>()
-                .unwrap_or_else(|_| panic!("{} needs a number", args[i]))
-        };
-        match args[i].as_str() {
-            "--rows" => options.rows = number(),
-            "--http-rows" => options.http_rows = number(),
-            "--bare-rows" => options.bare_rows = number(),
-            "--clients" => options.clients = number(),
-            "--samples" => options.samples = number(),
-            "--postgres" => options.postgres = Some(value),
-            // `cargo bench` passes --bench; anything else is a mistake worth saying.
-            "--bench" => {
-                i += 1;
-                continue;
-            }
-            other => panic!("unknown option {other}; see the README's Benchmarks section"),
+    common::each_option(|name, value| {
+        match name {
+            "--rows" => options.rows = common::count(name, value),
+            "--http-rows" => options.http_rows = common::count(name, value),
+            "--bare-rows" => options.bare_rows = common::count(name, value),
+            "--clients" => options.clients = common::count(name, value),
+            "--samples" => options.samples = common::count(name, value),
+            "--postgres" => options.postgres = Some(value.to_owned()),
+            _ => return false,
         }
-        i += 2;
-    }
+        true
+    });
     options.http_rows = options.http_rows.min(options.rows);
     options
 }

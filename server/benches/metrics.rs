@@ -1,7 +1,8 @@
 //! The metrics benchmark: the JSON for a 90-day window over a history of 1,000,000 deployments
 //! and 100,000 incidents, next to the same aggregate as raw SQL (in `sqlite3` on the same
 //! file, or through sqlx on PostgreSQL) and next to the same window over a 10,000-deployment
-//! history; then the Metrics page under 16 concurrent clients, with the process's peak RSS.
+//! history; then the Metrics page under 16 concurrent clients, with the server's peak RSS
+//! (the release binary runs as a process of its own, so the figure is its memory alone).
 //! Both histories hold exactly the same 10,000 deployments and 1,000 incidents in the window,
 //! so the difference is what the rest of the history costs.
 //!
@@ -18,15 +19,15 @@ use app::{
     },
     domain::Timestamp,
 };
-use server::{Application, Config};
 
 mod common;
-use common::{ms, percentile, Connection, Rng};
+use common::{
+    history::{fill, window, WINDOW_ROWS},
+    ms, percentile,
+    server::Server,
+    Connection,
+};
 
-const DAY: i64 = 86_400_000;
-/// Deployments (and a tenth as many incidents) that finish inside the 90-day window.
-const WINDOW_ROWS: usize = 10_000;
-const SERVICES: usize = 4;
 const PASSWORD: &str = "metrics-bench-passphrase";
 
 struct Options {
@@ -43,139 +44,17 @@ fn options() -> Options {
         samples: 20,
         postgres: None,
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = args.get(i + 1).cloned().unwrap_or_default();
-        let number = || value.replace('_', "").parse::<usize>().expect("a number");
-        match args[i].as_str() {
-            "--rows" => options.rows = number(),
-            "--clients" => options.clients = number(),
-            "--samples" => options.samples = number(),
-            "--postgres" => options.postgres = Some(value),
-            "--bench" => {
-                i += 1;
-                continue;
-            }
-            other => panic!("unknown option {other}"),
+    common::each_option(|name, value| {
+        match name {
+            "--rows" => options.rows = common::count(name, value),
+            "--clients" => options.clients = common::count(name, value),
+            "--samples" => options.samples = common::count(name, value),
+            "--postgres" => options.postgres = Some(value.to_owned()),
+            _ => return false,
         }
-        i += 2;
-    }
+        true
+    });
     options
-}
-
-/// The window: the 90 days up to `now`.
-fn window(now: i64) -> (i64, i64) {
-    (now - 90 * DAY, now)
-}
-
-/// Fills `total` deployments and a tenth as many incidents into `SERVICES` production
-/// environments: the last `WINDOW_ROWS` (and incidents) in the window, generated from the
-/// same seed whatever `total` is, the rest spread over the ten years before it.
-async fn fill(db: &Database, total: usize, now: i64) {
-    let (from, to) = window(now);
-    let mut sql = String::new();
-    let mut tx = db.begin().await.expect("begin");
-    for s in 1..=SERVICES {
-        for statement in [
-            format!("INSERT INTO services (id, name, created_at) VALUES ({s}, 'service-{s}', 0)"),
-            format!("INSERT INTO environments (id, service_id, name, tier, strategy, created_at) VALUES ({s}, {s}, 'production', 'production', 'rolling', 0)"),
-        ] {
-            app::on_tx!(&mut tx, |conn| sqlx::query(&statement).execute(conn).await.map(drop)).expect("catalog");
-        }
-    }
-    let old = total - WINDOW_ROWS;
-    // Old rows from an ever-changing seed, window rows from a fixed one.
-    let (mut old_rng, mut window_rng) = (Rng(17), Rng(29));
-    for i in 0..total {
-        let (rng, start) = if i < old {
-            let step = (10 * 365 * DAY) / old.max(1) as i64;
-            (&mut old_rng, from - 10 * 365 * DAY + i as i64 * step)
-        } else {
-            let step = (to - from) / WINDOW_ROWS as i64;
-            (&mut window_rng, from + (i - old) as i64 * step)
-        };
-        let service = 1 + rng.below(SERVICES as u64);
-        let status = match rng.below(100) {
-            0..=89 => "succeeded",
-            90..=96 => "failed",
-            _ => "cancelled",
-        };
-        let finished = start + 120_000 + rng.below(900_000) as i64;
-        let commit = if rng.below(100) < 85 {
-            (start - 3_600_000 - rng.below(40 * 3_600_000) as i64).to_string()
-        } else {
-            "NULL".into()
-        };
-        let rolled_back = if status == "succeeded" && rng.below(100) < 3 {
-            (finished + 1_200_000).to_string()
-        } else {
-            "NULL".into()
-        };
-        let is_rollback = if rng.below(100) < 5 { "TRUE" } else { "FALSE" };
-        if sql.is_empty() {
-            sql.push_str("INSERT INTO deployments (service_id, environment_id, version, commit_sha, commit_at, strategy, started_at, finished_at, status, is_rollback, rolled_back_at, recorded_by_kind, recorded_by, source, created_at) VALUES ");
-        } else {
-            sql.push(',');
-        }
-        sql.push_str(&format!("({service}, {service}, '1.{i}', '{:016x}', {commit}, 'rolling', {start}, {finished}, '{status}', {is_rollback}, {rolled_back}, 'token', 'bench', 'api', {finished})", rng.next()));
-        if i % 500 == 499 || i + 1 == total {
-            app::on_tx!(&mut tx, |conn| sqlx::query(&sql)
-                .execute(conn)
-                .await
-                .map(drop))
-            .expect("deployments");
-            sql.clear();
-        }
-        if i % 50_000 == 49_999 {
-            eprint!("\r  {} of {total} deployments", i + 1);
-        }
-    }
-    eprintln!();
-    // Incidents: each caused by the deployment it follows (deployment ids are 1..=total, in
-    // insertion order), fixed by the next one, resolved within two hours.
-    let incidents = total / 10;
-    for k in 0..incidents {
-        let deployment = k * 10 + 1;
-        let in_window = deployment > old;
-        let rng = if in_window {
-            &mut window_rng
-        } else {
-            &mut old_rng
-        };
-        let started = if in_window {
-            from + ((deployment - old) as i64) * ((to - from) / WINDOW_ROWS as i64) + 900_000
-        } else {
-            from - 10 * 365 * DAY
-                + (deployment as i64) * ((10 * 365 * DAY) / old.max(1) as i64)
-                + 900_000
-        };
-        let resolved = started + 600_000 + rng.below(7_200_000) as i64;
-        let service = 1 + rng.below(SERVICES as u64);
-        let statement = format!(
-            "INSERT INTO incidents (id, service_id, environment_id, title, severity, status, commander, declared_by_kind, declared_by, started_at, detected_at, resolved_at, created_at) \
-             VALUES ({id}, {service}, {service}, 'bench', 'SEV3', 'resolved', 'bench', 'user', 'bench', {started}, {started}, {resolved}, {started})",
-            id = k + 1
-        );
-        let links = format!(
-            "INSERT INTO incident_links (incident_id, deployment_id, kind, linked_by, linked_at) VALUES ({id}, {deployment}, 'cause', 'bench', {started}), ({id}, {fix}, 'fix', 'bench', {started})",
-            id = k + 1,
-            fix = (deployment + 1).min(total)
-        );
-        for statement in [statement, links] {
-            app::on_tx!(&mut tx, |conn| sqlx::query(&statement)
-                .execute(conn)
-                .await
-                .map(drop))
-            .expect("incident");
-        }
-    }
-    tx.commit().await.expect("commit");
-    app::on_pool!(db.writer(), |pool| sqlx::query("ANALYZE")
-        .execute(pool)
-        .await
-        .map(drop))
-    .expect("analyze");
 }
 
 /// The same aggregate the metrics need, as one SQL statement over the same rows.
@@ -221,16 +100,6 @@ fn sqlite3_median(file: &std::path::Path, sql: &str, runs: usize) -> Duration {
         .collect();
     times.sort();
     percentile(&times, 0.5)
-}
-
-/// The server's peak resident memory since the last reset, in MB.
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 struct Run {
@@ -299,22 +168,9 @@ async fn run(
     .expect("user");
     db.close().await;
 
-    let config = Config {
-        addr: "127.0.0.1:0".parse().expect("address"),
-        database_url: url.to_owned(),
-        site_root: std::env::var("SWITCHYARD_SITE_ROOT").map_or_else(
-            |_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site"),
-            Into::into,
-        ),
-        log_level: "warn".into(),
-        ..Config::default()
-    };
-    let application = Application::build(&config).await.expect("application");
-    let addr = application.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(application.run_until(async move {
-        let _ = stopped.await;
-    }));
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let server = Server::start(url, folder.path(), &[]).await;
+    let addr = server.addr;
     let (from, to) = window(now);
     let path = format!(
         "/api/v1/metrics?from={}&to={}",
@@ -358,11 +214,9 @@ async fn run(
         let (status, cookies, text) = login.exchange("POST", "/api/v1/session", &body).await;
         assert_eq!(status, 200, "{text}");
         let cookie = format!("Cookie: {}", cookies.join("; "));
-        // Peak RSS from here on: reset the high-water mark (Linux: write 5 to clear_refs).
-        let baseline = {
-            let _ = std::fs::write("/proc/self/clear_refs", "5");
-            peak_rss_mb()
-        };
+        // The server's peak RSS from here on.
+        server.reset_peak();
+        let baseline = server.rss_mb().unwrap_or(0.0);
         let per_client = options.samples.max(10);
         let started = Instant::now();
         let clients: Vec<_> = (0..options.clients)
@@ -389,17 +243,16 @@ async fn run(
         let elapsed = started.elapsed();
         times.sort();
         println!(
-            "  Metrics page, {} clients × {per_client}: p50 {} p95 {} ({:.1} pages/s); peak RSS {:.0} MB (at the start of the load: {:.0} MB)",
+            "  Metrics page, {} clients × {per_client}: p50 {} p95 {} ({:.1} pages/s); server peak RSS {:.0} MB (at the start of the load: {:.0} MB)",
             options.clients,
             ms(percentile(&times, 0.5)),
             ms(percentile(&times, 0.95)),
             times.len() as f64 / elapsed.as_secs_f64(),
-            peak_rss_mb(),
+            server.peak_rss_mb().unwrap_or(0.0),
             baseline
         );
     }
-    let _ = stop.send(());
-    server.await.expect("server").expect("serve");
+    server.stop();
     Run { json_p50, raw }
 }
 

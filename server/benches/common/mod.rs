@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+pub mod history;
+pub mod server;
+
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
     net::TcpStream,
@@ -115,6 +118,31 @@ impl Connection {
         let (status, _, body) = self.exchange(method, path, body).await;
         (status, body)
     }
+}
+
+/// Hands each of the benchmark's `--name value` options to `set` (`cargo bench` adds a
+/// `--bench` of its own, skipped); an option `set` does not take stops the run, naming it.
+pub fn each_option(mut set: impl FnMut(&str, &str) -> bool) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args = args.iter();
+    while let Some(name) = args.next() {
+        if name == "--bench" {
+            continue;
+        }
+        let value = args.next().map_or("", String::as_str);
+        assert!(
+            set(name, value),
+            "unknown option {name}; see the README's Benchmarks section"
+        );
+    }
+}
+
+/// An option's value as a count (`1_000_000` reads as a million).
+pub fn count(name: &str, value: &str) -> usize {
+    value
+        .replace('_', "")
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} needs a number"))
 }
 
 /// The nearest-rank percentile `p` (0–1) of sorted durations.
