@@ -7,7 +7,6 @@
 //! `scripts/crash-loop.sh` runs 100 on SQLite and 30 on PostgreSQL.
 
 use std::{
-    collections::BTreeMap,
     sync::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, Mutex,
@@ -19,7 +18,7 @@ use crate::{
     helpers::{Engine, TestDb},
     on_both_engines,
     process::{
-        admin_bearer, create_parts_environment, free_port, http, json_of,
+        admin_bearer, assert_each_stored_once, create_parts_environment, free_port, http, json_of,
         record_until_acknowledged, status, write_script, Server, HANGING_DRIVER,
     },
 };
@@ -123,52 +122,17 @@ async fn a_server_killed_at_random_moments_loses_no_acknowledged_deployment(engi
         acknowledged.len(),
         retries.load(Ordering::Relaxed)
     );
-    let db_handle = app::backend::Database::connect(&db.url)
-        .await
-        .expect("opens");
-    let rows: Vec<(String, i64)> = app::on_pool!(db_handle.reader(), |pool| sqlx::query_as(
-        "SELECT version, COUNT(*) FROM deployments GROUP BY version"
-    )
-    .fetch_all(pool)
-    .await
-    .expect("versions"));
-    let stored: BTreeMap<String, i64> = rows.into_iter().collect();
-    let expected: BTreeMap<String, i64> = acknowledged.iter().map(|v| (v.clone(), 1)).collect();
-    assert_eq!(
-        stored, expected,
-        "every acknowledged deployment exactly once, and nothing else"
-    );
-    let audited: Vec<(String, i64)> = app::on_pool!(db_handle.reader(), |pool| {
-        sqlx::query_as(
-        "SELECT object, COUNT(*) FROM audit_log WHERE action = 'deployment.recorded' GROUP BY object"
-    )
-    .fetch_all(pool)
-    .await
-    .expect("audit")
-    });
-    assert_eq!(
-        audited.len(),
-        acknowledged.len(),
-        "one audit entry per deployment"
-    );
-    assert!(audited.iter().all(|(_, n)| *n == 1), "{audited:?}");
+    assert_each_stored_once(&db, &acknowledged).await;
     if engine == Engine::Sqlite {
-        let checked: Vec<String> = app::on_pool!(db_handle.reader(), |pool| sqlx::query_scalar(
-            "PRAGMA integrity_check"
-        )
-        .fetch_all(pool)
-        .await
-        .expect("integrity check"));
-        assert_eq!(checked, ["ok"]);
-        let dangling: Vec<(String, i64)> = app::on_pool!(db_handle.reader(), |pool| {
-            sqlx::query_as("SELECT \"table\", rowid FROM pragma_foreign_key_check")
-                .fetch_all(pool)
-                .await
-                .expect("foreign key check")
-        });
-        assert!(dangling.is_empty(), "{dangling:?}");
+        let damaged = "SELECT COUNT(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'";
+        assert_eq!(
+            db.count(damaged).await,
+            0,
+            "the file passes its integrity check"
+        );
+        let dangling = "SELECT COUNT(*) FROM pragma_foreign_key_check";
+        assert_eq!(db.count(dangling).await, 0, "no row points at nothing");
     }
-    db_handle.close().await;
 }
 
 async fn an_operation_killed_mid_way_is_interrupted_and_its_lock_freed(engine: Engine) {
@@ -287,15 +251,9 @@ async fn an_operation_killed_mid_way_is_interrupted_and_its_lock_freed(engine: E
     if let Some((_, pid)) = lines.lines().nth(1).and_then(|l| l.rsplit_once(' ')) {
         let _ = std::process::Command::new("kill").arg(pid).status();
     }
-    let db_handle = app::backend::Database::connect(&db.url)
-        .await
-        .expect("opens");
-    let interrupted: i64 = app::on_pool!(db_handle.reader(), |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_log WHERE action = 'operation.interrupted'"
-    )
-    .fetch_one(pool)
-    .await
-    .expect("audit"));
-    assert_eq!(interrupted, 1);
-    db_handle.close().await;
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM audit_log WHERE action = 'operation.interrupted'")
+            .await,
+        1
+    );
 }

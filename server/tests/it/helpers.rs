@@ -102,6 +102,35 @@ impl TestDb {
     pub fn postgres_name(&self) -> Option<&str> {
         self.postgres_name.as_deref()
     }
+
+    /// The first column of the first row of `sql` as an integer, read over a connection of
+    /// its own: for tests whose server runs as another process.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let db = app::backend::Database::connect(&self.url)
+            .await
+            .expect("opens");
+        let count = app::on_pool!(db.reader(), |pool| {
+            sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await
+        })
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        db.close().await;
+        count
+    }
+
+    /// How many deployments each version has, over a connection of its own.
+    pub async fn versions(&self) -> std::collections::BTreeMap<String, i64> {
+        let db = app::backend::Database::connect(&self.url)
+            .await
+            .expect("opens");
+        let rows: Vec<(String, i64)> = app::on_pool!(db.reader(), |pool| sqlx::query_as(
+            "SELECT version, COUNT(*) FROM deployments GROUP BY version"
+        )
+        .fetch_all(pool)
+        .await
+        .expect("versions"));
+        db.close().await;
+        rows.into_iter().collect()
+    }
 }
 
 impl Drop for TestDb {

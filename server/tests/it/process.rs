@@ -454,6 +454,26 @@ pub(crate) async fn record_until_acknowledged(
     }
 }
 
+/// Every acknowledged deployment is stored exactly once with exactly one audit entry, and
+/// nothing else was recorded: what a client that retried with its `Idempotency-Key` relies on.
+pub(crate) async fn assert_each_stored_once(db: &TestDb, acknowledged: &[String]) {
+    let expected: std::collections::BTreeMap<String, i64> =
+        acknowledged.iter().map(|v| (v.clone(), 1)).collect();
+    assert_eq!(
+        db.versions().await,
+        expected,
+        "every acknowledged deployment exactly once, and nothing else"
+    );
+    let recorded = "FROM audit_log WHERE action = 'deployment.recorded'";
+    let audited = (
+        db.count(&format!("SELECT COUNT(*) {recorded}")).await,
+        db.count(&format!("SELECT COUNT(DISTINCT object) {recorded}"))
+            .await,
+    );
+    let n = i64::try_from(acknowledged.len()).expect("a count");
+    assert_eq!(audited, (n, n), "one audit entry per deployment");
+}
+
 /// The JSON body of a raw response.
 pub(crate) fn json_of(response: &str) -> serde_json::Value {
     let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);

@@ -23,8 +23,8 @@ use tokio::{
 use crate::{
     helpers::{Engine, TestDb},
     process::{
-        admin_bearer, free_port, http, json_of, record_until_acknowledged, status, try_http,
-        write_script, Server, HANGING_DRIVER,
+        admin_bearer, assert_each_stored_once, free_port, http, json_of, record_until_acknowledged,
+        status, try_http, write_script, Server, HANGING_DRIVER,
     },
 };
 
@@ -278,18 +278,6 @@ impl Replicas {
         environment["revision"].as_i64().expect("revision")
     }
 
-    async fn count(&self, sql: &'static str) -> i64 {
-        let db = app::backend::Database::connect(&self.db.url)
-            .await
-            .expect("opens");
-        let count = app::on_pool!(db.reader(), |pool| sqlx::query_scalar(sql)
-            .fetch_one(pool)
-            .await
-            .expect("count"));
-        db.close().await;
-        count
-    }
-
     /// What the replicas logged at warning level or above since the last look: for the
     /// message of a failing assertion.
     fn complaints(&mut self) -> String {
@@ -358,10 +346,12 @@ async fn fifty_concurrent_switches_over_two_replicas_start_one_operation_per_rou
         assert_eq!(operation["action"], "switch", "{operation}");
     }
     let switches = replicas
+        .db
         .count("SELECT COUNT(*) FROM operations WHERE action = 'switch'")
         .await;
     assert_eq!(switches, 101, "the 100 rounds' switches and the one before");
     let runners = replicas
+        .db
         .count("SELECT COUNT(DISTINCT runner) FROM operations")
         .await;
     // Each replica took its share of the 5,000 requests.
@@ -633,21 +623,7 @@ async fn a_rolling_restart_under_load_fails_no_request_and_loses_no_write() {
         retries.load(Ordering::Relaxed),
         replicas.nginx.answered_by()
     );
-    let stored = replicas
-        .count("SELECT COUNT(*) FROM deployments WHERE environment_id = (SELECT id FROM environments WHERE name = 'staging')")
-        .await;
-    let distinct = replicas
-        .count("SELECT COUNT(DISTINCT version) FROM deployments")
-        .await;
-    let audited = replicas
-        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'deployment.recorded'")
-        .await;
-    let acknowledged = i64::try_from(acknowledged.len()).expect("a count");
-    assert_eq!(
-        (stored, distinct, audited),
-        (acknowledged, acknowledged, acknowledged),
-        "every acknowledged write stored and audited once"
-    );
+    assert_each_stored_once(&replicas.db, &acknowledged).await;
     replicas.stop().await;
 }
 
@@ -727,6 +703,7 @@ async fn a_replica_killed_mid_operation_is_interrupted_by_the_other() {
     // The killed replica's driver outlived it; end it.
     let _ = std::process::Command::new("kill").arg(&driver_pid).status();
     let interrupted = replicas
+        .db
         .count("SELECT COUNT(*) FROM audit_log WHERE action = 'operation.interrupted'")
         .await;
     assert_eq!(interrupted, 1);
