@@ -36,10 +36,10 @@ unit_value() { sed -n "s/^$1=//p" "$unit" | head -n1; }
 
 # Starts the installed server as the unit would; only the port differs from the packaged file.
 start_server() {
-  local user env dir exec_start
-  user="$(unit_value User)" env="$(unit_value Environment)"
-  dir="$(unit_value WorkingDirectory)" exec_start="$(unit_value ExecStart)"
-  (cd "$dir" && exec runuser -u "$user" -- env -i PATH=/usr/bin:/bin "$env" \
+  local user envs dir exec_start
+  user="$(unit_value User)" dir="$(unit_value WorkingDirectory)" exec_start="$(unit_value ExecStart)"
+  mapfile -t envs < <(sed -n 's/^Environment=//p' "$unit")
+  (cd "$dir" && exec runuser -u "$user" -- env -i PATH=/usr/bin:/bin "${envs[@]}" \
     SWITCHYARD_ADDR="127.0.0.1:$port" $exec_start) >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 300); do

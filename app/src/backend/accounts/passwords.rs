@@ -1,7 +1,7 @@
 //! Password hashing with Argon2id (the `argon2` crate's defaults: 19 MiB, 2 passes, one lane,
 //! as OWASP recommends). Hashing is deliberately slow, so it runs on Tokio's blocking threads,
-//! never on the threads that serve requests, one hash at a time in one working memory kept for
-//! the next (see [`WORKSPACE`]).
+//! never on the threads that serve requests, one hash at a time, each in a working memory
+//! handed back to the system when it ends (see [`RESERVED_BLOCKS`]).
 
 use std::sync::{Arc, LazyLock};
 
@@ -18,22 +18,36 @@ use crate::domain::Password;
 /// do not reveal which usernames exist.
 const UNKNOWN_USER_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c3dpdGNoeWFyZC11bmtub3du$4Y5tYxZzZzFk6uT0wq2k2QdN0tXb3c1qJk9fJqS3m0A";
 
-/// Argon2's working memory (19 MiB), allocated once and kept; hashes take turns on it. Left to
-/// the allocator, each hash took a fresh 19 MiB that fragmentation then kept: the server grew
-/// from 29 to 147 MB over its first seven logins (found by the soak benchmark), and a burst of
-/// logins, which anyone can send, took 19 MiB each at once. One at a time also leaves the
-/// other cores to serve pages while logins queue (a hash takes about 40 ms).
-static WORKSPACE: LazyLock<Arc<tokio::sync::Mutex<Vec<Block>>>> = LazyLock::new(Arc::default);
+/// Hashes take turns: a burst of logins, which anyone can send, must not take 19 MiB each at
+/// once, and one at a time leaves the other cores to serve pages while logins queue (a hash
+/// takes about 40 ms).
+static TURN: LazyLock<Arc<tokio::sync::Mutex<()>>> = LazyLock::new(Arc::default);
 
-/// Runs `work` on a blocking thread with the working memory, once it is free.
+/// The room each hash reserves for Argon2's working memory, in 1 KiB blocks: 33 MiB, more than
+/// glibc's largest mmap threshold (32 MiB on 64-bit, see mallopt(3)), so the buffer is always
+/// a mapping of its own that goes back to the system when the hash ends; only the 19 MiB
+/// Argon2 uses are ever touched. A 19 MiB buffer instead raises glibc's threshold when freed,
+/// later ones come from the heap and fragmentation keeps them: the server grew from 29 to
+/// 147 MB over its first seven logins (found by the soak benchmark). A buffer kept for good
+/// fixed that but held 19 MiB for the server's whole life.
+const RESERVED_BLOCKS: usize = 33 * 1024;
+
+/// Runs `work` on a blocking thread with a working memory of its own, once it is its turn.
 async fn in_workspace<T: Send + 'static>(
     work: impl FnOnce(&mut Vec<Block>) -> Result<T, String> + Send + 'static,
 ) -> Result<T, StorageError> {
-    let mut memory = WORKSPACE.clone().lock_owned().await;
-    tokio::task::spawn_blocking(move || work(&mut memory))
-        .await
-        .map_err(|e| StorageError::PasswordHash(e.to_string()))?
-        .map_err(StorageError::PasswordHash)
+    // The turn moves into the blocking task: a request given up mid-hash ends its turn only
+    // when the hash does.
+    let turn = TURN.clone().lock_owned().await;
+    tokio::task::spawn_blocking(move || {
+        let mut memory = Vec::with_capacity(RESERVED_BLOCKS);
+        let done = work(&mut memory);
+        drop(turn);
+        done
+    })
+    .await
+    .map_err(|e| StorageError::PasswordHash(e.to_string()))?
+    .map_err(StorageError::PasswordHash)
 }
 
 /// Argon2 of `password` and `salt` into `out`, in `memory` (grown if `argon` needs more).
