@@ -50,7 +50,7 @@ async fn in_workspace<T: Send + 'static>(
     .map_err(StorageError::PasswordHash)
 }
 
-/// Argon2 of `password` and `salt` into `out`, in `memory` (grown if `argon` needs more).
+/// Argon2 of `password` and `salt` into `out`, in `memory` sized to what `argon` needs.
 fn argon2_into(
     argon: &Argon2,
     password: &[u8],
@@ -58,12 +58,9 @@ fn argon2_into(
     out: &mut [u8],
     memory: &mut Vec<Block>,
 ) -> Result<(), String> {
-    let blocks = argon.params().block_count();
-    if memory.len() < blocks {
-        memory.resize(blocks, Block::default());
-    }
+    memory.resize(argon.params().block_count(), Block::default());
     argon
-        .hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+        .hash_password_into_with_memory(password, salt, out, memory.as_mut_slice())
         .map_err(|e| e.to_string())
 }
 
