@@ -233,10 +233,15 @@ impl Server {
             .await
             .expect("stops within 30 s of SIGTERM")
             .expect("exit status");
-        assert!(status.success(), "graceful shutdown exits 0, got {status}");
         while let Some(line) = self.lines.recv().await {
             self.log.push(line);
         }
+        // The log says why when the status is not 0.
+        assert!(
+            status.success(),
+            "graceful shutdown exits 0, got {status}: {:#?}",
+            self.log
+        );
         self.log
     }
 }
