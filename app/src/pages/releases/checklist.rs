@@ -112,9 +112,20 @@ pub async fn save_checklist(service: String, rows: Vec<RowForm>) -> Result<i64, 
     .await
 }
 
-/// The editor page.
+/// The editor page. The checklist loads only for those who may edit it: loaded for anyone,
+/// a service that does not exist answered 404 where the page answers 403, and whichever
+/// finished last set the status.
 #[component]
 pub fn ChecklistPage() -> impl IntoView {
+    view! {
+        <Protected action=Action::ManageChecklists>
+            <ChecklistEditor />
+        </Protected>
+    }
+}
+
+#[component]
+fn ChecklistEditor() -> impl IntoView {
     let params = use_params_map();
     let save = ServerAction::<SaveChecklist>::new();
     let service = Memo::new(move |_| params.read().get("service").unwrap_or_default());
@@ -123,18 +134,16 @@ pub fn ChecklistPage() -> impl IntoView {
         |(service, _)| get_checklist(service),
     );
     view! {
-        <Protected action=Action::ManageChecklists>
-            <Transition fallback=|| view! { <p class="loading">"Loading the checklist…"</p> }>
-                {move || Suspend::new(async move {
-                    match template.await {
-                        Ok(template) => view! { <Editor template save /> }.into_any(),
-                        Err(error) => view! {
-                            <LoadFailed title="Checklist" error back=("/admin/services", "← Services") />
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
-        </Protected>
+        <Transition fallback=|| view! { <p class="loading">"Loading the checklist…"</p> }>
+            {move || Suspend::new(async move {
+                match template.await {
+                    Ok(template) => view! { <Editor template save /> }.into_any(),
+                    Err(error) => view! {
+                        <LoadFailed title="Checklist" error back=("/admin/services", "← Services") />
+                    }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 
