@@ -57,13 +57,19 @@ fn options() -> Options {
     options
 }
 
-/// The same aggregate the metrics need, as one SQL statement over the same rows.
+/// The same aggregate the metrics need, as one SQL statement over the same rows (`CASE`
+/// rather than summing truth values, which PostgreSQL does not do).
 fn raw_aggregate(now: i64) -> String {
     let (from, to) = window(now);
+    let count = |condition: &str| format!("SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)");
     format!(
-        "SELECT COUNT(*), SUM(status = 'succeeded'), SUM(fixes_incident), MIN(cause_started), MIN(cause_resolved), \
-         SUM(next_success IS NOT NULL), SUM(commit_at IS NOT NULL), SUM(finished_at - started_at) \
-         FROM ({DEPLOYMENTS}{from} AND d.finished_at < {to} AND d.environment_id IN (1, 2, 3, 4)) AS facts"
+        "SELECT COUNT(*), {}, {}, MIN(cause_started), MIN(cause_resolved), {}, {}, \
+         SUM(finished_at - started_at) \
+         FROM ({DEPLOYMENTS}{from} AND d.finished_at < {to} AND d.environment_id IN (1, 2, 3, 4)) AS facts",
+        count("status = 'succeeded'"),
+        count("fixes_incident"),
+        count("next_success IS NOT NULL"),
+        count("commit_at IS NOT NULL"),
     )
 }
 
