@@ -112,6 +112,13 @@ test('a refusal without a field shows beside the button that caused it', async (
   await row.getByRole('button', { name: `Save role of ${ADMIN.username}` }).click();
   const roleCell = row.getByRole('cell').filter({ has: page.getByRole('button', { name: `Save role of ${ADMIN.username}` }) });
   await roleCell.getByText(lastAdmin).waitFor();
+  // The list is read again after the answer, which may land just after the message shows;
+  // the row then comes back with the saved role.
+  await page.waitForFunction(
+    (label) => [...document.querySelectorAll('select')].some((s) => s.labels[0]?.textContent === label && s.value === 'admin'),
+    `Role of ${ADMIN.username}`,
+    { timeout: 5000 },
+  );
   assert.equal(await row.getByLabel(`Role of ${ADMIN.username}`, { exact: true }).inputValue(), 'admin');
   await page.screenshot({ path: join(screenshotDir, 'admin-users-refused.png'), fullPage: true });
   // Deactivating asks first, then is refused beside its own button.
