@@ -114,15 +114,7 @@ struct Spec {
 fn card(spec: Spec, figures: &Figures, previous: &Figures, previous_label: &str) -> MetricCard {
     let (now, before) = ((spec.value)(figures), (spec.value)(previous));
     let show = |v: Option<f64>| v.map_or_else(|| "no data".to_owned(), spec.show);
-    let trend = match (now, before) {
-        (Some(now), Some(before)) if (now - before).abs() < 1e-9 => Some(Trend::Same),
-        (Some(now), Some(before)) => Some(if (now > before) == spec.higher_is_better {
-            Trend::Better
-        } else {
-            Trend::Worse
-        }),
-        _ => None,
-    };
+    let trend = trend(now, before, spec.show, spec.higher_is_better);
     MetricCard {
         title: spec.title.to_owned(),
         value: show(now),
@@ -135,6 +127,25 @@ fn card(spec: Spec, figures: &Figures, previous: &Figures, previous_label: &str)
         trend,
         href: spec.href,
     }
+}
+
+/// How a figure moved since the previous window, judged on the figures as shown: "2.8/day,
+/// previous 2.8/day · worse" would contradict what the reader sees, so a change below the
+/// shown precision is no change.
+fn trend(
+    now: Option<f64>,
+    before: Option<f64>,
+    show: Show,
+    higher_is_better: bool,
+) -> Option<Trend> {
+    let (now, before) = (now?, before?);
+    Some(if show(now) == show(before) {
+        Trend::Same
+    } else if (now > before) == higher_is_better {
+        Trend::Better
+    } else {
+        Trend::Worse
+    })
 }
 
 fn dora_cards(f: &Figures, previous: &Figures, label: &str, links: &Links) -> Vec<MetricCard> {
@@ -574,5 +585,47 @@ fn plural(n: u64) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_below_the_shown_precision_is_no_change() {
+        // 2.84 and 2.76 a day both read "2.8/day".
+        assert_eq!(
+            trend(Some(2.76), Some(2.84), describe_frequency, true),
+            Some(Trend::Same)
+        );
+        assert_eq!(
+            trend(Some(2.9), Some(2.84), describe_frequency, true),
+            Some(Trend::Better)
+        );
+        assert_eq!(
+            trend(Some(2.7), Some(2.84), describe_frequency, true),
+            Some(Trend::Worse)
+        );
+        // Lower is better for the change failure rate.
+        assert_eq!(
+            trend(Some(0.10), Some(0.20), describe_fraction, false),
+            Some(Trend::Better)
+        );
+        assert_eq!(
+            trend(Some(0.20), Some(0.10), describe_fraction, false),
+            Some(Trend::Worse)
+        );
+        assert_eq!(
+            trend(Some(0.2), Some(0.2), describe_fraction, false),
+            Some(Trend::Same)
+        );
+    }
+
+    #[test]
+    fn no_trend_without_both_figures() {
+        assert_eq!(trend(None, Some(1.0), describe_frequency, true), None);
+        assert_eq!(trend(Some(1.0), None, describe_frequency, true), None);
+        assert_eq!(trend(None, None, describe_frequency, true), None);
     }
 }
