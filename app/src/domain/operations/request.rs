@@ -147,7 +147,7 @@ pub(super) fn rollback_version(
         conflict(
             "action",
             format!(
-                "Nothing to roll back to: no earlier version succeeded in {}.",
+                "Nothing to roll back to: no operation has put an earlier version live in {}; deploy the version you want instead.",
                 state.name
             ),
         )

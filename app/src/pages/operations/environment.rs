@@ -264,7 +264,7 @@ fn State(view: EnvironmentView) -> impl IntoView {
                     <dd>{format!("{} takes {}% of traffic ", canary.version, canary.weight)}<meter min="0" max="100" value=canary.weight></meter></dd>
                 })}
                 <dt>"A rollback puts back"</dt>
-                <dd>{view.previous_version.clone().unwrap_or_else(|| "nothing yet: no earlier version succeeded here".to_owned())}</dd>
+                <dd>{view.previous_version.clone().unwrap_or_else(|| "nothing yet: no operation has put an earlier version live here".to_owned())}</dd>
                 {in_place_health}
             </dl>
             {slots}
