@@ -11,6 +11,10 @@ use super::catalog::Name;
 /// return), as the inside of a regular-expression class.
 const CONTROL: &str = r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F";
 
+/// White space `Username::parse` trims, as the inside of a class: only the ASCII kinds, on
+/// which Rust, JavaScript and Python agree.
+const SPACE: &str = r"\t\n\u000B\u000C\r ";
+
 fn string(nullable: bool) -> ObjectBuilder {
     let kind = if nullable {
         SchemaType::from_iter([Type::String, Type::Null])
@@ -52,6 +56,41 @@ pub fn name() -> Object {
         .description(Some(
             "Lowercase letters, digits, '-', '_' and '.', starting with a letter or digit.",
         ))
+        .build()
+}
+
+/// A new user's login name (`Username::parse`): trimmed of spaces, then case-insensitive. The
+/// length limit sits in the pattern, since the spaces around it do not count.
+pub fn username() -> Object {
+    string(false)
+        .pattern(Some(format!(
+            r"^[{SPACE}]*[A-Za-z0-9][A-Za-z0-9._-]{{0,{}}}[{SPACE}]*$",
+            super::accounts::Username::MAX_LEN - 1
+        )))
+        .description(Some(
+            "1-64 letters, digits, '.', '_' and '-', starting with a letter or digit; stored \
+             lowercased.",
+        ))
+        .build()
+}
+
+/// A display name (`DisplayName::check`): no control characters at all; empty means the
+/// username.
+pub fn display_name() -> Object {
+    string(false)
+        .pattern(Some(r"^[^\u0000-\u001F\u007F-\u009F]*$"))
+        .max_length(Some(super::accounts::DisplayName::MAX_LEN))
+        .description(Some("No control characters; empty for the username."))
+        .build()
+}
+
+/// A new password (`Password::parse_new`), counted in characters; no NUL, which no field of
+/// any request may hold.
+pub fn password() -> Object {
+    string(false)
+        .pattern(Some(r"^[^\u0000]*$"))
+        .min_length(Some(super::accounts::Password::MIN_LEN))
+        .max_length(Some(super::accounts::Password::MAX_LEN))
         .build()
 }
 
@@ -124,5 +163,41 @@ mod tests {
             serde_json::json!(["string", "null"])
         );
         assert_eq!(json(name())["maxLength"], 64);
+        assert_eq!(json(password())["minLength"], 12);
+    }
+
+    /// The username pattern, tried with a Rust regex as a client would: what it allows,
+    /// `Username::parse` accepts, and what it forbids, the parser refuses.
+    #[test]
+    fn the_username_pattern_says_what_the_parser_accepts() {
+        let pattern = json(username())["pattern"]
+            .as_str()
+            .expect("pattern")
+            .to_owned();
+        let allows = |text: &str| regex::Regex::new(&pattern).expect("regex").is_match(text);
+        let long = "a".repeat(64);
+        let too_long = "a".repeat(65);
+        for text in ["alice", " Alice.B ", "\tbob-1\n", "9", long.as_str()] {
+            assert!(allows(text), "{text:?}");
+            assert!(
+                super::super::accounts::Username::parse(text).is_ok(),
+                "{text:?}"
+            );
+        }
+        for text in [
+            "",
+            " ",
+            "-alice",
+            "al ice",
+            "élodie",
+            "\u{212A}elvin",
+            too_long.as_str(),
+        ] {
+            assert!(!allows(text), "{text:?}");
+            assert!(
+                super::super::accounts::Username::parse(text).is_err(),
+                "{text:?}"
+            );
+        }
     }
 }

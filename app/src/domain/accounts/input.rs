@@ -28,13 +28,15 @@ pub struct Credentials {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewUserInput {
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::username))]
     pub username: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::display_name))]
     pub display_name: String,
     #[cfg_attr(feature = "ssr", schema(value_type = crate::domain::Role))]
     pub role: String,
     #[serde(serialize_with = "expose")]
-    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::password))]
     pub password: SecretString,
 }
 
@@ -143,7 +145,7 @@ pub struct NewTokenInput {
     pub name: String,
     #[cfg_attr(feature = "ssr", schema(value_type = crate::domain::Role))]
     pub role: String,
-    /// `90d`, `12h`, a number of days, or empty for no expiry.
+    /// `90d`, `12h`, a number of days, or `never`; empty or left out means 90 days.
     #[serde(default)]
     pub expires: String,
 }

@@ -23,7 +23,9 @@ impl Username {
     pub const MAX_LEN: usize = 64;
 
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        let name = input.trim().to_lowercase();
+        // ASCII-lowercased, so no other character becomes one it allows (the Kelvin sign
+        // would become `k`): what is stored is what was typed.
+        let name = input.trim().to_ascii_lowercase();
         let error = |message: &str| Err(FieldError::new("username", message));
         if name.is_empty() {
             return error("Enter a username.");
@@ -73,16 +75,16 @@ impl DisplayName {
         }))
     }
 
-    /// What a display name may not be (empty is fine: the username stands in).
+    /// What a display name may not be (empty is fine: the username stands in). Judged on the
+    /// text as sent, spaces around it included, so the API document can state the rule.
     pub fn check(input: &str) -> Result<(), FieldError> {
-        let name = input.trim();
-        if name.chars().count() > Self::MAX_LEN {
+        if input.chars().count() > Self::MAX_LEN {
             return Err(FieldError::new(
                 "display_name",
                 "Use at most 100 characters for the display name.",
             ));
         }
-        if name.chars().any(char::is_control) {
+        if input.chars().any(char::is_control) {
             return Err(FieldError::new(
                 "display_name",
                 "Remove line breaks and control characters from the display name.",
@@ -205,6 +207,8 @@ mod tests {
             "display_name"
         );
         assert!(DisplayName::parse("a\nb", &username).is_err());
+        assert!(DisplayName::parse("Alice\n", &username).is_err());
+        assert!(DisplayName::parse(&format!(" {} ", "x".repeat(99)), &username).is_err());
     }
 
     #[test]
