@@ -288,6 +288,7 @@ pub async fn save_postmortem(
 #[serde(deny_unknown_fields)]
 pub struct StatusInput {
     /// `draft`, `in_review` or `published`.
+    #[schema(value_type = app::domain::incidents::postmortem::PostmortemStatus)]
     pub status: String,
 }
 

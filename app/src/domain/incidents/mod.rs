@@ -165,6 +165,7 @@ pub struct IncidentInput {
     #[cfg_attr(feature = "ssr", schema(value_type = Option<IncidentStatus>))]
     pub status: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::optional_text::<MAX_TEXT>))]
     pub description: Option<String>,
     /// Deployments of the same service and environment to link as causes at once (the
     /// declare form's suggestions).
@@ -338,6 +339,7 @@ pub struct IncidentPatch {
     #[serde(default)]
     pub commander: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::domain::schema::optional_text::<MAX_TEXT>))]
     pub description: Option<String>,
     #[serde(default)]
     pub detected_at: Option<String>,

@@ -17,6 +17,7 @@ use crate::domain::{
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OperationInput {
     /// `deploy`, `switch`, `rollback`, `canary_promote` or `canary_abort`.
+    #[cfg_attr(feature = "ssr", schema(value_type = crate::domain::operations::OperationAction))]
     pub action: String,
     /// `deploy`: the version to put in place. Elsewhere optional: when sent, it must be the
     /// version the operation would put in place, a guard against pressing the wrong button.

@@ -100,6 +100,7 @@ pub async fn finish_deployment(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Note {
+    #[schema(schema_with = app::domain::schema::required_text::<{ app::domain::deployments::MAX_NOTES }>)]
     note: String,
 }
 
