@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the webhook bodies, the Markdown renderer and sanitizer, time and duration parsing,
-# and the list filters and cursors with cargo fuzz (libFuzzer), each target for SECONDS
-# (default 600), starting from its corpus in fuzz/corpus/TARGET. A crash or a failed
+# the list filters and cursors, and the configuration with cargo fuzz (libFuzzer), each target
+# for SECONDS (default 600), starting from its corpus in fuzz/corpus/TARGET. A crash or a failed
 # assertion stops the script with the input that caused it (under fuzz/artifacts/TARGET).
 # New inputs go to a scratch corpus (~/.cache/switchyard/fuzz-corpus); with FUZZ_SAVE=1 those
 # that reach new code are merged into the repository's corpus afterwards, to commit.

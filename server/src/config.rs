@@ -236,6 +236,11 @@ const KEYS: &[Key] = &[
     },
 ];
 
+/// The name of every setting, as the file writes it.
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    KEYS.iter().map(|k| k.name)
+}
+
 /// The environment variable that sets a key: `SWITCHYARD_` and the key in capitals.
 pub fn env_name(key: &str) -> String {
     format!("SWITCHYARD_{}", key.to_ascii_uppercase())
@@ -246,7 +251,7 @@ pub fn unknown_env_keys(env: &HashMap<String, String>) -> Vec<String> {
     let mut unknown: Vec<String> = env
         .keys()
         .filter(|var| var.starts_with("SWITCHYARD_") && var.as_str() != CONFIG_FILE_VAR)
-        .filter(|var| !KEYS.iter().any(|k| env_name(k.name) == **var))
+        .filter(|var| !keys().any(|k| env_name(k) == **var))
         .cloned()
         .collect();
     unknown.sort();
@@ -367,7 +372,7 @@ impl Config {
                 continue;
             }
             let key = KEYS.iter().find(|k| k.name == name).ok_or_else(|| {
-                let known: Vec<_> = KEYS.iter().map(|k| k.name).collect();
+                let known: Vec<_> = keys().collect();
                 invalid(format!(
                     "unknown key; known keys are {} and [[{ENVIRONMENT_TABLES}]] tables",
                     known.join(", ")
@@ -421,8 +426,18 @@ fn parse_log_format(value: &str) -> Result<LogFormat, String> {
     }
 }
 
+/// A tracing filter of `target=level` directives, maybe naming spans. Field filters
+/// (`[span{field=value}]`) are refused: tracing compiles their values into automata whose size
+/// can grow exponentially with the pattern: the fuzzer found one that held startup for
+/// minutes and took gigabytes.
 fn parse_log_level(value: &str) -> Result<String, String> {
     let value = value.trim();
+    if value.contains('{') {
+        return Err(format!(
+            "{value:?} has a field filter ({{…}}), which Switchyard does not accept; use \
+             target=level directives such as info,sqlx=warn"
+        ));
+    }
     EnvFilter::try_new(value)
         .map(|_| value.to_owned())
         .map_err(|e| format!("{value:?} is not a log filter such as info or info,sqlx=warn ({e})"))

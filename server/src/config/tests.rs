@@ -58,6 +58,16 @@ fn bad_environment_value_names_the_variable() {
         &env(&[("SWITCHYARD_LOG_LEVEL", "info,[")]),
     ));
     assert_eq!(key, "SWITCHYARD_LOG_LEVEL");
+    // A field filter's value compiles to an automaton that can take minutes to build.
+    let slow = format!("info[{{x=.*a{}}}]", ".".repeat(22));
+    let refused = Config::load(None, &env(&[("SWITCHYARD_LOG_LEVEL", &slow)]));
+    match refused {
+        Err(ConfigError::Invalid { key, message }) => {
+            assert_eq!(key, "SWITCHYARD_LOG_LEVEL");
+            assert!(message.contains("info,sqlx=warn"), "{message}");
+        }
+        other => panic!("expected the field filter refused, got {other:?}"),
+    }
     let key = invalid_key(Config::load(None, &env(&[("SWITCHYARD_SITE_ROOT", " ")])));
     assert_eq!(key, "SWITCHYARD_SITE_ROOT");
 }
